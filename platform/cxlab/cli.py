@@ -1,0 +1,339 @@
+"""The ``cxlab`` command: a thin layer over the library.
+
+Every command reads the configuration once (CXLAB_* variables, see docs/configuration.md)
+and reports a :class:`~cxlab.errors.CxlabError` as one line saying what to do next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from tqdm import tqdm
+
+from cxlab import tenancy
+from cxlab.config import Config
+from cxlab.db import Database, DatabaseError
+from cxlab.errors import AlreadyExists, CxlabError
+from cxlab.surveys import EXAMPLES_DIR, load_definition
+from cxlab.surveys.catalog import STATUSES, definition_of, get_survey, list_surveys, publish_survey
+
+DEMO_TENANTS = (
+    # slug, name, survey file, responses, user e-mail
+    ("demo", "Sakura Dining", "restaurant_visit.yaml", 50_000, "demo@example.com"),
+    ("demo-works", "Demo Works Inc.", "employee_engagement.yaml", 3_000, "hr@example.com"),
+)
+DEMO_PASSWORD = "demo-password"
+
+
+class CxlabGroup(click.Group):
+    """A click group that shows cxlab's own errors as messages, not tracebacks."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CxlabError as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _config() -> Config:
+    return Config.from_environ()
+
+
+def _database(config: Config, *, must_be_migrated: bool = True) -> Database:
+    database = Database(config.database_url)
+    if must_be_migrated:
+        try:
+            migrated = database.is_migrated()
+        except OperationalError as error:
+            raise DatabaseError(
+                f"cannot reach the database: {error.orig}. Check CXLAB_DATABASE_URL."
+            ) from None
+        if not migrated:
+            raise DatabaseError("the database is not initialised (or is behind): run cxlab init")
+    return database
+
+
+def _shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group(cls=CxlabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cxlab")
+def main() -> None:
+    """cxlab: customer- and employee-experience surveys, analysed in Jupyter.
+
+    \b
+    Start with:  cxlab demo          (everything, on a local SQLite database)
+    Or step by step:
+      cxlab init
+      cxlab tenant create acme --name "Acme Foods"
+      cxlab survey load --tenant acme my_survey.yaml
+    """
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database schema (safe to run again).
+
+    Example: CXLAB_DATABASE_URL=postgresql://cxlab@db/cxlab cxlab init
+    """
+    config = _config()
+    database = _database(config, must_be_migrated=False)
+    database.migrate()
+    click.echo(f"Database ready: {_shown_url(config.database_url)}")
+
+
+# ---------------------------------------------------------------- tenants
+
+
+@main.group()
+def tenant() -> None:
+    """Create and list tenants (client companies)."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name, e.g. 'Acme Foods'.")
+@click.option("--plan", default="standard", show_default=True, help="Plan name.")
+def tenant_create(slug: str, name: str, plan: str) -> None:
+    """Create tenant SLUG.  Example: cxlab tenant create acme --name "Acme Foods" """
+    database = _database(_config())
+    with database.session() as session:
+        tenancy.create_tenant(session, slug, name, plan=plan)
+    click.echo(f"Created tenant {slug} ({name}).")
+
+
+@tenant.command("list")
+def tenant_list() -> None:
+    """List tenants."""
+    database = _database(_config())
+    with database.session() as session:
+        for row in tenancy.list_tenants(session):
+            click.echo(f"{row.slug:<24} {row.plan:<10} {row.name}")
+
+
+# ---------------------------------------------------------------- users and keys
+
+
+@main.group()
+def user() -> None:
+    """Create client-portal users."""
+
+
+@user.command("create")
+@click.option("--tenant", "tenant_slug", required=True, help="Tenant the user belongs to.")
+@click.option("--role", type=click.Choice(tenancy.ROLES), default="viewer", show_default=True)
+@click.argument("email")
+def user_create(tenant_slug: str, role: str, email: str) -> None:
+    """Create a user; the password is read from standard input or asked for.
+
+    Example: echo 's3cret-passphrase' | cxlab user create --tenant acme ana@acme.example
+    """
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    database = _database(_config())
+    with database.session() as session:
+        tenant_row = tenancy.get_tenant(session, tenant_slug)
+        tenancy.create_user(session, tenant_row, email, password, role=role)
+    click.echo(f"Created {role} {email.strip().lower()} in tenant {tenant_slug}.")
+
+
+@main.group()
+def apikey() -> None:
+    """Create API keys for the JSON ingestion API."""
+
+
+@apikey.command("create")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--name", default="", help="What the key is for, e.g. 'kiosk shibuya'.")
+def apikey_create(tenant_slug: str, name: str) -> None:
+    """Create a key scoped to one tenant; it is printed once and stored only as a hash.
+
+    Example: cxlab apikey create --tenant acme --name kiosk
+    """
+    database = _database(_config())
+    with database.session() as session:
+        tenant_row = tenancy.get_tenant(session, tenant_slug)
+        _, plaintext = tenancy.create_api_key(session, tenant_row, name)
+    click.echo(plaintext)
+    click.echo("Store it now: it cannot be shown again.", err=True)
+
+
+# ---------------------------------------------------------------- surveys
+
+
+@main.group()
+def survey() -> None:
+    """Load, check and list survey definitions (YAML, see docs/surveys.md)."""
+
+
+@survey.command("load")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--status", type=click.Choice(STATUSES), default="open", show_default=True)
+@click.argument("path", type=click.Path(dir_okay=False))
+def survey_load(tenant_slug: str, status: str, path: str) -> None:
+    """Load a definition; loading a changed file makes a new version.
+
+    Example: cxlab survey load --tenant acme surveys/store_visit.yaml
+    """
+    definition = load_definition(path)
+    database = _database(_config())
+    with database.session() as session:
+        tenant_row = tenancy.get_tenant(session, tenant_slug)
+        row = publish_survey(session, tenant_row, definition, status=status)
+    click.echo(f"Survey {tenant_slug}/{row.slug} is at version {row.version} ({row.status}).")
+
+
+@survey.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def survey_check(path: str) -> None:
+    """Validate a definition file without loading it.  Example: cxlab survey check s.yaml"""
+    definition = load_definition(path)
+    click.echo(
+        f"{path}: survey {definition.slug!r} is valid: {len(definition.questions)} "
+        f"questions on {definition.page_count} page(s)."
+    )
+
+
+@survey.command("list")
+@click.option("--tenant", "tenant_slug", default=None, help="Only this tenant's surveys.")
+def survey_list(tenant_slug: str | None) -> None:
+    """List surveys with their version, status and number of complete responses."""
+    database = _database(_config())
+    with database.session() as session:
+        tenant_row = tenancy.get_tenant(session, tenant_slug) if tenant_slug else None
+        rows = list_surveys(session, tenant_row)
+    header = f"{'tenant':<16} {'survey':<20} {'id':>5} {'ver':>4} {'status':<7} {'responses':>10}"
+    click.echo(header)
+    for row, slug, count in rows:
+        click.echo(
+            f"{slug:<16} {row.slug:<20} {row.id:>5} {row.version:>4} {row.status:<7} {count:>10,}"
+        )
+
+
+# ---------------------------------------------------------------- seed
+
+
+def _parse_day(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2026-09-01", param_hint=option
+        ) from None
+
+
+@main.command("seed")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--survey", "survey_slug", required=True)
+@click.option("--responses", "count", type=click.IntRange(1, 20_000_000), required=True)
+@click.option("--seed", "random_seed", type=int, default=0, show_default=True,
+              help="Same seed, same data.")
+@click.option("--start", help="First day (YYYY-MM-DD); default 90 days before --end.")
+@click.option("--end", help="Last day (YYYY-MM-DD); default 2026-11-01.")
+def seed_command(
+    tenant_slug: str, survey_slug: str, count: int, random_seed: int,
+    start: str | None, end: str | None,
+) -> None:
+    """Add synthetic responses with a known driver structure.
+
+    Example: cxlab seed --tenant demo --survey store-visit --responses 1000000
+    """
+    start_at, end_at = _parse_day(start, "--start"), _parse_day(end, "--end")
+    database = _database(_config())
+    with database.session() as session:
+        survey_row = get_survey(session, tenancy.get_tenant(session, tenant_slug), survey_slug)
+    result = _seed_with_progress(database, survey_row, count, random_seed, start_at, end_at)
+    click.echo(
+        f"Added {result.inserted:,} responses to {tenant_slug}/{survey_slug}. Planted drivers "
+        f"of {result.plan.outcome}, strongest first: {', '.join(result.plan.strong)}."
+    )
+
+
+def _seed_with_progress(database, survey_row, count, random_seed, start=None, end=None):
+    # Imported here: numpy and pandas would add half a second to every other command.
+    from cxlab import seed as seeding
+
+    with tqdm(total=count, unit="resp", unit_scale=True, desc="seeding", file=sys.stderr) as bar:
+        return seeding.seed_survey(
+            database, survey_row, definition_of(survey_row), count,
+            seed=random_seed, start=start, end=end, on_progress=bar.update,
+        )
+
+
+# ---------------------------------------------------------------- demo
+
+
+@main.command()
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="Run the Procfile processes after setting up.")
+@click.option("--procfile", type=click.Path(dir_okay=False), default="Procfile",
+              show_default=True)
+def demo(serve: bool, procfile: str) -> None:
+    """Set up demo tenants, users, surveys and data, then run the product.
+
+    Safe to run again: what exists is kept. Ctrl-C stops every process.
+    """
+    config = _config()
+    database = _database(config, must_be_migrated=False)
+    database.migrate()
+    click.echo(f"Database: {_shown_url(config.database_url)}")
+    for slug, name, survey_file, responses, email in DEMO_TENANTS:
+        with database.session() as session:
+            try:
+                tenant_row = tenancy.create_tenant(session, slug, name)
+            except AlreadyExists:
+                tenant_row = tenancy.get_tenant(session, slug)
+            survey_row = publish_survey(session, tenant_row, load_definition(
+                EXAMPLES_DIR / survey_file))
+            with contextlib.suppress(AlreadyExists):
+                tenancy.create_user(session, tenant_row, email, DEMO_PASSWORD, role="admin")
+            already = dict(((s.id, n) for s, _, n in list_surveys(session, tenant_row)))
+        if already.get(survey_row.id, 0) == 0:
+            _seed_with_progress(database, survey_row, responses, random_seed=0)
+        click.echo(f"Tenant {slug} ({name}): survey {survey_row.slug}, login {email} / "
+                   f"{DEMO_PASSWORD}")
+    _print_demo_urls(config)
+    if serve:
+        _run_procfile(Path(procfile))
+
+
+def _print_demo_urls(config: Config) -> None:
+    click.echo(
+        "\nThe demo:\n"
+        "  survey page       http://127.0.0.1:8080/s/demo/store-visit?store=shibuya-01\n"
+        "  employee survey   http://127.0.0.1:8080/s/demo-works/engagement\n"
+        "  health            http://127.0.0.1:8080/healthz\n"
+        "  notebooks         make lab  (JupyterLab on notebooks/)\n"
+        f"  data              {config.var_dir}\n"
+    )
+
+
+def _run_procfile(procfile: Path) -> None:
+    if not procfile.exists():
+        raise CxlabError(f"no {procfile} here: run cxlab demo from the project folder")
+    honcho = shutil.which("honcho") or str(Path(sys.executable).with_name("honcho"))
+    click.echo(f"Starting the processes of {procfile} (Ctrl-C stops them all)...")
+    process = subprocess.Popen([honcho, "start", "-f", str(procfile)])
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        # honcho got the same SIGINT from the terminal and is stopping its children.
+        process.wait()
+    sys.exit(process.returncode or 0)
+
+
+if __name__ == "__main__":
+    main()

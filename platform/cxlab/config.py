@@ -1,0 +1,163 @@
+"""Configuration, read once from the environment (12-factor) and passed down.
+
+No other module reads ``os.environ``: they receive a :class:`Config`.
+
+>>> config = Config.from_environ({"CXLAB_VAR_DIR": "/tmp/cxlab-doc"})
+>>> config.database_url
+'sqlite:////tmp/cxlab-doc/cxlab.db'
+>>> config.outbox_dir
+PosixPath('/tmp/cxlab-doc/outbox')
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from cxlab.errors import CxlabError
+
+ENVIRONMENTS = ("development", "test", "production")
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(CxlabError):
+    """A configuration variable has a bad value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything cxlab needs to know about its surroundings."""
+
+    env: str
+    var_dir: Path
+    database_url: str
+    store_url: str
+    secret_key: str
+    smtp_url: str | None
+    webhook_url: str | None
+    # Survey server: the largest request body accepted (413 beyond it), and how long a
+    # respondent's saved partial answers to a long survey can be resumed.
+    max_body_bytes: int = 2_000_000
+    resume_days: int = 14
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where e-mails go as .eml files when no CXLAB_SMTP_URL is set."""
+        return self.var_dir / "outbox"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Read CXLAB_* variables; raise :class:`ConfigError` naming the bad one."""
+        environ = os.environ if environ is None else environ
+        env = environ.get("CXLAB_ENV", "development")
+        if env not in ENVIRONMENTS:
+            raise ConfigError(f"CXLAB_ENV: must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        var_dir = Path(environ.get("CXLAB_VAR_DIR", "var")).resolve()
+        return cls(
+            env=env,
+            var_dir=var_dir,
+            database_url=_database_url(environ.get("CXLAB_DATABASE_URL"), var_dir),
+            store_url=environ.get("CXLAB_STORE_URL") or str(var_dir / "store"),
+            secret_key=_secret_key(environ.get("CXLAB_SECRET_KEY"), env, var_dir),
+            smtp_url=_smtp_url(environ.get("CXLAB_SMTP_URL")),
+            webhook_url=_webhook_url(environ.get("CXLAB_WEBHOOK_URL")),
+            max_body_bytes=_positive_int(environ, "CXLAB_MAX_BODY_BYTES", 2_000_000),
+            resume_days=_positive_int(environ, "CXLAB_RESUME_DAYS", 14),
+        )
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name)
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigError(f"{name}: must be a whole number above 0, got {value!r}")
+    return number
+
+
+def _database_url(value: str | None, var_dir: Path) -> str:
+    if not value:
+        return f"sqlite:///{var_dir / 'cxlab.db'}"
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(
+            f"CXLAB_DATABASE_URL: {value!r} is not a database URL; "
+            "use e.g. sqlite:///var/cxlab.db or postgresql://user@host:5432/cxlab"
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"CXLAB_DATABASE_URL: unsupported database {backend!r}; use sqlite or postgresql"
+        )
+    if backend == "postgresql" and url.drivername == "postgresql":
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _secret_key(value: str | None, env: str, var_dir: Path) -> str:
+    if env == "production":
+        if not value:
+            raise ConfigError(
+                "CXLAB_SECRET_KEY: required when CXLAB_ENV=production; generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if len(value) < MIN_SECRET_LENGTH or len(set(value)) < 10:
+            raise ConfigError(
+                f"CXLAB_SECRET_KEY: too weak (needs at least {MIN_SECRET_LENGTH} varied "
+                "characters); generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
+    if value:
+        return value
+    # Development: one random key, generated once, so signed links survive restarts.
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key)
+    return key
+
+
+def _smtp_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(
+            f"CXLAB_SMTP_URL: {value!r} must look like smtp://user:password@host:587 "
+            "or smtps://host:465 (leave it unset to write e-mails to var/outbox)"
+        )
+    try:
+        parts.port  # noqa: B018 - urlsplit raises on a non-numeric port only when asked
+    except ValueError:
+        raise ConfigError(f"CXLAB_SMTP_URL: the port in {value!r} is not a number") from None
+    return value
+
+
+def _webhook_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"CXLAB_WEBHOOK_URL: {value!r} must be an http(s):// URL")
+    return value

@@ -1,0 +1,100 @@
+"""Database access: the engine, sessions and migrations.
+
+>>> database = Database("sqlite://")  # in memory; normally Config.database_url
+>>> database.migrate()
+>>> with database.session() as session:
+...     session.scalar(text("select 1"))
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxlab.errors import CxlabError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+__all__ = ["Database", "DatabaseError", "text"]
+
+
+class DatabaseError(CxlabError):
+    """The database cannot be reached or is not migrated."""
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers (sync, dashboards) run while the survey server writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_database_engine(url: str) -> Engine:
+    """An engine with the settings cxlab relies on (SQLite: WAL, busy timeout, FKs)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """One database: its engine, a session factory and its migrations."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_database_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def _alembic_config(self) -> AlembicConfig:
+        alembic_config = AlembicConfig()
+        alembic_config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        return alembic_config
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration; safe to run any number of times."""
+        alembic_config = self._alembic_config()
+        try:
+            with self.engine.begin() as connection:
+                alembic_config.attributes["connection"] = connection
+                command.upgrade(alembic_config, "head")
+        except OperationalError as error:
+            raise DatabaseError(
+                f"cannot reach the database {make_url(self.url).render_as_string()}: "
+                f"{error.orig}. Check CXLAB_DATABASE_URL and that the server is running."
+            ) from None
+
+    def is_migrated(self) -> bool:
+        """True when the schema is at the newest migration."""
+        script = ScriptDirectory.from_config(self._alembic_config())
+        with self.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        return current == set(script.get_heads())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+

@@ -1,0 +1,237 @@
+"""The OLTP schema: SQLAlchemy 2 typed models, one class per table.
+
+Every row that holds a client's data carries ``tenant_id``; queries in the query
+modules (``cxlab.tenancy``, ``cxlab.surveys.store``, ``cxlab.responses``) always filter
+on it. The schema is created and changed only by the Alembic migrations in
+``cxlab/db/migrations`` (``cxlab init``); a test checks that models and migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC timestamps on both databases.
+
+    SQLite keeps no zone, so values are stored in UTC and come back marked as UTC;
+    a naive value passed in is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC) if dialect.name != "sqlite" else value
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSONDocument, datetime: UTCDateTime()}
+
+
+class Tenant(Base):
+    """A client company: everything else belongs to exactly one tenant."""
+
+    __tablename__ = "tenants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(40), default="standard")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A tenant member who logs in to the client portal. E-mails are unique overall,
+    so a login names exactly one tenant."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="viewer")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """A tenant-scoped API key. Only a hash is stored; the prefix identifies it in lists."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Survey(Base):
+    """A survey with its current definition; earlier versions live in survey_versions."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (UniqueConstraint("tenant_id", "slug", name="uq_surveys_tenant_slug"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(63))
+    title: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    definition: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyVersion(Base):
+    """Every definition a survey has had, so old responses keep their meaning."""
+
+    __tablename__ = "survey_versions"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "version", name="uq_survey_versions_survey_version"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    definition: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Distribution(Base):
+    """One sending of a survey to a list of recipients."""
+
+    __tablename__ = "distributions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    reminder_after_days: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Invitation(Base):
+    """A personal survey link: one unguessable token, one response."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    distribution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("distributions.id", ondelete="CASCADE"), index=True
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sent_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Response(Base):
+    """One respondent's answers. ``status`` is 'complete' or 'partial' (a saved,
+    unfinished long survey); analysis reads complete ones unless asked otherwise."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "idempotency_key", name="uq_responses_survey_idempotency"),
+        Index("ix_responses_tenant_survey_id", "tenant_id", "survey_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    survey_version: Mapped[int]
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default="complete")
+    submitted_at: Mapped[datetime]
+    answers: Mapped[dict[str, Any]]
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    # The page a partial response resumes at (None once complete); its submitted_at is
+    # the time of the last saved page, so resume links expire from there.
+    resume_page: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobRun(Base):
+    """One run of a scheduled job for one tenant (or for all when tenant is NULL)."""
+
+    __tablename__ = "job_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(100), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    scheduled_for: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempt: Mapped[int] = mapped_column(default=1)
+    error: Mapped[str | None] = mapped_column(Text)
+    output_path: Mapped[str | None] = mapped_column(String(500))
+
+
+class OutboxMessage(Base):
+    """An e-mail to send. The database is the queue: queued → sending → sent/failed."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]

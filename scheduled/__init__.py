@@ -1,0 +1,1 @@
+"""Scheduled jobs: the schedule file(s) and the job runner."""

@@ -1,0 +1,102 @@
+"""Shared fixtures: a private var dir and a migrated database per test, on SQLite always
+and on PostgreSQL when CXLAB_TEST_POSTGRES_URL is set.
+
+Tests that need a program outside Python call :func:`require` — a skip with the reason
+on a machine that lacks it, a failure when CXLAB_REQUIRE_ALL=1 (as in CI).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cxlab.config import Config
+from cxlab.db import Database
+from sqlalchemy import create_engine, text
+
+POSTGRES_URL = os.environ.get("CXLAB_TEST_POSTGRES_URL")
+REQUIRE_ALL = os.environ.get("CXLAB_REQUIRE_ALL") == "1"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip (or, under CXLAB_REQUIRE_ALL=1, fail) unless ``condition`` holds."""
+    if condition:
+        return
+    if REQUIRE_ALL:
+        pytest.fail(f"CXLAB_REQUIRE_ALL=1 but {reason}")
+    pytest.skip(reason)
+
+
+def require_program(name: str) -> str:
+    """The path of program ``name`` (e.g. chromium, wrk), or skip/fail saying so."""
+    path = shutil.which(name)
+    require(path is not None, f"{name} is not installed (apt-get install {name})")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def environ(var_dir: Path) -> dict[str, str]:
+    """A clean CXLAB_* environment pointing at a private var dir (SQLite)."""
+    return {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test"}
+
+
+@pytest.fixture
+def config(environ: dict[str, str]) -> Config:
+    return Config.from_environ(environ)
+
+
+@pytest.fixture
+def database(config: Config) -> Iterator[Database]:
+    """A migrated SQLite database in the test's var dir."""
+    database = Database(config.database_url)
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL of a fresh, empty PostgreSQL schema, dropped afterwards."""
+    require(POSTGRES_URL is not None, "CXLAB_TEST_POSTGRES_URL is not set (no PostgreSQL)")
+    schema = f"cxlab_test_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database(request, config: Config, environ: dict[str, str]) -> Iterator[Database]:
+    """A migrated database, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = config.database_url
+    else:
+        url = Config.from_environ(
+            {**environ, "CXLAB_DATABASE_URL": request.getfixturevalue("postgres_url")}
+        ).database_url
+    database = Database(url)
+    database.migrate()
+    yield database
+    database.dispose()

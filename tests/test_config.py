@@ -1,0 +1,60 @@
+"""Configuration: defaults, production rules, and one clear message per bad variable."""
+
+import pytest
+from cxlab.config import Config, ConfigError
+
+
+def test_defaults_put_everything_under_the_var_dir(tmp_path):
+    config = Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path)})
+    assert config.database_url == f"sqlite:///{tmp_path}/cxlab.db"
+    assert config.store_url == str(tmp_path / "store")
+    assert config.outbox_dir == tmp_path / "outbox"
+    assert config.smtp_url is None and config.webhook_url is None
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path):
+    first = Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path)}).secret_key
+    second = Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path)}).secret_key
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_postgresql_urls_use_the_shipped_driver(tmp_path):
+    config = Config.from_environ(
+        {"CXLAB_VAR_DIR": str(tmp_path), "CXLAB_DATABASE_URL": "postgresql://u:p@db:5432/cx"}
+    )
+    assert config.database_url == "postgresql+psycopg://u:p@db:5432/cx"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CXLAB_ENV", "staging"),
+        ("CXLAB_DATABASE_URL", "not a url"),
+        ("CXLAB_DATABASE_URL", "mysql://root@localhost/cx"),
+        ("CXLAB_SMTP_URL", "http://mail.example.com"),
+        ("CXLAB_SMTP_URL", "smtp://mail.example.com:abc"),
+        ("CXLAB_WEBHOOK_URL", "hooks.slack.com/x"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path, variable, value):
+    with pytest.raises(ConfigError, match=f"^{variable}: "):
+        Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path), variable: value})
+
+
+@pytest.mark.parametrize("secret", [None, "short", "a" * 64])
+def test_production_refuses_a_missing_or_weak_secret(tmp_path, secret):
+    environ = {"CXLAB_VAR_DIR": str(tmp_path), "CXLAB_ENV": "production"}
+    if secret:
+        environ["CXLAB_SECRET_KEY"] = secret
+    with pytest.raises(ConfigError, match="^CXLAB_SECRET_KEY: "):
+        Config.from_environ(environ)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_accepts_a_strong_secret(tmp_path):
+    strong = "Zq8-vX2_mN4pL7rT1wY5sA9dF3gH6jK0"
+    config = Config.from_environ(
+        {"CXLAB_VAR_DIR": str(tmp_path), "CXLAB_ENV": "production", "CXLAB_SECRET_KEY": strong}
+    )
+    assert config.secret_key == strong

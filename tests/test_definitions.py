@@ -1,0 +1,141 @@
+"""The survey definition format: the shipped examples load; every kind of mistake is
+reported with its path; answers are checked against the definition."""
+
+import pytest
+from cxlab.surveys import EXAMPLES_DIR, DefinitionError, load_definition, parse_definition
+from cxlab.surveys.definition import validate_answers
+
+BASE = {"slug": "s", "title": {"ja": "調査", "en": "Survey"}}
+
+
+def problems_of(raw) -> list[tuple[str, str]]:
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(raw)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize("name", ["restaurant_visit.yaml", "employee_engagement.yaml"])
+def test_shipped_examples_are_valid(name):
+    definition = load_definition(EXAMPLES_DIR / name)
+    assert definition.questions_of_type("nps")
+    assert len(definition.questions_of_type("rating")) >= 10
+
+
+def test_restaurant_example_has_every_question_type_pages_and_conditions():
+    definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+    assert {q.type for q in definition.questions} == {"nps", "rating", "single", "multi", "text"}
+    assert definition.page_count == 2
+    assert definition.question("low_score_reason").show_if.operator == "max"
+    assert definition.attribute("store").from_query
+    assert definition.question("greeting").scale_labels[5]["ja"] == "非常に満足"
+
+
+def test_engagement_example_groups_items_into_scales():
+    definition = load_definition(EXAMPLES_DIR / "employee_engagement.yaml")
+    groups = {q.group for q in definition.questions if q.group}
+    assert groups == {"engagement", "manager", "growth", "wellbeing"}
+    assert definition.page_count == 4
+
+
+@pytest.mark.parametrize(
+    ("questions", "path", "message"),
+    [
+        ([{"id": "q", "type": "rating", "label": "Q", "scale": 12}], "questions[0].scale",
+         "must be 2..11 points, got 12"),
+        ([{"id": "q", "type": "rating", "label": "Q"}], "questions[0].scale", "required"),
+        ([{"id": "q", "type": "stars", "label": "Q"}], "questions[0].type", "must be one of"),
+        ([{"id": "q", "type": "nps"}], "questions[0].label", "required"),
+        ([{"id": "Q 1", "type": "nps", "label": "Q"}], "questions[0].id", "lowercase"),
+        ([{"id": "q", "type": "nps", "label": "Q"}, {"id": "q", "type": "text", "label": "T"}],
+         "questions[1].id", "duplicate question id"),
+        ([{"id": "q", "type": "single", "label": "Q", "options": ["only"]}],
+         "questions[0].options", "at least 2"),
+        ([{"id": "q", "type": "single", "label": "Q", "options": ["a", "a"]}],
+         "questions[0].options[1].value", "duplicate option"),
+        ([{"id": "q", "type": "text", "label": "Q", "show_if": {"question": "later", "max": 6}}],
+         "questions[0].show_if.question", "not an earlier question"),
+        ([{"id": "a", "type": "nps", "label": "A"},
+          {"id": "q", "type": "text", "label": "Q", "show_if": {"question": "a", "below": 6}}],
+         "questions[1].show_if", "needs exactly one of"),
+        ([{"id": "q", "type": "nps", "label": {"fr": "Q"}}], "questions[0].label", "ja/en"),
+        ([{"id": "q", "type": "nps", "label": "Q", "colour": "red"}], "questions[0].colour",
+         "unknown key"),
+        ([{"type": "page_break"}, {"id": "q", "type": "nps", "label": "Q"}], "questions[0]",
+         "must follow at least one question"),
+        ([{"id": "q", "type": "nps", "label": "Q"}, {"type": "page_break"}], "questions[1]",
+         "the last page has no questions"),
+        ([{"id": "q", "type": "rating", "label": "Q", "scale": {"min": 1, "max": 5,
+                                                                "labels": {9: "Nine"}}}],
+         "questions[0].scale.labels.9", "must be a point of the scale"),
+    ],
+)
+def test_each_kind_of_mistake_is_reported_with_its_path(questions, path, message):
+    problems = problems_of({**BASE, "questions": questions})
+    assert any(p == path and message in m for p, m in problems), problems
+
+
+def test_every_problem_is_reported_at_once():
+    problems = problems_of({"title": "T", "questions": [
+        {"id": "a", "type": "rating", "label": "A", "scale": 20},
+        {"id": "b", "type": "what", "label": "B"},
+    ]})
+    assert [p for p, _ in problems] == ["slug", "questions[0].scale", "questions[1].type"]
+
+
+def test_yaml_syntax_errors_give_the_line_not_a_traceback():
+    with pytest.raises(DefinitionError, match="line 4, column 32: not valid YAML"):
+        parse_definition("slug: s\ntitle: T\nquestions: [\n  {id: q, type: nps, label: Why?}\n")
+
+
+def test_a_missing_file_is_reported_plainly(tmp_path):
+    with pytest.raises(DefinitionError, match="cannot read the file"):
+        load_definition(tmp_path / "nope.yaml")
+
+
+def test_definitions_survive_a_json_round_trip():
+    import json
+
+    definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+    again = parse_definition(json.loads(json.dumps(definition.raw)))
+    assert again.questions == definition.questions
+
+
+# ---------------------------------------------------------------- answers
+
+@pytest.fixture(scope="module")
+def visit():
+    return load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+
+
+def test_valid_answers_are_cleaned(visit):
+    clean, errors = validate_answers(visit, {
+        "nps": "3", "greeting": 4, "visit_purpose": "lunch", "heard_from": ["walk_by", "sns"],
+        "low_score_reason": "  遅い  ",
+    })
+    assert errors == {}
+    assert clean == {"nps": 3, "greeting": 4, "visit_purpose": "lunch",
+                     "heard_from": ["sns", "walk_by"], "low_score_reason": "遅い"}
+
+
+def test_answers_to_hidden_questions_are_dropped(visit):
+    clean, errors = validate_answers(visit, {"nps": 10, "low_score_reason": "n/a"})
+    assert errors == {} and "low_score_reason" not in clean
+
+
+@pytest.mark.parametrize(
+    ("answers", "field", "message"),
+    [
+        ({}, "nps", "needs an answer"),
+        ({"nps": 11}, "nps", "from 0 to 10"),
+        ({"nps": 9, "greeting": 0}, "greeting", "from 1 to 5"),
+        ({"nps": 9, "greeting": True}, "greeting", "whole number"),
+        ({"nps": 9, "visit_purpose": "brunch"}, "visit_purpose", "must be one of"),
+        ({"nps": 9, "heard_from": ["tv"]}, "heard_from", "drawn from"),
+        ({"nps": 9, "comment": 5}, "comment", "must be text"),
+        ({"nps": 9, "comment": "x" * 5001}, "comment", "at most"),
+        ({"nps": 9, "colour": "red"}, "colour", "no such question"),
+    ],
+)
+def test_invalid_answers_name_the_question_and_reason(visit, answers, field, message):
+    _, errors = validate_answers(visit, answers)
+    assert message in errors[field]
