@@ -31,7 +31,7 @@ lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: install
-	$(BIN)/python -m pytest benchmarks --benchmark-only -p no:xdist
+	$(BIN)/python benchmarks/seed.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
