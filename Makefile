@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff check .
 
 test: install lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests platform/cxlab
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests platform/cxlab survey_server scheduled
 
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -7,7 +7,7 @@ and reports a :class:`~cxlab.errors.CxlabError` as one line saying what to do ne
 from __future__ import annotations
 
 import contextlib
-import shutil
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -273,6 +273,30 @@ def _seed_with_progress(database, survey_row, count, random_seed, start=None, en
         )
 
 
+# ---------------------------------------------------------------- serve
+
+
+@main.group()
+def serve() -> None:
+    """Run a long-running process (what the Procfile starts)."""
+
+
+@serve.command("surveys")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind; keep loopback behind a reverse proxy.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
+def serve_surveys(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve survey pages, the JSON API, /healthz and /metrics under gunicorn.
+
+    Example: cxlab serve surveys --port 8080 --workers 4
+    """
+    from survey_server.serve import run  # the server stack is only needed here
+
+    run(_config(), host=host, port=port, workers=workers, reload=reload)
+
+
 # ---------------------------------------------------------------- demo
 
 
@@ -324,9 +348,13 @@ def _print_demo_urls(config: Config) -> None:
 def _run_procfile(procfile: Path) -> None:
     if not procfile.exists():
         raise CxlabError(f"no {procfile} here: run cxlab demo from the project folder")
-    honcho = shutil.which("honcho") or str(Path(sys.executable).with_name("honcho"))
+    # The Procfile says `cxlab ...`: make sure that is this environment's cxlab even
+    # when the virtualenv is not activated (make demo calls .venv/bin/cxlab directly).
+    bin_dir = str(Path(sys.executable).parent)
+    environment = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    honcho = str(Path(bin_dir) / "honcho")
     click.echo(f"Starting the processes of {procfile} (Ctrl-C stops them all)...")
-    process = subprocess.Popen([honcho, "start", "-f", str(procfile)])
+    process = subprocess.Popen([honcho, "start", "-f", str(procfile)], env=environment)
     try:
         process.wait()
     except KeyboardInterrupt:

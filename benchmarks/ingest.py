@@ -1,0 +1,299 @@
+"""Survey server speed: JSON API and HTML form ingestion, and a 1M-row CSV export.
+
+Starts the real server (gunicorn, 2 workers, SQLite) and, on the same stack, a
+hello-world Bottle app (benchmarks/hello_app.py) as the baseline; drives both with wrk
+on loopback; prints accepted responses/s, p50/p99 latency, errors, the ratio to
+hello-world, and checks that the database holds every acknowledged response. Then
+fills the survey to --export-rows responses and streams them as CSV while sampling the
+server processes' memory (RSS).
+
+    apt-get install -y wrk
+    .venv/bin/python benchmarks/ingest.py            # about 3 minutes on 2 cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+import requests
+from cxlab.config import Config
+from cxlab.db import Database
+from cxlab.surveys import parse_definition
+
+from survey_server.testing import seed_survey
+from survey_server.tokens import FormTokens
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+QUICK = parse_definition({
+    "slug": "quick", "title": "Quick",
+    "attributes": [{"name": "store", "from_query": True}],
+    "questions": [
+        {"id": "nps", "type": "nps", "required": True, "label": "Recommend?"},
+        {"id": "food", "type": "rating", "scale": 5, "label": "Food"},
+        {"id": "purpose", "type": "single", "options": ["lunch", "dinner"], "label": "Why"},
+        {"id": "heard", "type": "multi", "options": ["sns", "friend"], "label": "Heard"},
+        {"id": "comment", "type": "text", "label": "Comment"},
+    ],
+})
+API_BODY = {"answers": {"nps": 9, "food": 4, "purpose": "lunch", "heard": ["sns"],
+                        "comment": "美味しかった"}, "attributes": {"store": "shibuya-01"}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--export-rows", type=int, default=1_000_000)
+    options = parser.parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    with tempfile.TemporaryDirectory() as folder:
+        environ = {"CXLAB_VAR_DIR": folder, "CXLAB_ENV": "test",
+                   "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        config = Config.from_environ(environ)
+        database = Database(config.database_url)
+        database.migrate()
+        seeded = seed_survey(database, "bench", QUICK)
+        survey_url = f"/api/v1/surveys/{seeded.survey_id}/responses"
+        auth = f"Authorization: Bearer {seeded.api_key}"
+        report = {}
+        with gunicorn_server(environ, survey=True) as base, \
+                gunicorn_server(environ, survey=False) as hello_base:
+            run = partial(run_wrk, wrk, options)
+            report["hello"] = run(hello_base + "/hello", folder, body=API_BODY)
+            report["api"] = run(base + survey_url, folder, body=API_BODY, header=auth)
+            report["api_1000"] = run(base + survey_url, folder, body=API_BODY, header=auth,
+                                     connections=10, delay_ms=10)
+            form_bodies = write_form_bodies(folder, config, seeded.survey_id, 100_000)
+            report["form"] = run(base + "/s/bench/quick?store=shibuya-01", folder,
+                                 bodies_file=form_bodies)
+            rows = count_rows(database, seeded.survey_id)
+            acknowledged = sum(report[k]["ok"] for k in ("api", "api_1000", "form"))
+            report["rows"] = {"acknowledged": acknowledged, "stored": rows,
+                              "lost": max(0, acknowledged - rows)}
+            if options.export_rows:
+                fill(config, seeded, options.export_rows - rows)
+                report["export"] = export_csv(base + survey_url, seeded.api_key, base)
+        print_report(report, options)
+
+
+class gunicorn_server:
+    """The survey server via survey_server.serve.run, or the hello app, same settings."""
+
+    def __init__(self, environ: dict, *, survey: bool) -> None:
+        self.environ = environ
+        self.survey = survey
+
+    def __enter__(self) -> str:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        if self.survey:
+            command = [sys.executable, "-c",
+                       "from cxlab.config import Config; from survey_server.serve import run; "
+                       f"run(Config.from_environ(), port={self.port}, workers=2)"]
+        else:
+            command = [sys.executable, "-m", "gunicorn", "--chdir", str(HERE),
+                       "-b", f"127.0.0.1:{self.port}", "-w", "2", "-k", "gthread",
+                       "--threads", "4", "--keep-alive", "5", "--no-control-socket",
+                       "hello_app:app"]
+        self.process = subprocess.Popen(command, env=self.environ, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(base + ("/healthz" if self.survey else "/hello"), timeout=1)
+                return base
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise SystemExit("the server did not start")
+
+    def __exit__(self, *_exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+WRK_SCRIPT = """
+local bodies, n, step = {}, 0, 1
+wrk.method = "POST"
+function setup(thread)
+  thread:set("offset", #threads_seen)
+  table.insert(threads_seen, thread)
+end
+threads_seen = {}
+function init(args)
+  if args[1] ~= nil then
+    for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+    n = offset
+    step = tonumber(args[2])
+  end
+end
+function request()
+  if #bodies > 0 then
+    n = n + step
+    return wrk.format(nil, nil, nil, bodies[(n % #bodies) + 1])
+  end
+  return wrk.format()
+end
+"""
+
+
+def run_wrk(wrk, options, url, folder, *, body=None, header=None, bodies_file=None,
+            connections=None, delay_ms=None) -> dict:
+    script = Path(folder) / "post.lua"
+    lua = WRK_SCRIPT
+    if delay_ms:
+        lua += f"\nfunction delay() return {delay_ms} end\n"
+    script.write_text(lua)
+    command = [wrk, "-t2", f"-c{connections or options.connections}",
+               f"-d{options.duration}s", "--latency", "-s", str(script)]
+    if body is not None:
+        command += ["-H", "Content-Type: application/json"]
+        script.write_text(lua.replace('wrk.method = "POST"',
+                                      f'wrk.method = "POST"\nwrk.body = [[{json.dumps(body)}]]'))
+    else:
+        command += ["-H", "Content-Type: application/x-www-form-urlencoded"]
+    if header:
+        command += ["-H", header]
+    command.append(url)
+    if bodies_file:
+        command += ["--", str(bodies_file), "2"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output, options.duration)
+
+
+def parse_wrk(output: str, duration: int) -> dict:
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", output).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    requests_done = int(re.search(r"(\d+) requests in", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
+    failed = int(non_2xx.group(1)) if non_2xx else 0
+    socket_errors = sum(int(g) for g in errors.groups()) if errors else 0
+    return {"requests": requests_done, "ok": requests_done - failed, "non_2xx": failed,
+            "socket_errors": socket_errors, "rate": (requests_done - failed) / duration,
+            "p50_ms": latency("50"), "p99_ms": latency("99")}
+
+
+def write_form_bodies(folder: str, config: Config, survey_id: int, count: int) -> Path:
+    """Form bodies with distinct signed nonces, as a respondent's browser would send."""
+    tokens = FormTokens(config.secret_key, resume_days=config.resume_days)
+    path = Path(folder) / "forms.txt"
+    with path.open("w") as handle:
+        for number in range(count):
+            nonce = tokens.nonce(survey_id, f"form-bench-{number}")
+            handle.write(f"nonce={nonce}&page=0&nps=8&food=4&purpose=lunch&heard=sns"
+                         "&comment=%E7%BE%8E%E5%91%B3%E3%81%97%E3%81%84\n")
+    return path
+
+
+def count_rows(database: Database, survey_id: int) -> int:
+    with sqlite3.connect(database.engine.url.database) as connection:
+        return connection.execute(
+            "select count(*) from responses where survey_id = ?", (survey_id,)).fetchone()[0]
+
+
+def fill(config: Config, seeded, count: int) -> None:
+    """Bulk-insert ``count`` complete responses straight into SQLite (export input)."""
+    answers = json.dumps(API_BODY["answers"], ensure_ascii=False)
+    attributes = json.dumps(API_BODY["attributes"])
+    row = (seeded.tenant_id, seeded.survey_id, 1, "complete", "2026-05-01 12:00:00.000000",
+           answers, attributes, "2026-05-01 12:00:00.000000")
+    with sqlite3.connect(config.database_url.removeprefix("sqlite:///")) as connection:
+        connection.executemany(
+            "insert into responses (tenant_id, survey_id, survey_version, status, "
+            "submitted_at, answers, attributes, created_at) values (?,?,?,?,?,?,?,?)",
+            (row for _ in range(count)))
+
+
+def export_csv(url: str, api_key: str, base: str) -> dict:
+    """Stream the CSV export to nowhere while sampling the server processes' RSS."""
+    pids = server_pids(base)
+    peak = {"rss_mb": 0.0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            total = max((rss_mb(pid) for pid in pids), default=0.0)
+            peak["rss_mb"] = max(peak["rss_mb"], total)
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.perf_counter()
+    lines = 0
+    with requests.get(url, params={"format": "csv"}, stream=True, timeout=600,
+                      headers={"Authorization": f"Bearer {api_key}"}) as response:
+        for block in response.iter_content(1 << 16):
+            lines += block.count(b"\n")
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return {"rows": lines - 1, "seconds": seconds, "peak_rss_mb": peak["rss_mb"]}
+
+
+def server_pids(base: str) -> list[int]:
+    port = base.rsplit(":", 1)[1]
+    output = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True,
+                            text=True).stdout
+    master = [int(pid) for pid in re.findall(r"pid=(\d+)", output)]
+    children = []
+    for pid in master:
+        children_file = Path(f"/proc/{pid}/task/{pid}/children")
+        if children_file.exists():
+            children += [int(child) for child in children_file.read_text().split()]
+    return sorted(set(master + children))
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def print_report(report: dict, options) -> None:
+    hello = report["hello"]
+    print(f"wrk: 2 threads, {options.connections} connections, {options.duration}s per run\n")
+    print("| run | accepted/s | p50 ms | p99 ms | non-2xx | socket errors | vs hello |")
+    print("|---|---|---|---|---|---|---|")
+    names = {"hello": "hello-world Bottle (baseline)", "api": "JSON API POST, max rate",
+             "api_1000": "JSON API POST, paced (10 conns, 10 ms think time)",
+             "form": "HTML form POST (final page), max rate"}
+    for key, name in names.items():
+        run = report[key]
+        print(f"| {name} | {run['rate']:,.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} "
+              f"| {run['non_2xx']} | {run['socket_errors']} | "
+              f"{run['rate'] / hello['rate']:.2f}× |")
+    rows = report["rows"]
+    print(f"\nacknowledged (2xx) {rows['acknowledged']:,}, rows stored {rows['stored']:,}, "
+          f"lost {rows['lost']}")
+    if "export" in report:
+        export = report["export"]
+        print(f"CSV export: {export['rows']:,} rows in {export['seconds']:.1f} s "
+              f"({export['rows'] / export['seconds']:,.0f} rows/s), peak RSS of any server "
+              f"process {export['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""Responses: record one (idempotently), save and resume a partial one, read them back.
+
+Every function is scoped by the survey row it is given (which carries its tenant); the
+caller owns the transaction, so "recorded" means "recorded once the session commits".
+
+>>> from cxlab.db import Database
+>>> from cxlab.surveys import parse_definition
+>>> from cxlab.surveys.catalog import publish_survey
+>>> from cxlab.tenancy import create_tenant
+>>> database = Database("sqlite://")
+>>> database.migrate()
+>>> definition = parse_definition({"slug": "pulse", "title": "Pulse",
+...     "questions": [{"id": "enps", "type": "nps", "label": "eNPS"}]})
+>>> with database.session() as session:
+...     survey = publish_survey(session, create_tenant(session, "acme", "Acme"), definition)
+...     first = record_response(session, survey, {"enps": 9}, idempotency_key="k1")
+...     again = record_response(session, survey, {"enps": 9}, idempotency_key="k1")
+>>> (first.created, again.created, first.id == again.id)
+(True, False, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from cxlab.db import Database
+from cxlab.db.models import Invitation, Response, Survey
+from cxlab.errors import CxlabError
+from cxlab.surveys.definition import SurveyDefinition
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 100
+EXPORT_CHUNK_SIZE = 1000
+
+
+class AlreadyAnswered(CxlabError):
+    """The invitation has been used for a response already (one response each)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The id of a stored response; ``created`` is False when it existed already
+    (same idempotency key seen before)."""
+
+    id: int
+    created: bool
+
+
+def survey_availability(survey: Survey, now: datetime | None = None) -> str:
+    """``"open"``, ``"closed"`` (status, or past ``closes_at``) or ``"not_yet_open"``.
+
+    >>> survey_availability(Survey(status="closed"))
+    'closed'
+    """
+    now = now or datetime.now(UTC)
+    if survey.status != "open" or (survey.closes_at is not None and survey.closes_at <= now):
+        return "closed"
+    if survey.opens_at is not None and survey.opens_at > now:
+        return "not_yet_open"
+    return "open"
+
+
+def clean_attributes(
+    definition: SurveyDefinition, raw: Any, *, from_query_only: bool = False
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Check respondent attributes against the survey; return ``(clean, errors)``.
+
+    Names must be declared by the survey (only ``from_query`` ones when they come from
+    an open link's query string) and values must be in the declared list, if any.
+
+    >>> from cxlab.surveys import parse_definition
+    >>> definition = parse_definition({"slug": "s", "title": "S",
+    ...     "attributes": [{"name": "store", "values": ["a", "b"], "from_query": True}],
+    ...     "questions": [{"id": "nps", "type": "nps", "label": "NPS"}]})
+    >>> clean_attributes(definition, {"store": "a"})
+    ({'store': 'a'}, {})
+    >>> clean_attributes(definition, {"store": "z", "x": "1"})[1]
+    {'store': 'must be one of: a, b', 'x': 'no such attribute in this survey'}
+    """
+    if not isinstance(raw, dict):
+        return {}, {"attributes": "must be an object mapping attribute names to text"}
+    clean, errors = {}, {}
+    for name, value in raw.items():
+        declared = definition.attribute(name) if isinstance(name, str) else None
+        if declared is None or (from_query_only and not declared.from_query):
+            errors[str(name)] = "no such attribute in this survey"
+        elif not isinstance(value, str) or len(value) > 200:
+            errors[name] = "must be text of at most 200 characters"
+        elif declared.values and value not in declared.values:
+            errors[name] = f"must be one of: {', '.join(declared.values)}"
+        else:
+            clean[name] = value
+    return clean, errors
+
+
+def find_response(session: Session, survey: Survey, idempotency_key: str) -> Response | None:
+    """The response to ``survey`` stored under ``idempotency_key``, complete or partial."""
+    return session.scalar(
+        select(Response).where(
+            Response.tenant_id == survey.tenant_id,
+            Response.survey_id == survey.id,
+            Response.idempotency_key == idempotency_key,
+        )
+    )
+
+
+def find_resumable(
+    session: Session, survey: Survey, idempotency_key: str, max_age: timedelta
+) -> Response | None:
+    """The partial response under ``idempotency_key`` if its last page was saved less
+    than ``max_age`` ago, else None."""
+    response = find_response(session, survey, idempotency_key)
+    if response is None or response.status != "partial":
+        return None
+    if response.submitted_at < datetime.now(UTC) - max_age:
+        return None
+    return response
+
+
+def record_response(
+    session: Session,
+    survey: Survey,
+    answers: dict[str, Any],
+    *,
+    attributes: dict[str, str] | None = None,
+    submitted_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    invitation: Invitation | None = None,
+) -> Recorded:
+    """Store a complete response (answers already validated) and return its id.
+
+    With an ``idempotency_key`` seen before, nothing new is stored and the earlier id
+    comes back with ``created=False``; a partial response under that key is completed.
+    With an ``invitation``, the invitation is marked responded, and a second response
+    raises :class:`AlreadyAnswered`.
+    """
+    submitted_at = submitted_at or datetime.now(UTC)
+    if idempotency_key is not None:
+        existing = find_response(session, survey, idempotency_key)
+        if existing is not None and existing.status == "complete":
+            return Recorded(existing.id, created=False)
+        if existing is not None:
+            if invitation is not None:
+                _claim_invitation(session, invitation, submitted_at)
+            existing.status = "complete"
+            existing.answers = answers
+            existing.attributes = attributes or existing.attributes
+            existing.submitted_at = submitted_at
+            existing.resume_page = None
+            session.flush()
+            return Recorded(existing.id, created=True)
+    if invitation is not None:
+        try:
+            _claim_invitation(session, invitation, submitted_at)
+        except AlreadyAnswered:
+            # A concurrent double submit of the same invitation won the race: it is
+            # the same respondent, so answer as the idempotent repeat it is.
+            repeat = find_response(session, survey, idempotency_key) if idempotency_key else None
+            if repeat is not None and repeat.status == "complete":
+                return Recorded(repeat.id, created=False)
+            raise
+    new_id = _insert(
+        session,
+        survey,
+        status="complete",
+        answers=answers,
+        attributes=attributes or {},
+        submitted_at=submitted_at,
+        idempotency_key=idempotency_key,
+        invitation_id=invitation.id if invitation is not None else None,
+        resume_page=None,
+    )
+    if new_id is None:
+        # Lost an insert race on the idempotency key: the winner's row is the answer.
+        return Recorded(find_response(session, survey, idempotency_key).id, created=False)
+    return Recorded(new_id, created=True)
+
+
+def save_partial(
+    session: Session,
+    survey: Survey,
+    answers: dict[str, Any],
+    *,
+    idempotency_key: str,
+    resume_page: int,
+    attributes: dict[str, str] | None = None,
+    invitation: Invitation | None = None,
+) -> int:
+    """Save the answers of the pages done so far of a long survey; return the row id.
+
+    The row is stored with ``status='partial'`` (left out of analysis and exports
+    unless asked for) and ``resume_page``, where the respondent continues. A response
+    already completed under the key is left as it is.
+    """
+    now = datetime.now(UTC)
+    existing = find_response(session, survey, idempotency_key)
+    if existing is None:
+        new_id = _insert(
+            session,
+            survey,
+            status="partial",
+            answers=answers,
+            attributes=attributes or {},
+            submitted_at=now,
+            idempotency_key=idempotency_key,
+            invitation_id=invitation.id if invitation is not None else None,
+            resume_page=resume_page,
+        )
+        if new_id is not None:
+            return new_id
+        existing = find_response(session, survey, idempotency_key)
+    if existing.status == "partial":
+        existing.answers = answers
+        existing.resume_page = resume_page
+        existing.submitted_at = now
+        if attributes:
+            existing.attributes = attributes
+        session.flush()
+    return existing.id
+
+
+def _claim_invitation(session: Session, invitation: Invitation, when: datetime) -> None:
+    # One conditional UPDATE: of two concurrent submissions only one can claim it.
+    claimed = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.tenant_id == invitation.tenant_id,
+            Invitation.responded_at.is_(None),
+        )
+        .values(responded_at=when)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise AlreadyAnswered("this invitation has been answered already")
+
+
+def _insert(session: Session, survey: Survey, **values: Any) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING on the idempotency key; None on a conflict.
+
+    Core, not the ORM: this is the hot path of ingestion.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(Response)
+        .values(tenant_id=survey.tenant_id, survey_id=survey.id,
+                survey_version=survey.version, **values)
+        .on_conflict_do_nothing(index_elements=["survey_id", "idempotency_key"])
+        .returning(Response.id)
+    )
+    return session.execute(statement).scalar()
+
+
+# ---------------------------------------------------------------- reading back
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    id: int
+    status: str
+    survey_version: int
+    submitted_at: datetime
+    attributes: dict[str, Any]
+    answers: dict[str, Any]
+
+
+def iter_responses(
+    database: Database,
+    survey: Survey,
+    *,
+    since: datetime | None = None,
+    include_partial: bool = False,
+    chunk_size: int = EXPORT_CHUNK_SIZE,
+) -> Iterator[StoredResponse]:
+    """Every response of ``survey`` in id order, read ``chunk_size`` rows at a time.
+
+    Each chunk is its own short query and transaction (keyset on the id), so memory
+    stays flat however many rows there are, and a slow reader never holds a database
+    transaction open (which would stall SQLite's WAL checkpoints).
+    """
+    columns = (
+        Response.id, Response.status, Response.survey_version, Response.submitted_at,
+        Response.attributes, Response.answers,
+    )
+    last_id = 0
+    while True:
+        query = (
+            select(*columns)
+            .where(
+                Response.tenant_id == survey.tenant_id,
+                Response.survey_id == survey.id,
+                Response.id > last_id,
+            )
+            .order_by(Response.id)
+            .limit(chunk_size)
+        )
+        if not include_partial:
+            query = query.where(Response.status == "complete")
+        if since is not None:
+            query = query.where(Response.submitted_at >= since)
+        with database.session() as session:
+            rows = session.execute(query).all()
+        for row in rows:
+            yield StoredResponse(*row)
+        if len(rows) < chunk_size:
+            return
+        last_id = rows[-1].id

@@ -1,0 +1,304 @@
+"""The JSON API: ingest responses (one or a batch) and export them, with API keys.
+
+Every route authenticates ``Authorization: Bearer <api key>`` and looks the survey up
+within the key's tenant, so another tenant's survey is "not found" (no existence leak).
+Errors are ``{"errors": [{"field": ..., "message": ...}]}``; see /api/v1/openapi.json.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import bottle
+from cxlab import responses
+from cxlab.db.models import Survey
+from cxlab.errors import NotFound
+from cxlab.responses import MAX_IDEMPOTENCY_KEY_LENGTH
+from cxlab.surveys.catalog import definition_of, get_survey_by_id
+from cxlab.surveys.definition import SurveyDefinition, validate_answers
+from cxlab.tenancy import ApiKeyOwner, authenticate_api_key
+
+from survey_server import exports
+from survey_server.context import ServerContext, tag_request, tag_route
+from survey_server.openapi import openapi_spec
+
+MAX_BATCH = 1000
+ITEM_KEYS = {"answers", "attributes", "submitted_at", "idempotency_key"}
+MAX_SURVEY_ID = 2**31 - 1
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+class ApiError(Exception):
+    """Ends a request with a JSON error response."""
+
+    def __init__(self, status: int, errors: list[tuple[str, str]], headers=None) -> None:
+        super().__init__(status)
+        self.response = json_response(
+            status, {"errors": [{"field": f, "message": m} for f, m in errors]}, headers
+        )
+
+
+def json_response(status: int, document: Any, headers: dict | None = None) -> bottle.HTTPResponse:
+    body = json.dumps(document, ensure_ascii=False)
+    return bottle.HTTPResponse(
+        body, status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    )
+
+
+@dataclass(frozen=True)
+class ResponseItem:
+    answers: dict[str, Any]
+    attributes: dict[str, str]
+    submitted_at: datetime | None
+    idempotency_key: str | None
+
+
+class ResponsesApi:
+    """The /api/v1 routes, bound to one server's context."""
+
+    def __init__(self, context: ServerContext) -> None:
+        self.context = context
+        self.database = context.database
+
+    def install(self, app: bottle.Bottle) -> None:
+        app.route("/api/v1/openapi.json", "GET", self.openapi)
+        # Bottle reads ':' in a rule as its old wildcard syntax, so ".../responses:batch"
+        # shares one rule with ".../responses" and is told apart here.
+        app.route("/api/v1/surveys/<survey_id>/<collection>", "POST", self._json(self.post))
+        app.route("/api/v1/surveys/<survey_id>/responses", "GET", self._json(self.export))
+
+    @staticmethod
+    def _json(handler):
+        def route(**arguments):
+            try:
+                return handler(**arguments)
+            except ApiError as error:
+                return error.response
+
+        route.__name__ = handler.__name__
+        return route
+
+    # ------------------------------------------------------------ routes
+
+    def openapi(self) -> bottle.HTTPResponse:
+        return json_response(200, openapi_spec())
+
+    def post(self, survey_id: str, collection: str) -> bottle.HTTPResponse:
+        if collection == "responses":
+            tag_route("/api/v1/surveys/<survey_id>/responses")
+            return self.create(survey_id)
+        if collection == "responses:batch":
+            tag_route("/api/v1/surveys/<survey_id>/responses:batch")
+            return self.create_batch(survey_id)
+        raise ApiError(404, [("request", "no such route")])
+
+    def create(self, survey_id: str) -> bottle.HTTPResponse:
+        owner, survey = self._authorize(survey_id)
+        self._require_open(survey)
+        body = self._read_json()
+        item, errors = self._check_item(definition_of(survey), body, prefix="")
+        if errors:
+            raise ApiError(422, errors)
+        with self.context.write_gate.writing(), self.database.session() as session:
+            recorded = self._record(session, survey, item)
+        if recorded.created:
+            self.context.metrics.response_accepted(owner.tenant_slug)
+            return json_response(201, {"id": recorded.id})
+        return json_response(200, {"id": recorded.id})
+
+    def create_batch(self, survey_id: str) -> bottle.HTTPResponse:
+        owner, survey = self._authorize(survey_id)
+        self._require_open(survey)
+        body = self._read_json()
+        raw_items = body.get("responses")
+        unknown = sorted(set(body) - {"responses"})
+        if unknown:
+            raise ApiError(422, [(key, "unknown field; the body is {\"responses\": [...]}")
+                                 for key in unknown])
+        if not isinstance(raw_items, list) or not raw_items:
+            raise ApiError(422, [("responses", "required: a non-empty list of responses")])
+        if len(raw_items) > MAX_BATCH:
+            raise ApiError(422, [("responses", f"at most {MAX_BATCH} responses per batch, "
+                                               f"got {len(raw_items)}")])
+        definition = definition_of(survey)
+        items, errors = [], []
+        for index, raw in enumerate(raw_items):
+            item, item_errors = self._check_item(definition, raw, prefix=f"responses[{index}].")
+            items.append(item)
+            errors += item_errors
+        if errors:
+            raise ApiError(422, errors)
+        # One transaction: the whole batch is stored, or (on an error) none of it.
+        with self.context.write_gate.writing(), self.database.session() as session:
+            recorded = [self._record(session, survey, item) for item in items]
+        created = sum(1 for r in recorded if r.created)
+        self.context.metrics.response_accepted(owner.tenant_slug, created)
+        return json_response(
+            201 if created else 200, {"ids": [r.id for r in recorded], "created": created}
+        )
+
+    def export(self, survey_id: str) -> bottle.HTTPResponse:
+        _owner, survey = self._authorize(survey_id)
+        query = bottle.request.query
+        problems = []
+        kind = query.get("format", "csv")
+        if kind not in exports.FORMATS:
+            problems.append(("format", f"must be one of: {', '.join(exports.FORMATS)}"))
+        since = None
+        if query.get("since"):
+            since, problem = _parse_time(query.get("since"))
+            if problem:
+                problems.append(("since", problem))
+        include_partial = query.get("include_partial", "false").lower()
+        if include_partial not in ("true", "false"):
+            problems.append(("include_partial", "must be true or false"))
+        if problems:
+            raise ApiError(400, problems)
+        definition = definition_of(survey)
+        rows = responses.iter_responses(
+            self.database, survey, since=since, include_partial=include_partial == "true"
+        )
+        if kind == "csv":
+            body = exports.csv_stream(definition, rows)
+        elif kind == "jsonl":
+            body = exports.jsonl_stream(rows)
+        else:
+            body = exports.xlsx_stream(definition, rows)
+        content_type, extension = exports.FORMATS[kind]
+        return bottle.HTTPResponse(body, 200, {
+            "Content-Type": content_type,
+            "Content-Disposition": f'attachment; filename="{survey.slug}-responses.{extension}"',
+        })
+
+    # ------------------------------------------------------------ helpers
+
+    def _authorize(self, survey_id: str) -> tuple[ApiKeyOwner, Survey]:
+        scheme, _, key = (bottle.request.get_header("Authorization") or "").partition(" ")
+        unauthorized = ApiError(
+            401, [("authorization", "send a valid API key: Authorization: Bearer <key>")],
+            {"WWW-Authenticate": 'Bearer realm="cxlab"'},
+        )
+        if scheme.lower() != "bearer" or not key.strip() or len(key) > 200:
+            raise unauthorized
+        number = int(survey_id) if survey_id.isdigit() and len(survey_id) < 11 else 0
+        with self.database.session() as session:
+            owner = authenticate_api_key(session, key.strip())
+            if owner is None:
+                raise unauthorized
+            tag_request(tenant=owner.tenant_slug, survey=survey_id)
+            try:
+                if not 0 < number <= MAX_SURVEY_ID:
+                    raise NotFound(survey_id)
+                survey = get_survey_by_id(session, owner.tenant_id, number)
+            except NotFound:
+                raise ApiError(404, [("survey_id", "no such survey")]) from None
+        return owner, survey
+
+    @staticmethod
+    def _require_open(survey: Survey) -> None:
+        availability = responses.survey_availability(survey)
+        if availability == "closed":
+            raise ApiError(410, [("survey_id", "the survey is closed")])
+        if availability == "not_yet_open":
+            raise ApiError(409, [("survey_id", "the survey is not open yet")])
+
+    @staticmethod
+    def _read_json() -> dict[str, Any]:
+        try:
+            body = json.loads(bottle.request.body.read())
+        except (ValueError, RecursionError) as error:
+            reason = error.args[0] if isinstance(error, ValueError) else "nested too deeply"
+            raise ApiError(400, [("body", f"not valid JSON: {reason}")]) from None
+        if not isinstance(body, dict):
+            raise ApiError(400, [("body", "must be a JSON object")])
+        return body
+
+    @staticmethod
+    def _check_item(
+        definition: SurveyDefinition, raw: Any, prefix: str
+    ) -> tuple[ResponseItem | None, list[tuple[str, str]]]:
+        """The item, or the ``(field, message)`` of each of its problems."""
+        if not isinstance(raw, dict):
+            return None, [(prefix.rstrip(".") or "body", "must be a JSON object")]
+        errors = [
+            (f"{prefix}{key}", f"unknown field; allowed: {', '.join(sorted(ITEM_KEYS))}")
+            for key in raw if key not in ITEM_KEYS
+        ]
+        answers, answer_errors = {}, {}
+        if "answers" not in raw:
+            errors.append((f"{prefix}answers", "required: an object of answers"))
+        else:
+            answers, answer_errors = validate_answers(definition, raw["answers"])
+            answer_errors.update(_text_problems(answers))
+        # Fields are named by question id, as in {"field": "q3"}; an empty key by its place.
+        errors += [
+            (f"{prefix}{field or 'answers'}", message) for field, message in answer_errors.items()
+        ]
+        attributes, attribute_errors = responses.clean_attributes(
+            definition, raw.get("attributes", {})
+        )
+        errors += [
+            (f"{prefix}attributes" + (f".{name}" if name != "attributes" else ""), message)
+            for name, message in {**attribute_errors, **_text_problems(attributes)}.items()
+        ]
+        submitted_at = None
+        if raw.get("submitted_at") is not None:
+            submitted_at, problem = _parse_time(raw["submitted_at"])
+            if problem is None and submitted_at > datetime.now(UTC) + FUTURE_TOLERANCE:
+                problem = "must not be in the future"
+            if problem:
+                errors.append((f"{prefix}submitted_at", problem))
+        key = raw.get("idempotency_key")
+        if key is not None and (
+            not isinstance(key, str) or not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH
+            or _text_problems({"k": key})
+        ):
+            errors.append((f"{prefix}idempotency_key",
+                           f"must be text of 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters"))
+        if errors:
+            return None, errors
+        return ResponseItem(answers, attributes, submitted_at, key), []
+
+    def _record(self, session, survey: Survey, item: ResponseItem) -> responses.Recorded:
+        return responses.record_response(
+            session, survey, item.answers, attributes=item.attributes,
+            submitted_at=item.submitted_at, idempotency_key=item.idempotency_key,
+        )
+
+
+def _parse_time(value: Any) -> tuple[datetime | None, str | None]:
+    reason = "must be an ISO 8601 time with its zone, e.g. 2026-05-01T12:30:00+09:00"
+    if not isinstance(value, str) or len(value) > 40:
+        return None, reason
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None, reason
+    if moment.tzinfo is None:
+        return None, reason
+    try:
+        return moment.astimezone(UTC), None
+    except OverflowError:
+        return None, reason
+
+
+def _text_problems(values: dict[str, Any]) -> dict[str, str]:
+    """Texts the databases cannot store: NUL (PostgreSQL) and lone surrogates (UTF-8)."""
+    problems = {}
+    for name, value in values.items():
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            if isinstance(text, str) and ("\x00" in text or not _encodes(text)):
+                problems[name] = "contains characters that are not allowed (NUL or invalid UTF-16)"
+    return problems
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

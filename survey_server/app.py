@@ -1,0 +1,203 @@
+"""The survey server application: respondent pages, JSON API, health and metrics.
+
+Build one with :func:`create_app` (tests build as many as they like); serve it with
+:func:`survey_server.serve.run` (gunicorn) or any WSGI server.
+
+>>> from cxlab.config import Config
+>>> app = create_app(Config.from_environ({"CXLAB_VAR_DIR": "/tmp/cxlab-doc"}))
+>>> "/s/<tenant_slug>/<survey_slug>" in {route.rule for route in app.routes}
+True
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import TextIO
+
+import bottle
+from cxlab.accesslog import AccessLog, utc_timestamp
+from cxlab.config import Config
+from cxlab.db import Database
+from cxlab.metrics import ServerMetrics
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from survey_server.api import ResponsesApi, json_response
+from survey_server.context import ServerContext, SqliteWriteGate
+from survey_server.respondent import RespondentPages, message_page, request_language
+from survey_server.tokens import FormTokens
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+HTML_ERRORS = {
+    404: ("not_found_title", "not_found"),
+    413: ("too_large_title", "too_large"),
+    503: ("error_title", "unavailable"),
+}
+
+
+class SurveyServer(bottle.Bottle):
+    """A Bottle app whose every request gets a request id, an access-log line and
+    metrics, measured until its last byte is sent (so streamed exports count fully)."""
+
+    def __init__(self, context: ServerContext, access_log: AccessLog) -> None:
+        super().__init__(catchall=True)
+        self.context = context
+        self.access_log = access_log
+
+    def wsgi(self, environ, start_response):
+        started = time.perf_counter()
+        given = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        environ["cxlab.request_id"] = request_id
+        status_holder = [500]
+
+        def start(status, headers, exc_info=None):
+            status_holder[0] = int(status[:3])
+            headers.append(("X-Request-Id", request_id))
+            return start_response(status, headers, exc_info)
+
+        body = super().wsgi(environ, start)
+        return _MeasuredBody(
+            body, lambda sent: self._finished(environ, status_holder[0], started, sent)
+        )
+
+    def _finished(self, environ, status: int, started: float, sent: int) -> None:
+        seconds = time.perf_counter() - started
+        route = environ.get("bottle.route")
+        template = environ.get("cxlab.route") or (
+            route.rule if route is not None else "(unmatched)"
+        )
+        method = environ.get("REQUEST_METHOD", "")
+        self.context.metrics.observe_request(template, method, status, seconds)
+        self.access_log.write({
+            "time": utc_timestamp(),
+            "request_id": environ.get("cxlab.request_id"),
+            "tenant": environ.get("cxlab.tenant"),
+            "survey": environ.get("cxlab.survey"),
+            "route": template,
+            "method": method,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "bytes": sent,
+        })
+
+    def default_error_handler(self, error: bottle.HTTPError) -> str:
+        # Never a traceback: Bottle has already written it to the server's error log.
+        status = error.status_code
+        if isinstance(error.exception, OperationalError | DBAPIError):
+            status = 503
+            bottle.response.status = 503
+            bottle.response.set_header("Retry-After", "1")
+        if bottle.request.path.startswith("/api/"):
+            message = {
+                404: "no such route", 405: "method not allowed here",
+                413: f"the body is larger than {self.context.config.max_body_bytes} bytes",
+                503: "the database is busy or unreachable; retry",
+            }.get(status, "internal error; see the server log")
+            result = json_response(status, {"errors": [{"field": "request", "message": message}]})
+        else:
+            title, text = HTML_ERRORS.get(status, ("error_title", "error"))
+            result = message_page(status, request_language(), title, text)
+        bottle.response.content_type = result.content_type
+        return result.body
+
+
+class _MeasuredBody:
+    """Wraps a WSGI body to count its bytes and report once the server closes it."""
+
+    def __init__(self, body, on_close) -> None:
+        self._body = body
+        self._on_close = on_close
+        self._sent = 0
+
+    def __iter__(self):
+        for block in self._body:
+            self._sent += len(block)
+            yield block
+
+    def close(self) -> None:
+        try:
+            if hasattr(self._body, "close"):
+                self._body.close()
+        finally:
+            self._on_close(self._sent)
+
+
+def create_app(
+    config: Config,
+    database: Database | None = None,
+    *,
+    metrics_dir: str | Path | None = None,
+    log_stream: TextIO | None = sys.stdout,
+) -> SurveyServer:
+    """The survey server for ``config``.
+
+    ``database`` defaults to one on ``config.database_url`` (it must be migrated);
+    ``metrics_dir`` is prometheus-client's multiprocess directory under gunicorn;
+    ``log_stream`` receives the access log besides the daily file (None: file only).
+    """
+    database = database or Database(config.database_url)
+    context = ServerContext(
+        config=config,
+        database=database,
+        tokens=FormTokens(config.secret_key, resume_days=config.resume_days),
+        metrics=ServerMetrics(metrics_dir),
+        write_gate=SqliteWriteGate(
+            Path(database.engine.url.database + ".write-lock")
+            if database.engine.dialect.name == "sqlite" and database.engine.url.database
+            else None
+        ),
+    )
+    app = SurveyServer(context, AccessLog(config.var_dir / "logs", stream=log_stream))
+    app.install(_body_limit(config.max_body_bytes))
+    RespondentPages(context).install(app)
+    ResponsesApi(context).install(app)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            migrated = database.is_migrated()
+        except Exception as error:  # any failure is itself the answer
+            reason = f"database unreachable: {type(error).__name__}"
+            return json_response(503, {"status": "fail", "reason": reason})
+        if not migrated:
+            return json_response(
+                503, {"status": "fail", "reason": "database not migrated: run cxlab init"}
+            )
+        return json_response(200, {"status": "ok"})
+
+    @app.get("/metrics")
+    def metrics():
+        body, content_type = context.metrics.exposition()
+        return bottle.HTTPResponse(body, 200, {"Content-Type": content_type})
+
+    return app
+
+
+def _body_limit(max_bytes: int):
+    """A Bottle plugin answering 413 to a body over ``max_bytes``, before reading it."""
+
+    def plugin(callback):
+        def limited(*args, **kwargs):
+            request = bottle.request
+            length = request.content_length
+            if length > max_bytes:
+                raise bottle.HTTPError(413)
+            if length < 0 and request.method in ("POST", "PUT", "PATCH"):
+                # No Content-Length (chunked): Bottle spools the body to a temporary
+                # file beyond its memory limit, so measuring it is safe.
+                body = request.body
+                body.seek(0, 2)
+                too_large = body.tell() > max_bytes
+                body.seek(0)
+                if too_large:
+                    raise bottle.HTTPError(413)
+            return callback(*args, **kwargs)
+
+        return limited
+
+    return plugin
+

@@ -1,0 +1,72 @@
+"""What every view needs, built once per app by :func:`survey_server.app.create_app`."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import bottle
+from cxlab.config import Config
+from cxlab.db import Database
+from cxlab.metrics import ServerMetrics
+
+from survey_server.tokens import FormTokens
+
+
+@dataclass(frozen=True)
+class ServerContext:
+    config: Config
+    database: Database
+    tokens: FormTokens
+    metrics: ServerMetrics
+    write_gate: SqliteWriteGate
+
+
+def tag_request(*, tenant: str | None = None, survey: str | int | None = None) -> None:
+    """Name the tenant and survey of this request for its access-log line."""
+    if tenant is not None:
+        bottle.request.environ["cxlab.tenant"] = tenant
+    if survey is not None:
+        bottle.request.environ["cxlab.survey"] = str(survey)
+
+
+def tag_route(template: str) -> None:
+    """Name this request's route in logs and metrics when its Bottle rule is broader."""
+    bottle.request.environ["cxlab.route"] = template
+
+
+class SqliteWriteGate:
+    """Lets one write transaction at a time into a SQLite database, across the threads
+    and gunicorn workers of this server.
+
+    SQLite allows one writer; contending writers otherwise wait in its busy handler,
+    which sleeps in steps of up to 100 ms and wastes most of the time under load. A
+    thread lock plus an flock on a file next to the database queue writers in the
+    kernel instead, which wakes the next one as soon as the lock is free.
+    """
+
+    def __init__(self, lock_path: Path | None) -> None:
+        self.lock_path = lock_path
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        if self.lock_path is None:
+            yield
+            return
+        with self._thread_lock:
+            if self._pid != os.getpid():  # opened after gunicorn's fork, once per worker
+                self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)

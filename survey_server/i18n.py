@@ -1,0 +1,136 @@
+"""The respondent pages' own words in Japanese and English, and language choice.
+
+>>> choose_language("en", "ja,en;q=0.5", ("ja", "en"))
+'en'
+>>> choose_language(None, "en-GB,en;q=0.9,ja;q=0.8", ("ja", "en"))
+'en'
+>>> choose_language(None, None, ("ja", "en"))
+'ja'
+>>> error_text("must be a whole number from 1 to 5", "ja")
+'1から5までの数字で答えてください'
+"""
+
+from __future__ import annotations
+
+import re
+
+LANGUAGES = ("ja", "en")
+
+TEXT = {
+    "required": {"ja": "必須", "en": "required"},
+    "next": {"ja": "次へ", "en": "Next"},
+    "nps_hint": {
+        "ja": "0 = まったくすすめない、10 = 非常にすすめる",
+        "en": "0 = not at all likely, 10 = extremely likely",
+    },
+    "submit": {"ja": "送信する", "en": "Submit"},
+    "page_of": {"ja": "{total}ページ中{page}ページ目", "en": "Page {page} of {total}"},
+    "errors_title": {
+        "ja": "{count}件の回答を確認してください",
+        "en": "Please check {count} answer(s)",
+    },
+    "resume_hint": {
+        "ja": "このページのアドレスを保存すると、{days}日以内なら続きから回答できます。",
+        "en": "Bookmark this page to continue where you stopped, within {days} days.",
+    },
+    "thanks": {
+        "ja": "ご回答ありがとうございました。",
+        "en": "Thank you for your answers.",
+    },
+    "thanks_title": {"ja": "送信しました", "en": "Thank you"},
+    "already_answered_title": {"ja": "回答済みです", "en": "Already answered"},
+    "already_answered": {
+        "ja": "このアンケートにはすでにご回答いただいています。ありがとうございました。",
+        "en": "You have already answered this survey. Thank you!",
+    },
+    "closed_title": {"ja": "受付終了", "en": "Survey closed"},
+    "closed": {
+        "ja": "このアンケートの受付は終了しました。ご協力ありがとうございました。",
+        "en": "This survey is closed. Thank you for your interest.",
+    },
+    "not_yet_open": {
+        "ja": "このアンケートはまだ始まっていません。",
+        "en": "This survey is not open yet.",
+    },
+    "not_found_title": {"ja": "ページが見つかりません", "en": "Page not found"},
+    "not_found": {
+        "ja": "このアンケートは見つかりませんでした。リンクをご確認ください。",
+        "en": "We could not find this survey. Please check the link.",
+    },
+    "expired_title": {"ja": "リンクの有効期限切れ", "en": "Link expired"},
+    "expired": {
+        "ja": "保存された回答の有効期限が切れました。最初から回答してください。",
+        "en": "Your saved answers have expired. Please start again.",
+    },
+    "start_again": {"ja": "最初から回答する", "en": "Start again"},
+    "bad_form_title": {"ja": "送信できませんでした", "en": "Could not submit"},
+    "bad_form": {
+        "ja": "フォームが正しくありません。ページを再読み込みしてもう一度お試しください。",
+        "en": "This form is not valid any more. Please reload the page and try again.",
+    },
+    "too_large_title": {"ja": "入力が長すぎます", "en": "Too much text"},
+    "too_large": {
+        "ja": "送信された内容が大きすぎます。短くしてもう一度お試しください。",
+        "en": "What you sent is too large. Please shorten it and try again.",
+    },
+    "error_title": {"ja": "エラー", "en": "Something went wrong"},
+    "error": {
+        "ja": "問題が発生しました。しばらくしてからもう一度お試しください。",
+        "en": "Something went wrong on our side. Please try again in a moment.",
+    },
+    "unavailable": {
+        "ja": "ただいま混み合っています。少し待ってからもう一度送信してください。",
+        "en": "We are busy right now. Please wait a moment and submit again.",
+    },
+}
+
+# The reasons cxlab.surveys.validate_answers gives, in Japanese.
+_ERRORS_JA = [
+    (re.compile(r"this question needs an answer"), "この質問にお答えください"),
+    (
+        re.compile(r"must be a whole number from (-?\d+) to (-?\d+)"),
+        r"\1から\2までの数字で答えてください",
+    ),
+    (re.compile(r"must be one of: .*"), "選択肢から選んでください"),
+    (re.compile(r"must be a list drawn from: .*"), "選択肢から選んでください"),
+    (re.compile(r"must be at most (\d+) characters"), r"\1文字以内で入力してください"),
+    (re.compile(r"must be text"), "文章で入力してください"),
+]
+
+
+def text(key: str, language: str, **values: object) -> str:
+    """A UI string in ``language`` with ``{placeholders}`` filled."""
+    template = TEXT[key].get(language) or TEXT[key]["en"]
+    return template.format(**values) if values else template
+
+
+def error_text(message: str, language: str) -> str:
+    """A validation reason from cxlab in the respondent's language."""
+    if language == "ja":
+        for pattern, replacement in _ERRORS_JA:
+            if pattern.fullmatch(message):
+                return pattern.sub(replacement, message)
+    return message[:1].upper() + message[1:]
+
+
+def choose_language(
+    requested: str | None, accept_language: str | None, available: tuple[str, ...]
+) -> str:
+    """``?lang=`` if the survey has it, else the best of Accept-Language, else the
+    survey's first language."""
+    available = tuple(language for language in available if language in LANGUAGES) or LANGUAGES
+    if requested in available:
+        return requested
+    ranked = []
+    for position, part in enumerate((accept_language or "")[:500].split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in available and quality > 0:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else available[0]

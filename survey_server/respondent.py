@@ -1,0 +1,383 @@
+"""Respondent pages: /s/<tenant>/<survey> (open link) and /i/<token> (invitation).
+
+Server-rendered, no JavaScript, no cookies. The form carries a signed nonce naming the
+response's idempotency key, so a double submit stores one response. A long survey is
+answered page by page; each finished page is saved server-side as a partial response
+that the respondent resumes from the same link (or the resume link of an open survey).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+import bottle
+from cxlab import invitations, responses
+from cxlab.db.models import Invitation, Survey
+from cxlab.errors import NotFound
+from cxlab.surveys.catalog import definition_of, get_survey
+from cxlab.surveys.definition import Question, SurveyDefinition, localize, validate_answers
+from cxlab.tenancy import get_tenant
+
+from survey_server import i18n
+from survey_server.context import ServerContext, tag_request
+
+VIEWS_DIR = str(Path(__file__).with_name("views"))
+MAX_FORM_FIELDS = 2000
+
+
+def render(template: str, status: int = 200, **values: Any) -> bottle.HTTPResponse:
+    """A page from survey_server/views as a response with ``status``."""
+    body = bottle.template(template, template_lookup=[VIEWS_DIR], **values)
+    return bottle.HTTPResponse(body, status, {"Content-Type": "text/html; charset=utf-8"})
+
+
+def message_page(
+    status: int, language: str, title_key: str, message_key: str, *,
+    message: str | None = None, link: str | None = None, link_key: str = "start_again",
+) -> bottle.HTTPResponse:
+    """A short page that only says something (closed, not found, thank you...)."""
+    return render(
+        "message.tpl", status, lang=language, title=i18n.text(title_key, language),
+        message=message or i18n.text(message_key, language), link=link,
+        link_text=i18n.text(link_key, language),
+    )
+
+
+def request_language(available: tuple[str, ...] = i18n.LANGUAGES) -> str:
+    request = bottle.request
+    return i18n.choose_language(
+        request.query.get("lang"), request.get_header("Accept-Language"), available
+    )
+
+
+class RespondentPages:
+    """The respondent routes, bound to one server's context."""
+
+    def __init__(self, context: ServerContext) -> None:
+        self.context = context
+        self.database = context.database
+        self.tokens = context.tokens
+        self.resume_age = timedelta(days=context.config.resume_days)
+
+    def install(self, app: bottle.Bottle) -> None:
+        app.route("/s/<tenant_slug>/<survey_slug>", ["GET", "POST"], self.open_link)
+        app.route("/i/<token>", ["GET", "POST"], self.invitation_link)
+
+    # ------------------------------------------------------------ routes
+
+    def open_link(self, tenant_slug: str, survey_slug: str) -> bottle.HTTPResponse:
+        tag_request(tenant=tenant_slug, survey=survey_slug)
+        try:
+            with self.database.session() as session:
+                survey = get_survey(session, get_tenant(session, tenant_slug), survey_slug)
+        except NotFound:
+            return message_page(404, request_language(), "not_found_title", "not_found")
+        definition = definition_of(survey)
+        language = request_language(definition.languages)
+        unavailable = self._unavailable(survey, language)
+        if unavailable is not None:
+            return unavailable
+        base_url = f"/s/{quote(tenant_slug)}/{quote(survey_slug)}"
+        query_attributes = self._query_attributes(definition)
+        action = base_url + "?" + urlencode({**query_attributes, "lang": language})
+        flow = _Flow(
+            self, survey, definition, language, tenant_slug, action=action,
+            attributes=query_attributes, invitation=None,
+            continue_url=lambda key: base_url + "?" + urlencode(
+                {"resume": self.tokens.resume_token(survey.id, key), "lang": language}
+            ),
+        )
+        if bottle.request.method == "POST":
+            return flow.submit()
+        resume = bottle.request.query.get("resume")
+        if resume is None:
+            return flow.show_page(0, {}, self.tokens.new_key())
+        key = self.tokens.key_from_resume_token(survey.id, resume)
+        if key is not None:
+            with self.database.session() as session:
+                stored = responses.find_response(session, survey, key)
+            if stored is not None and stored.status == "complete":
+                return flow.thanks()
+            if stored is not None and stored.submitted_at >= datetime.now(UTC) - self.resume_age:
+                return flow.show_page(stored.resume_page or 0, stored.answers, key, resumed=True)
+        return message_page(
+            410, language, "expired_title", "expired",
+            link=base_url + "?" + urlencode({**query_attributes, "lang": language}),
+        )
+
+    def invitation_link(self, token: str) -> bottle.HTTPResponse:
+        try:
+            with self.database.session() as session:
+                link = invitations.open_invitation(session, token)
+        except NotFound:
+            return message_page(404, request_language(), "not_found_title", "not_found")
+        invitation, survey = link.invitation, link.survey
+        tag_request(tenant=link.tenant_slug, survey=survey.slug)
+        definition = definition_of(survey)
+        language = request_language(definition.languages)
+        # One response per invitation: its idempotency key is fixed, so a double
+        # submit finds the first and a second visit finds it answered.
+        key = f"inv-{invitation.id}"
+        url = f"/i/{quote(token)}?" + urlencode({"lang": language})
+        flow = _Flow(
+            self, survey, definition, language, link.tenant_slug, action=url,
+            attributes=dict(invitation.attributes or {}), invitation=invitation,
+            continue_url=lambda _key: url,
+        )
+        if bottle.request.method == "POST":
+            return flow.submit(expected_key=key)
+        if invitation.responded_at is not None:
+            return message_page(200, language, "already_answered_title", "already_answered")
+        unavailable = self._unavailable(survey, language)
+        if unavailable is not None:
+            return unavailable
+        with self.database.session() as session:
+            stored = responses.find_resumable(session, survey, key, self.resume_age)
+        if stored is not None:
+            return flow.show_page(stored.resume_page or 0, stored.answers, key, resumed=True)
+        return flow.show_page(0, {}, key)
+
+    # ------------------------------------------------------------ helpers
+
+    def _unavailable(self, survey: Survey, language: str) -> bottle.HTTPResponse | None:
+        availability = responses.survey_availability(survey)
+        if availability == "closed":
+            return message_page(410, language, "closed_title", "closed")
+        if availability == "not_yet_open":
+            return message_page(404, language, "closed_title", "not_yet_open")
+        return None
+
+    @staticmethod
+    def _query_attributes(definition: SurveyDefinition) -> dict[str, str]:
+        # Only attributes the survey whitelists (from_query) with an allowed value;
+        # a mistyped receipt link still records the answers, without that attribute.
+        query = bottle.request.query
+        raw = {
+            attribute.name: query.getunicode(attribute.name) or ""
+            for attribute in definition.attributes
+            if attribute.from_query and attribute.name in query
+        }
+        clean, _errors = responses.clean_attributes(definition, raw, from_query_only=True)
+        return clean
+
+
+class _Flow:
+    """One respondent's walk through one survey: show a page, take a page."""
+
+    def __init__(
+        self, pages: RespondentPages, survey: Survey, definition: SurveyDefinition,
+        language: str, tenant_label: str, *, action: str, attributes: dict[str, str],
+        invitation: Invitation | None, continue_url,
+    ) -> None:
+        self.pages = pages
+        self.survey = survey
+        self.definition = definition
+        self.language = language
+        self.tenant_label = tenant_label
+        self.action = action
+        self.attributes = attributes
+        self.invitation = invitation
+        self.continue_url = continue_url
+
+    def thanks(self) -> bottle.HTTPResponse:
+        thanks = self.definition.thanks
+        return message_page(
+            200, self.language, "thanks_title", "thanks",
+            message=localize(thanks, self.language) if thanks else None,
+        )
+
+    def show_page(
+        self, page: int, values: dict[str, Any], key: str, *,
+        errors: dict[str, str] | None = None, status: int = 200, resumed: bool = False,
+    ) -> bottle.HTTPResponse:
+        definition, language = self.definition, self.language
+        page = min(max(page, 0), definition.page_count - 1)
+        errors = errors or {}
+        questions = [
+            _question_view(question, values, errors.get(question.id), language)
+            for question in definition.page(page)
+            if _shown_on_page(definition, question, page, values)
+        ]
+        summary = [(q["anchor"], q["label"], q["error"]) for q in questions if q["error"]]
+        page_title = definition.page_titles[page] if page < len(definition.page_titles) else None
+        last = page == definition.page_count - 1
+        resume_hint = None
+        if page > 0 or resumed:
+            resume_hint = i18n.text("resume_hint", language, days=self.pages.resume_age.days)
+        return render(
+            "form.tpl", status, lang=language,
+            title=localize(definition.title, language),
+            intro=localize(definition.intro, language) if definition.intro and page == 0 else "",
+            page=page + 1, pages=definition.page_count, page_index=page,
+            progress_text=i18n.text(
+                "page_of", language, page=page + 1, total=definition.page_count
+            ),
+            page_title=localize(page_title, language) if page_title else "",
+            error_summary=summary,
+            error_title=i18n.text("errors_title", language, count=len(summary)),
+            action=self.action, nonce=self.pages.tokens.nonce(self.survey.id, key),
+            questions=questions, required_text=i18n.text("required", language),
+            button=i18n.text("submit" if last else "next", language),
+            resume_hint=resume_hint,
+        )
+
+    def submit(self, expected_key: str | None = None) -> bottle.HTTPResponse:
+        pages, definition, language = self.pages, self.definition, self.language
+        form = read_form()
+        if isinstance(form, bottle.HTTPResponse):
+            return form
+        nonce = (form.get("nonce") or [None])[0]
+        key = pages.tokens.key_from_nonce(self.survey.id, nonce)
+        if key is None or (expected_key is not None and key != expected_key):
+            return message_page(400, language, "bad_form_title", "bad_form", link=self.action)
+        with pages.database.session() as session:
+            stored = responses.find_response(session, self.survey, key)
+        if stored is not None and stored.status == "complete":
+            return self.thanks()
+        if self.invitation is not None and self.invitation.responded_at is not None:
+            return message_page(409, language, "already_answered_title", "already_answered")
+        if responses.survey_availability(self.survey) != "open":
+            return pages._unavailable(self.survey, language)
+        saved = dict(stored.answers) if stored is not None else {}
+        attributes = dict(stored.attributes) if stored is not None and stored.attributes else (
+            self.attributes
+        )
+        try:
+            page = min(max(int((form.get("page") or ["0"])[0]), 0), definition.page_count - 1)
+        except ValueError:
+            page = 0
+        known = {question.id for question in definition.questions}
+        this_page = {question.id for question in definition.page(page)}
+        answers = {k: v for k, v in saved.items() if k in known and k not in this_page}
+        for question in definition.page(page):
+            value = _form_value(question, form)
+            if value not in ("", []):
+                answers[question.id] = value
+        last = page == definition.page_count - 1
+        clean, errors = validate_answers(
+            definition, answers, pages=None if last else range(page, page + 1)
+        )
+        if errors:
+            error_pages = [definition.question(q).page for q in errors if q in known]
+            shown = page if page in error_pages or not error_pages else min(error_pages)
+            messages = {q: i18n.error_text(m, language) for q, m in errors.items()}
+            return self.show_page(shown, answers, key, errors=messages, status=422)
+        if not last:
+            with pages.context.write_gate.writing(), pages.database.session() as session:
+                responses.save_partial(
+                    session, self.survey, clean, idempotency_key=key, resume_page=page + 1,
+                    attributes=attributes, invitation=self.invitation,
+                )
+            return bottle.HTTPResponse(status=303, Location=self.continue_url(key))
+        try:
+            with pages.context.write_gate.writing(), pages.database.session() as session:
+                recorded = responses.record_response(
+                    session, self.survey, clean, attributes=attributes,
+                    idempotency_key=key, invitation=self.invitation,
+                )
+        except responses.AlreadyAnswered:
+            return message_page(409, language, "already_answered_title", "already_answered")
+        if recorded.created:
+            pages.context.metrics.response_accepted(self.tenant_label)
+        return self.thanks()
+
+
+def read_form() -> dict[str, list[str]] | bottle.HTTPResponse:
+    """The urlencoded form body as ``{name: [values]}``, UTF-8 (Bottle's own parser
+    decodes as Latin-1 and caps bodies at its own size)."""
+    request = bottle.request
+    content_type = (request.content_type or "").split(";")[0].strip().lower()
+    language = request_language()
+    if content_type not in ("", "application/x-www-form-urlencoded"):
+        return message_page(415, language, "bad_form_title", "bad_form")
+    try:
+        text = request.body.read().decode("utf-8")
+        pairs = parse_qsl(
+            text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, errors="strict"
+        )
+    except (UnicodeDecodeError, ValueError):
+        return message_page(400, language, "bad_form_title", "bad_form")
+    form: dict[str, list[str]] = {}
+    for name, value in pairs:
+        form.setdefault(name, []).append(value)
+    return form
+
+
+def _form_value(question: Question, form: dict[str, list[str]]) -> Any:
+    values = form.get(question.id, [])
+    if question.type == "multi":
+        return [value for value in values if value]
+    return values[-1] if values else ""
+
+
+def _shown_on_page(
+    definition: SurveyDefinition, question: Question, page: int, values: dict[str, Any]
+) -> bool:
+    if question.show_if is None:
+        return True
+    # A condition on a question of this same page cannot be known before the page is
+    # sent (no JavaScript): show the question; validation drops it if it stays hidden.
+    if definition.question(question.show_if.question).page == page:
+        return True
+    # Earlier pages' answers come from the saved, already validated partial response.
+    return question.is_shown(values)
+
+
+def _question_view(
+    question: Question, values: dict[str, Any], error: str | None, language: str
+) -> dict[str, Any]:
+    anchor = f"q-{question.id}"
+    value = values.get(question.id)
+    view: dict[str, Any] = {
+        "id": question.id,
+        "anchor": anchor,
+        "label": localize(question.label, language),
+        "help": localize(question.help, language) if question.help else "",
+        "help_id": f"{anchor}-help" if question.help else "",
+        "required": question.required,
+        "error": error or "",
+        "error_id": f"{anchor}-error" if error else "",
+        "hint": "",
+        "hint_id": "",
+        "value": "",
+        "choices": [],
+        "kind": "text" if question.type == "text" else "choices",
+    }
+    if question.type == "text":
+        view["value"] = value if isinstance(value, str) else ""
+    elif question.type in ("nps", "rating"):
+        view["input_type"], view["layout"] = "radio", "scale"
+        selected = str(value) if value is not None else None
+        view["choices"] = [
+            _choice(anchor, index, str(point), str(point), str(point) == selected)
+            for index, point in enumerate(question.scale)
+        ]
+        if question.type == "nps":
+            view["hint"] = i18n.text("nps_hint", language)
+        elif question.scale_labels:
+            view["hint"] = ", ".join(
+                f"{point} = {localize(label, language)}"
+                for point, label in sorted(question.scale_labels.items())
+            )
+    else:
+        view["input_type"] = "checkbox" if question.type == "multi" else "radio"
+        view["layout"] = "list"
+        chosen = {str(v) for v in value} if isinstance(value, list) else {str(value)}
+        view["choices"] = [
+            _choice(anchor, index, option.value, localize(option.label, language),
+                    option.value in chosen)
+            for index, option in enumerate(question.options)
+        ]
+    if view["hint"]:
+        view["hint_id"] = f"{anchor}-hint"
+    view["described"] = " ".join(
+        part for part in (view["help_id"], view["hint_id"], view["error_id"]) if part
+    )
+    return view
+
+
+def _choice(anchor: str, index: int, value: str, label: str, checked: bool) -> dict[str, Any]:
+    return {"input_id": f"{anchor}-{index}", "value": value, "label": label, "checked": checked}
