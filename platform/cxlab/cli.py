@@ -297,6 +297,48 @@ def serve_surveys(host: str, port: int, workers: int, reload: bool) -> None:
     run(_config(), host=host, port=port, workers=workers, reload=reload)
 
 
+@serve.command("scheduler")
+@click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True,
+              help="Tenants of one notebook job run in parallel.")
+def serve_scheduler_command(workers: int) -> None:
+    """Fire the jobs of scheduled/schedule.yaml when due, until stopped.
+
+    Example: cxlab serve scheduler --workers 4
+    """
+    from cxlab.jobs import serve_scheduler
+
+    serve_scheduler(_config(), workers=workers)
+
+
+# ---------------------------------------------------------------- jobs
+
+
+@main.command("run-job")
+@click.argument("name")
+@click.option("--tenant", "tenant_slug", default=None, help="Only this tenant.")
+@click.option("--date", default=None,
+              help="Run for the latest due time at or before this (YYYY-MM-DD[THH:MM]).")
+def run_job_cli(name: str, tenant_slug: str | None, date: str | None) -> None:
+    """Run one scheduled job now; the exit code is the outcome (0 ok, 1 failed, 3 busy).
+
+    What cron, a Kubernetes CronJob or Airflow calls.
+    Example: cxlab run-job weekly-report --tenant demo --date 2026-11-23
+    """
+    from cxlab.jobs import run_job_command
+
+    sys.exit(run_job_command(_config(), name, tenant_slug, date))
+
+
+@main.command("jobs")
+@click.option("--failed", is_flag=True, help="Only failed runs.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+def jobs_cli(failed: bool, limit: int) -> None:
+    """List recent job runs.  Example: cxlab jobs --failed"""
+    from cxlab.jobs import jobs_command
+
+    jobs_command(_config(), failed_only=failed, limit=limit)
+
+
 # ---------------------------------------------------------------- demo
 
 

@@ -200,7 +200,8 @@ class Response(Base):
 
 
 class JobRun(Base):
-    """One run of a scheduled job for one tenant (or for all when tenant is NULL)."""
+    """One run of a scheduled job for one tenant (or for all when tenant is NULL);
+    ``attempt`` counts its tries, ``error`` holds the last one's."""
 
     __tablename__ = "job_runs"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -213,6 +214,9 @@ class JobRun(Base):
     attempt: Mapped[int] = mapped_column(default=1)
     error: Mapped[str | None] = mapped_column(Text)
     output_path: Mapped[str | None] = mapped_column(String(500))
+    # "job/tenant id or -/scheduled time": unique, so inserting the row is the lock that
+    # keeps two runners from running the same job for the same tenant and time.
+    run_key: Mapped[str | None] = mapped_column(String(300), unique=True)
 
 
 class OutboxMessage(Base):

@@ -1,0 +1,234 @@
+"""Job kinds: small classes behind one interface, found by name in :data:`KINDS`.
+
+A kind runs one try of a job for one tenant (or for the installation when the job has
+no tenants) and returns the path of what it made, or raises :class:`JobFailed` with
+what the operator needs: for a notebook, the failing cell and its error, and the
+executed notebook kept next to the reports.
+
+>>> sorted(KINDS)
+['command', 'email', 'notebook', 'sync']
+>>> kind_for("sync").name
+'sync'
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from cxlab.config import Config
+from cxlab.errors import CxlabError
+from cxlab.jobs.schedule import Job
+
+KERNEL_NAME = "python3"
+KERNEL_START_TIMEOUT_SECONDS = 120
+
+
+class JobFailed(CxlabError):
+    """One try of a job failed; ``cell_index``/``ename``/``evalue`` say where for notebooks."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cell_index: int | None = None,
+        ename: str | None = None,
+        evalue: str | None = None,
+        output_path: Path | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.cell_index = cell_index
+        self.ename = ename
+        self.evalue = evalue
+        self.output_path = output_path
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything one try needs; ``start``/``end`` bound the period it reports on."""
+
+    config: Config
+    job: Job
+    tenant: TenantInfo | None
+    scheduled_for: datetime
+    start: datetime
+    end: datetime
+
+    @property
+    def period(self) -> str:
+        return f"{self.start:%Y-%m-%d} – {self.end:%Y-%m-%d}"
+
+    @property
+    def stem(self) -> str:
+        """The output file name without suffix: the local date, with the time when the
+        job runs more than daily (so a day's runs do not overwrite each other)."""
+        local = self.scheduled_for.astimezone(self.job.zone)
+        if (self.end - self.start).total_seconds() < 86_400:
+            return f"{local:%Y-%m-%dT%H%M}"
+        return f"{local:%Y-%m-%d}"
+
+    def output_dir(self) -> Path:
+        tenant = self.tenant.slug if self.tenant else "_all"
+        return self.config.var_dir / "reports" / tenant / self.job.name
+
+
+class JobKind:
+    """The interface: a kind has a ``name`` and runs one try."""
+
+    name: ClassVar[str]
+
+    def run(self, context: RunContext) -> Path | None:
+        raise NotImplementedError
+
+
+class NotebookKind(JobKind):
+    """Execute the job's notebook with papermill for one tenant and export it to HTML."""
+
+    name = "notebook"
+
+    def run(self, context: RunContext) -> Path | None:
+        # Imported here: papermill and nbconvert take a second to import, and only
+        # notebook runs need them (the every-minute sync does not).
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        job, tenant = context.job, context.tenant
+        if tenant is None:
+            raise JobFailed(f"job {job.name!r}: a notebook job needs tenants (e.g. tenants: all)")
+        directory = context.output_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        running = directory / f".{context.stem}.running.ipynb"
+        parameters = {
+            **job.parameters,
+            "tenant": tenant.slug,
+            "start": context.start.isoformat(),
+            "end": context.end.isoformat(),
+        }
+        try:
+            executed = papermill.execute_notebook(
+                str(job.notebook),
+                str(running),
+                parameters=parameters,
+                kernel_name=KERNEL_NAME,
+                execution_timeout=job.timeout,
+                start_timeout=KERNEL_START_TIMEOUT_SECONDS,
+                progress_bar=False,
+                cwd=str(job.notebook.parent),
+            )
+        except PapermillExecutionError as error:
+            failed = directory / f"{context.stem}.failed.ipynb"
+            os.replace(running, failed)
+            raise JobFailed(
+                f"cell {error.cell_index} raised {error.ename}: {error.evalue} "
+                f"(executed notebook: {failed})",
+                cell_index=error.cell_index, ename=error.ename, evalue=error.evalue,
+                output_path=failed,
+            ) from None
+        except Exception as error:  # kernel died, timed out, notebook unreadable, ...
+            failed = directory / f"{context.stem}.failed.ipynb"
+            if running.exists():
+                os.replace(running, failed)
+            raise JobFailed(
+                f"{type(error).__name__}: {error}", ename=type(error).__name__,
+                evalue=str(error), output_path=failed if failed.exists() else None,
+            ) from None
+        # A success replaces an earlier try's failed notebook for the same run.
+        (directory / f"{context.stem}.failed.ipynb").unlink(missing_ok=True)
+        outputs = []
+        if "html" in job.formats:
+            title = f"{tenant.name} — {job.name} — {context.period}"
+            outputs.append(directory / f"{context.stem}.html")
+            _write_atomically(outputs[-1], export_html(executed, title))
+        if "ipynb" in job.formats:
+            outputs.append(directory / f"{context.stem}.ipynb")
+            os.replace(running, outputs[-1])
+        else:
+            running.unlink()
+        return outputs[0]
+
+
+def export_html(notebook, title: str) -> str:
+    """A self-contained HTML page of a notebook's outputs (no code, images embedded)."""
+    from nbconvert import HTMLExporter
+
+    notebook.metadata["title"] = title
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    resources = {"metadata": {"name": title}}
+    body, _resources = exporter.from_notebook_node(notebook, resources=resources)
+    return body
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A reader (the portal) never sees half a report: write aside, then rename.
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+class SyncKind(JobKind):
+    """Bring the analytic store in line with the database (cxlab.store)."""
+
+    name = "sync"
+
+    def run(self, context: RunContext) -> Path | None:
+        # Imported at run time: the store pulls in pyarrow, which other kinds never need.
+        from cxlab.store import sync_command
+
+        tenant = context.tenant.slug if context.tenant else None
+        code = sync_command(context.config, tenant=tenant, survey=None, verify=True)
+        if code != 0:
+            raise JobFailed(f"sync exited with code {code}; see its log lines above")
+        return None
+
+
+class CommandKind(JobKind):
+    """Run a program from an argv list (never through a shell); ``{tenant}`` in an
+    argument is replaced by the tenant's slug."""
+
+    name = "command"
+
+    def run(self, context: RunContext) -> Path | None:
+        tenant = context.tenant.slug if context.tenant else ""
+        argv = [argument.replace("{tenant}", tenant) for argument in context.job.argv]
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True,
+                                    timeout=context.job.timeout, check=False)
+        except FileNotFoundError:
+            raise JobFailed(f"program {argv[0]!r} not found; check the job's argv") from None
+        except subprocess.TimeoutExpired:
+            raise JobFailed(f"{argv[0]} ran longer than {context.job.timeout} s") from None
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
+            raise JobFailed(f"{argv[0]} exited with code {result.returncode}: " + " / ".join(tail))
+        return None
+
+
+class EmailKind(JobKind):
+    """Placeholder: scheduled e-mails are not available yet."""
+
+    name = "email"
+
+    def run(self, context: RunContext) -> Path | None:
+        raise CxlabError(
+            f"job {context.job.name!r}: the email kind is not available yet; "
+            "remove the job from the schedule or use a command job"
+        )
+
+
+KINDS: dict[str, JobKind] = {kind.name: kind for kind in
+                             (NotebookKind(), SyncKind(), CommandKind(), EmailKind())}
+
+
+def kind_for(name: str) -> JobKind:
+    return KINDS[name]
