@@ -17,12 +17,12 @@ from cxlab import responses
 from cxlab.db.models import Survey
 from cxlab.errors import NotFound
 from cxlab.responses import MAX_IDEMPOTENCY_KEY_LENGTH
-from cxlab.surveys.catalog import definition_of, get_survey_by_id
 from cxlab.surveys.definition import SurveyDefinition, validate_answers
-from cxlab.tenancy import ApiKeyOwner, authenticate_api_key
+from cxlab.tenancy import ApiKeyOwner
 
 from survey_server import exports
 from survey_server.context import ServerContext, tag_request, tag_route
+from survey_server.lookups import SurveyLookup
 from survey_server.openapi import openapi_spec
 
 MAX_BATCH = 1000
@@ -96,10 +96,11 @@ class ResponsesApi:
         raise ApiError(404, [("request", "no such route")])
 
     def create(self, survey_id: str) -> bottle.HTTPResponse:
-        owner, survey = self._authorize(survey_id)
+        owner, found = self._authorize(survey_id)
+        survey = found.survey
         self._require_open(survey)
         body = self._read_json()
-        item, errors = self._check_item(definition_of(survey), body, prefix="")
+        item, errors = self._check_item(found.definition, body, prefix="")
         if errors:
             raise ApiError(422, errors)
         with self.context.write_gate.writing(), self.database.session() as session:
@@ -110,7 +111,8 @@ class ResponsesApi:
         return json_response(200, {"id": recorded.id})
 
     def create_batch(self, survey_id: str) -> bottle.HTTPResponse:
-        owner, survey = self._authorize(survey_id)
+        owner, found = self._authorize(survey_id)
+        survey = found.survey
         self._require_open(survey)
         body = self._read_json()
         raw_items = body.get("responses")
@@ -123,7 +125,7 @@ class ResponsesApi:
         if len(raw_items) > MAX_BATCH:
             raise ApiError(422, [("responses", f"at most {MAX_BATCH} responses per batch, "
                                                f"got {len(raw_items)}")])
-        definition = definition_of(survey)
+        definition = found.definition
         items, errors = [], []
         for index, raw in enumerate(raw_items):
             item, item_errors = self._check_item(definition, raw, prefix=f"responses[{index}].")
@@ -141,7 +143,8 @@ class ResponsesApi:
         )
 
     def export(self, survey_id: str) -> bottle.HTTPResponse:
-        _owner, survey = self._authorize(survey_id)
+        _owner, found = self._authorize(survey_id)
+        survey = found.survey
         query = bottle.request.query
         problems = []
         kind = query.get("format", "csv")
@@ -157,7 +160,7 @@ class ResponsesApi:
             problems.append(("include_partial", "must be true or false"))
         if problems:
             raise ApiError(400, problems)
-        definition = definition_of(survey)
+        definition = found.definition
         rows = responses.iter_responses(
             self.database, survey, since=since, include_partial=include_partial == "true"
         )
@@ -175,7 +178,7 @@ class ResponsesApi:
 
     # ------------------------------------------------------------ helpers
 
-    def _authorize(self, survey_id: str) -> tuple[ApiKeyOwner, Survey]:
+    def _authorize(self, survey_id: str) -> tuple[ApiKeyOwner, SurveyLookup]:
         scheme, _, key = (bottle.request.get_header("Authorization") or "").partition(" ")
         unauthorized = ApiError(
             401, [("authorization", "send a valid API key: Authorization: Bearer <key>")],
@@ -184,18 +187,16 @@ class ResponsesApi:
         if scheme.lower() != "bearer" or not key.strip() or len(key) > 200:
             raise unauthorized
         number = int(survey_id) if survey_id.isdigit() and len(survey_id) < 11 else 0
-        with self.database.session() as session:
-            owner = authenticate_api_key(session, key.strip())
-            if owner is None:
-                raise unauthorized
-            tag_request(tenant=owner.tenant_slug, survey=survey_id)
-            try:
-                if not 0 < number <= MAX_SURVEY_ID:
-                    raise NotFound(survey_id)
-                survey = get_survey_by_id(session, owner.tenant_id, number)
-            except NotFound:
-                raise ApiError(404, [("survey_id", "no such survey")]) from None
-        return owner, survey
+        owner = self.context.lookups.api_key_owner(key.strip())
+        if owner is None:
+            raise unauthorized
+        tag_request(tenant=owner.tenant_slug, survey=survey_id)
+        try:
+            if not 0 < number <= MAX_SURVEY_ID:
+                raise NotFound(survey_id)
+            return owner, self.context.lookups.survey_by_id(owner.tenant_id, number)
+        except NotFound:
+            raise ApiError(404, [("survey_id", "no such survey")]) from None
 
     @staticmethod
     def _require_open(survey: Survey) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from survey_server.api import ResponsesApi, json_response
 from survey_server.context import ServerContext, SqliteWriteGate
+from survey_server.lookups import Lookups
 from survey_server.respondent import RespondentPages, message_page, request_language
 from survey_server.tokens import FormTokens
 
@@ -150,6 +151,7 @@ def create_app(
             if database.engine.dialect.name == "sqlite" and database.engine.url.database
             else None
         ),
+        lookups=Lookups(database, ttl=config.lookup_ttl_seconds),
     )
     app = SurveyServer(context, AccessLog(config.var_dir / "logs", stream=log_stream))
     app.install(_body_limit(config.max_body_bytes))

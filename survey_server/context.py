@@ -15,6 +15,7 @@ from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.metrics import ServerMetrics
 
+from survey_server.lookups import Lookups
 from survey_server.tokens import FormTokens
 
 
@@ -25,6 +26,7 @@ class ServerContext:
     tokens: FormTokens
     metrics: ServerMetrics
     write_gate: SqliteWriteGate
+    lookups: Lookups
 
 
 def tag_request(*, tenant: str | None = None, survey: str | int | None = None) -> None:

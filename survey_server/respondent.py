@@ -17,9 +17,8 @@ import bottle
 from cxlab import invitations, responses
 from cxlab.db.models import Invitation, Survey
 from cxlab.errors import NotFound
-from cxlab.surveys.catalog import definition_of, get_survey
+from cxlab.surveys.catalog import definition_of
 from cxlab.surveys.definition import Question, SurveyDefinition, localize, validate_answers
-from cxlab.tenancy import get_tenant
 
 from survey_server import i18n
 from survey_server.context import ServerContext, tag_request
@@ -71,11 +70,10 @@ class RespondentPages:
     def open_link(self, tenant_slug: str, survey_slug: str) -> bottle.HTTPResponse:
         tag_request(tenant=tenant_slug, survey=survey_slug)
         try:
-            with self.database.session() as session:
-                survey = get_survey(session, get_tenant(session, tenant_slug), survey_slug)
+            found = self.context.lookups.survey_by_slug(tenant_slug, survey_slug)
         except NotFound:
             return message_page(404, request_language(), "not_found_title", "not_found")
-        definition = definition_of(survey)
+        survey, definition = found.survey, found.definition
         language = request_language(definition.languages)
         unavailable = self._unavailable(survey, language)
         if unavailable is not None:

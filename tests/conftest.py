@@ -54,8 +54,12 @@ def var_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def environ(var_dir: Path) -> dict[str, str]:
-    """A clean CXLAB_* environment pointing at a private var dir (SQLite)."""
-    return {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test"}
+    """A clean CXLAB_* environment pointing at a private var dir (SQLite).
+
+    Servers look rows up afresh on every request (CXLAB_LOOKUP_TTL=0), so a test can
+    close a survey or revoke a key and see the effect at once; caching has its own test.
+    """
+    return {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_LOOKUP_TTL": "0"}
 
 
 @pytest.fixture

@@ -223,3 +223,20 @@ def test_openapi_document_describes_the_api(api):
                                   "/api/v1/surveys/{survey_id}/responses:batch"}
     post_op = spec["paths"]["/api/v1/surveys/{survey_id}/responses"]["post"]
     assert {"201", "200", "401", "404", "422"} <= set(post_op["responses"])
+
+
+def test_cached_lookups_expire_so_a_revoked_key_stops_working(environ, database):
+    """With CXLAB_LOOKUP_TTL=1 a worker reuses a key's tenant for at most a second."""
+    acme = seed_survey(database, "acme", VISIT)
+    config = Config.from_environ({**environ, "CXLAB_LOOKUP_TTL": "1"})
+    with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
+        body = {"answers": {"nps": 7}}
+        assert post(base_url, acme.survey_id, body, acme.api_key).status_code == 201
+        with database.session() as session:
+            session.execute(update(ApiKey).values(revoked_at=datetime.now(UTC)))
+            session.execute(update(Survey).values(status="closed"))
+        assert post(base_url, acme.survey_id, body, acme.api_key).status_code == 201
+        deadline = datetime.now(UTC) + timedelta(seconds=5)
+        while post(base_url, acme.survey_id, body, acme.api_key).status_code != 401:
+            assert datetime.now(UTC) < deadline, "the revoked key still works after its TTL"
+    assert count(database, acme.survey_id) >= 2

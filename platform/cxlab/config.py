@@ -46,6 +46,8 @@ class Config:
     # respondent's saved partial answers to a long survey can be resumed.
     max_body_bytes: int = 2_000_000
     resume_days: int = 14
+    # How long a server worker may reuse an API key's tenant or a survey row it read.
+    lookup_ttl_seconds: int = 5
 
     @property
     def outbox_dir(self) -> Path:
@@ -72,21 +74,24 @@ class Config:
             secret_key=_secret_key(environ.get("CXLAB_SECRET_KEY"), env, var_dir),
             smtp_url=_smtp_url(environ.get("CXLAB_SMTP_URL")),
             webhook_url=_webhook_url(environ.get("CXLAB_WEBHOOK_URL")),
-            max_body_bytes=_positive_int(environ, "CXLAB_MAX_BODY_BYTES", 2_000_000),
-            resume_days=_positive_int(environ, "CXLAB_RESUME_DAYS", 14),
+            max_body_bytes=_whole_number(environ, "CXLAB_MAX_BODY_BYTES", 2_000_000),
+            resume_days=_whole_number(environ, "CXLAB_RESUME_DAYS", 14),
+            lookup_ttl_seconds=_whole_number(environ, "CXLAB_LOOKUP_TTL", 5, minimum=0),
         )
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _whole_number(
+    environ: Mapping[str, str], name: str, default: int, *, minimum: int = 1
+) -> int:
     value = environ.get(name)
     if not value:
         return default
     try:
         number = int(value)
     except ValueError:
-        number = 0
-    if number < 1:
-        raise ConfigError(f"{name}: must be a whole number above 0, got {value!r}")
+        number = minimum - 1
+    if number < minimum:
+        raise ConfigError(f"{name}: must be a whole number of at least {minimum}, got {value!r}")
     return number
 
 

@@ -1,0 +1,91 @@
+"""A short-lived, per-process cache of what every request looks up: the tenant of an
+API key and the survey (with its parsed definition) a request names.
+
+These rows change rarely, but reading them took half of each ingestion request's time.
+They are kept for ``ttl`` seconds (default 5), so a revoked key, a closed survey or a
+new version takes effect within that time on every worker. Only found rows are
+cached: a key or survey created a moment ago works at once.
+
+>>> from cxlab.db import Database
+>>> lookups = Lookups(Database("sqlite://"), ttl=5)
+>>> lookups.ttl
+5
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from cachetools import TTLCache
+from cxlab import auth
+from cxlab.db import Database
+from cxlab.db.models import Survey
+from cxlab.errors import NotFound
+from cxlab.surveys.catalog import definition_of, get_survey, get_survey_by_id
+from cxlab.surveys.definition import SurveyDefinition
+from cxlab.tenancy import ApiKeyOwner, authenticate_api_key, get_tenant
+
+DEFAULT_TTL_SECONDS = 5
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SurveyLookup:
+    """A survey row (detached, read-only) with its parsed definition."""
+
+    survey: Survey
+    definition: SurveyDefinition
+
+
+class Lookups:
+    def __init__(self, database: Database, ttl: float = DEFAULT_TTL_SECONDS) -> None:
+        self.database = database
+        self.ttl = ttl
+        self._cache: TTLCache = TTLCache(maxsize=20_000, ttl=ttl)
+        self._lock = threading.Lock()  # TTLCache is not thread-safe; gthread workers are
+
+    def _cached(self, key: tuple, load: Callable[[], T | None]) -> T | None:
+        with self._lock:
+            found = self._cache.get(key)
+        if found is not None:
+            return found
+        value = load()
+        if value is not None:
+            with self._lock:
+                self._cache[key] = value
+        return value
+
+    def api_key_owner(self, plaintext: str) -> ApiKeyOwner | None:
+        """The owner of a valid key, else None. Keyed by the key's hash, not the key."""
+
+        def load() -> ApiKeyOwner | None:
+            with self.database.session() as session:
+                return authenticate_api_key(session, plaintext)
+
+        return self._cached(("key", auth.hash_api_key(plaintext)), load)
+
+    def survey_by_id(self, tenant_id: int, survey_id: int) -> SurveyLookup:
+        """The tenant's survey ``survey_id``; raises NotFound for another tenant's."""
+
+        def load() -> SurveyLookup:
+            with self.database.session() as session:
+                survey = get_survey_by_id(session, tenant_id, survey_id)
+            return SurveyLookup(survey, definition_of(survey))
+
+        return self._cached(("survey-id", tenant_id, survey_id), load)
+
+    def survey_by_slug(self, tenant_slug: str, survey_slug: str) -> SurveyLookup:
+        """The survey of an open link; raises NotFound when tenant or survey is unknown."""
+
+        def load() -> SurveyLookup:
+            with self.database.session() as session:
+                survey = get_survey(session, get_tenant(session, tenant_slug), survey_slug)
+            return SurveyLookup(survey, definition_of(survey))
+
+        return self._cached(("survey-slug", tenant_slug, survey_slug), load)
+
+
+__all__ = ["Lookups", "NotFound", "SurveyLookup"]
