@@ -273,6 +273,27 @@ def _seed_with_progress(database, survey_row, count, random_seed, start=None, en
         )
 
 
+# ---------------------------------------------------------------- sync
+
+
+@main.command("sync")
+@click.option("--tenant", "tenant_slug", default=None, help="Only this tenant.")
+@click.option("--survey", "survey_slug", default=None, help="Only this survey (with --tenant).")
+@click.option("--verify", is_flag=True,
+              help="Then compare counts and id checksums with the database; exit 1 on a gap.")
+def sync_cli(tenant_slug: str | None, survey_slug: str | None, verify: bool) -> None:
+    """Copy new responses into the analytic store (Parquet under CXLAB_STORE_URL).
+
+    Incremental and safe to rerun; deletions in the database reach the store too.
+    Example: cxlab sync --verify
+    """
+    if survey_slug and not tenant_slug:
+        raise click.UsageError("--survey needs --tenant")
+    from cxlab.store import sync_command
+
+    sys.exit(sync_command(_config(), tenant=tenant_slug, survey=survey_slug, verify=verify))
+
+
 # ---------------------------------------------------------------- serve
 
 

@@ -1,0 +1,210 @@
+"""Where the analytic store keeps things, and the few file operations it relies on.
+
+One partition per tenant and survey, Hive style, so any Parquet reader understands it::
+
+    {store_url}/responses/tenant={tenant}/survey={survey}/_definition.json
+    {store_url}/responses/tenant={tenant}/survey={survey}/part-{first_id:012d}-{last_id:012d}.parquet
+
+A part file *covers* the id range ``first_id..last_id`` of the survey's responses: it
+holds every complete response whose id is in that range. Ranges of live files are
+contiguous from id 1, so the highest ``last_id`` is the sync watermark, read from file
+names alone. Every write goes to a ``.tmp-`` name first and is renamed into place, so a
+reader or a later sync never sees half a file.
+
+>>> part_name(1, 250)
+'part-000000000001-000000000250.parquet'
+>>> part = PartFile.parse("/s/tenant=a/survey=b/part-000000000001-000000000250.parquet")
+>>> part.first_id, part.last_id
+(1, 250)
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import fsspec
+from fsspec import AbstractFileSystem
+
+from cxlab.config import Config
+from cxlab.errors import CxlabError, NotFound
+
+PART_PATTERN = re.compile(r"^part-(\d{12})-(\d{12})\.parquet$")
+TEMP_PREFIX = ".tmp-"
+DEFINITION_FILE = "_definition.json"
+# Tenant slugs (cxlab.tenancy) and survey slugs (cxlab.surveys) are both drawn from
+# these characters; checking them here keeps "../other-tenant" out of every path.
+SLUG_PATTERN = re.compile(r"^[a-z0-9_-]+$")
+
+
+class StoreError(CxlabError):
+    """The store cannot be reached or holds something unexpected."""
+
+
+class StoreNotFound(NotFound):
+    """A tenant or survey that the store holds no data for."""
+
+
+@dataclass(frozen=True)
+class PartFile:
+    """One Parquet file of a partition and the id range it covers."""
+
+    path: str
+    first_id: int
+    last_id: int
+
+    @classmethod
+    def parse(cls, path: str) -> PartFile | None:
+        """The part file at ``path``, or None when the name is not a part file's."""
+        match = PART_PATTERN.match(posixpath.basename(path))
+        if match is None:
+            return None
+        return cls(path=path, first_id=int(match[1]), last_id=int(match[2]))
+
+    def inside(self, other: PartFile) -> bool:
+        """True when this file's range lies within ``other``'s (a compaction leftover)."""
+        return (
+            self is not other
+            and other.first_id <= self.first_id
+            and self.last_id <= other.last_id
+            and (self.first_id, self.last_id) != (other.first_id, other.last_id)
+        )
+
+
+def part_name(first_id: int, last_id: int) -> str:
+    return f"part-{first_id:012d}-{last_id:012d}.parquet"
+
+
+def check_slug(kind: str, slug: str) -> str:
+    """``slug`` if it is a valid tenant or survey slug, else :class:`StoreNotFound`."""
+    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
+        raise StoreNotFound(f"{kind} {slug!r} is not a valid {kind} slug")
+    return slug
+
+
+class Store:
+    """The analytic store at one fsspec URL (a local folder by default).
+
+    >>> import tempfile
+    >>> store = Store(tempfile.mkdtemp())
+    >>> store.partition("acme", "store-visit").endswith("tenant=acme/survey=store-visit")
+    True
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.fs, root = fsspec.core.url_to_fs(url)
+            self.root = posixpath.join(root.rstrip("/") or "/", "responses")
+            self.fs.makedirs(self.root, exist_ok=True)
+        except Exception as error:  # noqa: BLE001 - any backend error means "unusable URL"
+            raise StoreError(
+                f"cannot use the analytic store at CXLAB_STORE_URL={url!r}: "
+                f"{type(error).__name__}: {error}. Set CXLAB_STORE_URL to a writable folder "
+                "or an fsspec URL (e.g. s3://bucket/cxlab with s3fs installed and "
+                "credentials configured)."
+            ) from None
+
+    @classmethod
+    def of(cls, config_or_url: Config | str | Store) -> Store:
+        """A store from a :class:`Config`, a URL, or an existing store."""
+        if isinstance(config_or_url, Store):
+            return config_or_url
+        if isinstance(config_or_url, Config):
+            return cls(config_or_url.store_url)
+        return cls(str(config_or_url))
+
+    def tenant_dir(self, tenant: str) -> str:
+        return posixpath.join(self.root, f"tenant={check_slug('tenant', tenant)}")
+
+    def partition(self, tenant: str, survey: str) -> str:
+        return posixpath.join(self.tenant_dir(tenant), f"survey={check_slug('survey', survey)}")
+
+    def partitions(self) -> list[tuple[str, str]]:
+        """Every ``(tenant, survey)`` the store holds a folder for."""
+        found = []
+        for tenant_dir in self._list_dirs(self.root, "tenant="):
+            for survey_dir in self._list_dirs(tenant_dir, "survey="):
+                found.append(
+                    (
+                        posixpath.basename(tenant_dir).removeprefix("tenant="),
+                        posixpath.basename(survey_dir).removeprefix("survey="),
+                    )
+                )
+        return sorted(found)
+
+    def _list_dirs(self, path: str, prefix: str) -> list[str]:
+        return [
+            entry["name"]
+            for entry in self.fs.ls(path, detail=True)
+            if entry["type"] == "directory"
+            and posixpath.basename(entry["name"]).startswith(prefix)
+        ]
+
+    def list_files(self, tenant: str, survey: str) -> tuple[list[PartFile], list[str]]:
+        """The live part files of a partition (sorted, compaction leftovers removed)
+        and the paths of files to clean up (temp files and leftovers)."""
+        directory = self.partition(tenant, survey)
+        if not self.fs.exists(directory):
+            return [], []
+        parts, junk = [], []
+        for path in self.fs.ls(directory, detail=False):
+            name = posixpath.basename(path)
+            part = PartFile.parse(path)
+            if part is not None:
+                parts.append(part)
+            elif name.startswith(TEMP_PREFIX):
+                junk.append(path)
+        # A crash between a compaction's rename and its deletes leaves the originals
+        # next to the merged file; their rows are in the merged file, so skip them.
+        live = [part for part in parts if not any(part.inside(other) for other in parts)]
+        junk += [part.path for part in parts if part not in live]
+        return sorted(live, key=lambda part: part.first_id), junk
+
+    def write_atomic(self, path: str, write: Callable[[Any], None]) -> None:
+        """Write ``path`` through a temporary name, then rename it into place."""
+        directory = posixpath.dirname(path)
+        self.fs.makedirs(directory, exist_ok=True)
+        temp = posixpath.join(directory, f"{TEMP_PREFIX}{secrets.token_hex(6)}-"
+                              f"{posixpath.basename(path)}")
+        with self.fs.open(temp, "wb") as handle:
+            write(handle)
+        rename(self.fs, temp, path)
+
+    def read_definitions(self, tenant: str, survey: str) -> dict[str, Any]:
+        """The survey's definitions as stored by sync, or :class:`StoreNotFound`."""
+        path = posixpath.join(self.partition(tenant, survey), DEFINITION_FILE)
+        try:
+            with self.fs.open(path, "rb") as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            if not self.fs.exists(self.tenant_dir(tenant)):
+                raise StoreNotFound(
+                    f"the analytic store has no tenant {tenant!r}; check the slug, or run "
+                    f"`cxlab sync --tenant {tenant}` if it was created recently"
+                ) from None
+            raise StoreNotFound(
+                f"the analytic store has no survey {survey!r} for tenant {tenant!r}; check "
+                f"the slug, or run `cxlab sync --tenant {tenant} --survey {survey}`"
+            ) from None
+
+    def write_definitions(self, tenant: str, survey: str, definitions: dict[str, Any]) -> None:
+        path = posixpath.join(self.partition(tenant, survey), DEFINITION_FILE)
+        body = json.dumps(definitions, ensure_ascii=False, sort_keys=True).encode()
+        self.write_atomic(path, lambda handle: handle.write(body))
+
+    def remove(self, path: str, *, recursive: bool = False) -> None:
+        self.fs.rm(path, recursive=recursive)
+
+
+def rename(fs: AbstractFileSystem, source: str, target: str) -> None:
+    """Rename ``source`` to ``target``, replacing it (atomic on a local disk).
+
+    Its own function so tests can make it fail to simulate a crash before the rename.
+    """
+    fs.mv(source, target)
