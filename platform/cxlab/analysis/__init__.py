@@ -1,0 +1,42 @@
+"""cxlab.analysis: turn a responses DataFrame into the answers a client pays for.
+
+One function per question, pandas in, a tidy DataFrame (or a small dataclass of them)
+out; see docs/analysis.md for the formulas and references.
+
+- :func:`nps`, :func:`nps_by` — NPS/eNPS with shares and a confidence interval,
+  overall, by segment, by period.
+- :func:`drivers` — key-driver analysis: LMG relative importance (pingouin), Spearman,
+  performance, improvement priority and quadrant, bootstrap intervals, VIF warnings.
+- :func:`ratings` — mean, top-2-box and distribution per rating item.
+- :func:`reliability` — Cronbach's alpha with CI, item-total r, alpha-if-deleted.
+- :func:`compare_segments` — Welch ANOVA / Kruskal–Wallis / chi-square with Holm-
+  corrected pairwise tests; small segments marked "too few answers".
+- :func:`trend` — a metric per period with CI and significant changes.
+- :func:`response_rate` — sent, responded, rate by segment.
+- :func:`text` — comment counts, lengths and frequent terms (Japanese and English).
+"""
+
+from cxlab.analysis.drivers import DriverAnalysis, drivers
+from cxlab.analysis.nps import nps, nps_by, nps_from_counts
+from cxlab.analysis.ratings import ratings
+from cxlab.analysis.reliability import Reliability, reliability
+from cxlab.analysis.segments import SegmentComparison, compare_segments, response_rate
+from cxlab.analysis.text import TextSummary, text
+from cxlab.analysis.trend import trend
+
+__all__ = [
+    "DriverAnalysis",
+    "Reliability",
+    "SegmentComparison",
+    "TextSummary",
+    "compare_segments",
+    "drivers",
+    "nps",
+    "nps_by",
+    "nps_from_counts",
+    "ratings",
+    "reliability",
+    "response_rate",
+    "text",
+    "trend",
+]
