@@ -32,6 +32,9 @@ lab: install
 
 bench: install
 	$(BIN)/python benchmarks/seed.py
+	$(BIN)/python benchmarks/store.py
+	$(BIN)/python benchmarks/analysis.py
+	$(BIN)/python benchmarks/ingest.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
