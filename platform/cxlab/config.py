@@ -48,6 +48,8 @@ class Config:
     resume_days: int = 14
     # How long a server worker may reuse an API key's tenant or a survey row it read.
     lookup_ttl_seconds: int = 5
+    # Where Voila serves the dashboards; the portal redirects there with a token.
+    dashboard_url: str = "http://127.0.0.1:8866"
 
     @property
     def outbox_dir(self) -> Path:
@@ -77,6 +79,9 @@ class Config:
             max_body_bytes=_whole_number(environ, "CXLAB_MAX_BODY_BYTES", 2_000_000),
             resume_days=_whole_number(environ, "CXLAB_RESUME_DAYS", 14),
             lookup_ttl_seconds=_whole_number(environ, "CXLAB_LOOKUP_TTL", 5, minimum=0),
+            dashboard_url=_http_url(
+                environ, "CXLAB_DASHBOARD_URL", "http://127.0.0.1:8866"
+            ).rstrip("/"),
         )
 
 
@@ -162,7 +167,12 @@ def _smtp_url(value: str | None) -> str | None:
 def _webhook_url(value: str | None) -> str | None:
     if not value:
         return None
+    return _http_url({"CXLAB_WEBHOOK_URL": value}, "CXLAB_WEBHOOK_URL", "")
+
+
+def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
+    value = environ.get(name) or default
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"CXLAB_WEBHOOK_URL: {value!r} must be an http(s):// URL")
+        raise ConfigError(f"{name}: {value!r} must be an http(s):// URL")
     return value
