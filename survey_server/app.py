@@ -1,4 +1,5 @@
-"""The survey server application: respondent pages, JSON API, health and metrics.
+"""The survey server application: respondent pages, JSON API, client portal, health
+and metrics.
 
 Build one with :func:`create_app` (tests build as many as they like); serve it with
 :func:`survey_server.serve.run` (gunicorn) or any WSGI server.
@@ -23,11 +24,13 @@ from cxlab.accesslog import AccessLog, utc_timestamp
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.metrics import ServerMetrics
+from cxlab.portal_auth import LoginPolicy
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from survey_server.api import ResponsesApi, json_response
 from survey_server.context import ServerContext, SqliteWriteGate
 from survey_server.lookups import Lookups
+from survey_server.portal import PortalPages
 from survey_server.respondent import RespondentPages, message_page, request_language
 from survey_server.tokens import FormTokens
 
@@ -133,12 +136,14 @@ def create_app(
     *,
     metrics_dir: str | Path | None = None,
     log_stream: TextIO | None = sys.stdout,
+    login_policy: LoginPolicy | None = None,
 ) -> SurveyServer:
     """The survey server for ``config``.
 
     ``database`` defaults to one on ``config.database_url`` (it must be migrated);
     ``metrics_dir`` is prometheus-client's multiprocess directory under gunicorn;
-    ``log_stream`` receives the access log besides the daily file (None: file only).
+    ``log_stream`` receives the access log besides the daily file (None: file only);
+    ``login_policy`` sets the client portal's lockout after failed logins.
     """
     database = database or Database(config.database_url)
     context = ServerContext(
@@ -157,6 +162,7 @@ def create_app(
     app.install(_body_limit(config.max_body_bytes))
     RespondentPages(context).install(app)
     ResponsesApi(context).install(app)
+    PortalPages(context, login_policy).install(app)
 
     @app.get("/healthz")
     def healthz():

@@ -82,6 +82,58 @@ TEXT = {
         "ja": "ただいま混み合っています。少し待ってからもう一度送信してください。",
         "en": "We are busy right now. Please wait a moment and submit again.",
     },
+    # Client portal
+    "portal_name": {"ja": "クライアントポータル", "en": "Client portal"},
+    "login_title": {"ja": "ログイン", "en": "Sign in"},
+    "email": {"ja": "メールアドレス", "en": "E-mail address"},
+    "password": {"ja": "パスワード", "en": "Password"},
+    "login_button": {"ja": "ログイン", "en": "Sign in"},
+    "login_failed": {
+        "ja": "メールアドレスまたはパスワードが正しくありません。",
+        "en": "The e-mail address or password is not correct.",
+    },
+    "login_missing": {
+        "ja": "メールアドレスとパスワードを入力してください。",
+        "en": "Please enter your e-mail address and password.",
+    },
+    "locked_out": {
+        "ja": "ログインの失敗が続いたため、一時的にログインできません。"
+              "{minutes}分後にもう一度お試しください。",
+        "en": "Too many failed sign-ins. Please try again in {minutes} minute(s).",
+    },
+    "csrf_title": {"ja": "送信できませんでした", "en": "Request refused"},
+    "csrf": {
+        "ja": "このフォームは有効期限が切れたか、正しくありません。"
+              "ページを再読み込みしてもう一度お試しください。",
+        "en": "This form has expired or is not valid. Please reload the page and try again.",
+    },
+    "surveys_title": {"ja": "アンケート", "en": "Surveys"},
+    "signed_in_as": {
+        "ja": "{email}（{tenant}）でログイン中", "en": "Signed in as {email} ({tenant})",
+    },
+    "survey": {"ja": "アンケート", "en": "Survey"},
+    "status": {"ja": "状態", "en": "Status"},
+    "responses": {"ja": "回答数", "en": "Responses"},
+    "status_open": {"ja": "受付中", "en": "open"},
+    "status_closed": {"ja": "終了", "en": "closed"},
+    "open_dashboard": {"ja": "ダッシュボードを開く", "en": "Open dashboard"},
+    "open_dashboard_of": {
+        "ja": "{title}のダッシュボードを開く", "en": "Open dashboard of {title}",
+    },
+    "no_surveys": {"ja": "アンケートはまだありません。", "en": "There are no surveys yet."},
+    "reports_title": {"ja": "レポート", "en": "Reports"},
+    "reports_link": {"ja": "定期レポートを見る", "en": "See scheduled reports"},
+    "report": {"ja": "レポート", "en": "Report"},
+    "report_date": {"ja": "日付", "en": "Date"},
+    "report_file": {"ja": "ファイル", "en": "File"},
+    "no_reports": {"ja": "レポートはまだありません。", "en": "There are no reports yet."},
+    "back_to_portal": {"ja": "ポータルに戻る", "en": "Back to the portal"},
+    "logout": {"ja": "ログアウト", "en": "Sign out"},
+    "other_language": {"ja": "English", "en": "日本語"},
+    "portal_not_found": {
+        "ja": "お探しのページは見つかりませんでした。",
+        "en": "We could not find this page.",
+    },
 }
 
 # The reasons cxlab.surveys.validate_answers gives, in Japanese.

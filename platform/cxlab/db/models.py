@@ -239,3 +239,14 @@ class OutboxMessage(Base):
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """A failed client-portal login, kept for a short while so repeated failures per
+    e-mail and per client IP lock further tries out, across all server workers."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    client_ip: Mapped[str] = mapped_column(String(64), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,395 @@
+"""The client portal: /portal/ for tenant users to sign in, see their own surveys,
+open a survey's dashboard in Voila and read their scheduled reports.
+
+The tenant always comes from the signed session cookie, never from the URL. The
+session is an itsdangerous-signed cookie (never Bottle's pickling ``secret=``
+cookies) holding the user id, the tenant id and a random session id that the CSRF
+token of every form is derived from. Before sign-in, a short-lived pre-session
+cookie plays that part for the login form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import bottle
+from cxlab import portal_auth, report_files
+from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.errors import NotFound
+from cxlab.portal_auth import LoginPolicy, PortalUser
+from cxlab.surveys.catalog import get_survey, list_surveys
+from cxlab.tenancy import authenticate_user
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from survey_server import i18n
+from survey_server.context import ServerContext, tag_request
+from survey_server.respondent import VIEWS_DIR, message_page, read_form, request_language
+
+SESSION_COOKIE = "cxlab_portal"
+LOGIN_COOKIE = "cxlab_portal_login"
+COOKIE_PATH = "/portal"
+SESSION_IDLE = timedelta(hours=8)
+LOGIN_FORM_AGE = timedelta(hours=2)
+MAX_COOKIE_LENGTH = 1000
+MAX_PASSWORD_LENGTH = 1000
+DASHBOARD_NOTEBOOK = "overview.ipynb"
+PAGE_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+}
+# Reports come out of notebooks: let their scripts draw charts, but in an opaque
+# origin, so nothing in them can read or act on the portal.
+REPORT_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox allow-scripts allow-popups allow-downloads",
+}
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    user_id: int
+    tenant_id: int
+    session_id: str
+
+
+class PortalSessions:
+    """Signs and reads the portal's cookies and derives their CSRF tokens.
+
+    >>> sessions = PortalSessions("a secret key of some length")
+    >>> claims = sessions.read(sessions.issue(3, 1))
+    >>> (claims.user_id, claims.tenant_id)
+    (3, 1)
+    >>> sessions.csrf_matches(claims.session_id, sessions.csrf_token(claims.session_id))
+    True
+    >>> sessions.read("tampered" + sessions.issue(3, 1)) is None
+    True
+    """
+
+    def __init__(self, secret_key: str, *, idle: timedelta = SESSION_IDLE) -> None:
+        self._sessions = URLSafeTimedSerializer(secret_key, salt="cxlab.portal-session")
+        self._login_forms = URLSafeTimedSerializer(secret_key, salt="cxlab.portal-login")
+        self._csrf_key = hmac.new(
+            secret_key.encode(), b"cxlab.portal-csrf", hashlib.sha256
+        ).digest()
+        self.idle = idle
+
+    def issue(self, user_id: int, tenant_id: int, session_id: str | None = None) -> str:
+        """A session cookie value; a new session gets a new random id."""
+        return self._sessions.dumps(
+            {"u": user_id, "t": tenant_id, "s": session_id or secrets.token_urlsafe(24)}
+        )
+
+    def read(self, value: str | None) -> SessionClaims | None:
+        """The claims of a genuine session cookie used within the idle time, else None."""
+        claims = self._loads(self._sessions, value, self.idle)
+        if not isinstance(claims, dict):
+            return None
+        user_id, tenant_id, session_id = claims.get("u"), claims.get("t"), claims.get("s")
+        if not (isinstance(user_id, int) and isinstance(tenant_id, int)
+                and isinstance(session_id, str) and session_id):
+            return None
+        return SessionClaims(user_id, tenant_id, session_id)
+
+    def issue_login_form(self) -> tuple[str, str]:
+        """A pre-session cookie value and the id its login form's token derives from."""
+        form_id = secrets.token_urlsafe(24)
+        return self._login_forms.dumps(form_id), form_id
+
+    def read_login_form(self, value: str | None) -> str | None:
+        form_id = self._loads(self._login_forms, value, LOGIN_FORM_AGE)
+        return form_id if isinstance(form_id, str) and form_id else None
+
+    def csrf_token(self, bound_to: str) -> str:
+        return hmac.new(self._csrf_key, bound_to.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_matches(self, bound_to: str | None, token: str | None) -> bool:
+        if not bound_to or not token:
+            return False
+        return hmac.compare_digest(self.csrf_token(bound_to), token)
+
+    @staticmethod
+    def _loads(serializer: URLSafeTimedSerializer, value: str | None, age: timedelta) -> Any:
+        if not value or len(value) > MAX_COOKIE_LENGTH:
+            return None
+        try:
+            return serializer.loads(value, max_age=int(age.total_seconds()))
+        except (BadData, TypeError, ValueError):
+            return None
+
+
+class PortalPages:
+    """The /portal routes, bound to one server's context."""
+
+    def __init__(self, context: ServerContext, policy: LoginPolicy | None = None) -> None:
+        self.context = context
+        self.database = context.database
+        self.config = context.config
+        self.policy = policy or LoginPolicy()
+        self.sessions = PortalSessions(context.config.secret_key)
+        self.dashboard_tokens = DashboardTokens(context.config.secret_key)
+
+    def install(self, app: bottle.Bottle) -> None:
+        app.get("/portal", callback=self.to_home)
+        app.get("/portal/", callback=self.home)
+        app.route("/portal/login", ["GET", "POST"], self.login)
+        app.post("/portal/logout", callback=self.logout)
+        app.get("/portal/dashboard/<survey_slug>", callback=self.dashboard)
+        app.get("/portal/reports", callback=self.reports)
+        app.get("/portal/reports/<job>/<file_name>", callback=self.report_file)
+
+    # ------------------------------------------------------------ routes
+
+    def to_home(self) -> bottle.HTTPResponse:
+        return self._redirect("/portal/", request_language())
+
+    def login(self) -> bottle.HTTPResponse:
+        language = request_language()
+        if bottle.request.method == "GET":
+            if self._signed_in() is not None:
+                return self._redirect("/portal/", language)
+            return self._login_page(language)
+        form_id = self.sessions.read_login_form(bottle.request.get_cookie(LOGIN_COOKIE))
+        form = _read_portal_form()
+        if isinstance(form, bottle.HTTPResponse):
+            return form
+        if not self.sessions.csrf_matches(form_id, _field(form, "csrf_token")):
+            return self._csrf_refused(language, "/portal/login")
+        email = _field(form, "email").strip()[:portal_auth.MAX_EMAIL_LENGTH]
+        password = _field(form, "password")
+        if not email or not password or len(password) > MAX_PASSWORD_LENGTH:
+            return self._login_page(language, 422, email=email, error="login_missing")
+        client_ip = _client_ip()
+        with self.database.session() as session:
+            locked = portal_auth.lockout(session, email, client_ip, self.policy)
+        if locked is not None:
+            page = self._login_page(
+                language, 429, email=email, error="locked_out",
+                minutes=-(-locked.retry_after_seconds // 60),
+            )
+            page.set_header("Retry-After", str(locked.retry_after_seconds))
+            return page
+        with self.database.session() as session:
+            user = authenticate_user(session, email, password)
+            claims = (user.id, user.tenant_id) if user is not None else None
+        with self.context.write_gate.writing(), self.database.session() as session:
+            if claims is None:
+                portal_auth.record_failure(session, email, client_ip, self.policy)
+            else:
+                portal_auth.clear_failures(session, email)
+        if claims is None:
+            return self._login_page(language, 401, email=email, error="login_failed")
+        response = self._redirect("/portal/", language)
+        self._set_session(response, self.sessions.issue(*claims))
+        response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
+        return response
+
+    def logout(self) -> bottle.HTTPResponse:
+        language = request_language()
+        claims = self.sessions.read(bottle.request.get_cookie(SESSION_COOKIE))
+        form = _read_portal_form()
+        if isinstance(form, bottle.HTTPResponse):
+            return form
+        bound_to = claims.session_id if claims else None
+        if not self.sessions.csrf_matches(bound_to, _field(form, "csrf_token")):
+            return self._csrf_refused(language, "/portal/")
+        response = self._redirect("/portal/login", language)
+        response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+        return response
+
+    def home(self) -> bottle.HTTPResponse:
+        language = request_language()
+        signed_in = self._signed_in()
+        if signed_in is None:
+            return self._redirect("/portal/login", language)
+        user, claims = signed_in
+        with self.database.session() as session:
+            rows = list_surveys(session, user.tenant)
+        surveys = [
+            {
+                "title": survey.title, "slug": survey.slug, "responses": count,
+                "status": i18n.text(
+                    "status_closed" if survey.status == "closed" else "status_open", language
+                ),
+                "dashboard_url": self._url(f"/portal/dashboard/{quote(survey.slug)}", language),
+            }
+            for survey, _tenant_slug, count in rows
+        ]
+        return self._page(
+            "portal_home.tpl", language, claims, surveys=surveys, email=user.email,
+            tenant_name=user.tenant.name, reports_url=self._url("/portal/reports", language),
+        )
+
+    def dashboard(self, survey_slug: str) -> bottle.HTTPResponse:
+        language = request_language()
+        signed_in = self._signed_in()
+        if signed_in is None:
+            return self._redirect("/portal/login", language)
+        user, _claims = signed_in
+        try:
+            with self.database.session() as session:
+                survey = get_survey(session, user.tenant, survey_slug)
+        except NotFound:
+            return self._not_found(language)
+        tag_request(survey=survey.slug)
+        token = self.dashboard_tokens.issue(
+            user.tenant.slug, user.email, DASHBOARD_NOTEBOOK, survey=survey.slug
+        )
+        location = (f"{self.config.dashboard_url}/voila/render/{DASHBOARD_NOTEBOOK}?"
+                    + urlencode({"token": token}))
+        return bottle.HTTPResponse(
+            status=303, Location=location, **{"Cache-Control": "no-store"}
+        )
+
+    def reports(self) -> bottle.HTTPResponse:
+        language = request_language()
+        signed_in = self._signed_in()
+        if signed_in is None:
+            return self._redirect("/portal/login", language)
+        user, claims = signed_in
+        reports = [
+            {
+                "date": report.stem.replace("T", " "), "job": report.job,
+                "file_name": report.file_name,
+                "url": f"/portal/reports/{quote(report.job)}/{quote(report.file_name)}",
+            }
+            for report in report_files.list_reports(self.config.var_dir, user.tenant.slug)
+        ]
+        return self._page(
+            "portal_reports.tpl", language, claims, reports=reports,
+            home_url=self._url("/portal/", language),
+        )
+
+    def report_file(self, job: str, file_name: str) -> bottle.HTTPResponse:
+        language = request_language()
+        signed_in = self._signed_in()
+        if signed_in is None:
+            return self._redirect("/portal/login", language)
+        user, _claims = signed_in
+        report = report_files.find_report(self.config.var_dir, user.tenant.slug, job, file_name)
+        if report is None:
+            return self._not_found(language)
+        headers = {**REPORT_HEADERS, "Content-Type": report.content_type}
+        if report.format != "html":
+            headers["Content-Disposition"] = f'attachment; filename="{report.file_name}"'
+        body = report.path.read_bytes()
+        headers["Content-Length"] = str(len(body))
+        return bottle.HTTPResponse(body, 200, headers)
+
+    # ------------------------------------------------------------ helpers
+
+    def _signed_in(self) -> tuple[PortalUser, SessionClaims] | None:
+        """The signed-in user, if the session cookie is genuine and they still exist."""
+        claims = self.sessions.read(bottle.request.get_cookie(SESSION_COOKIE))
+        if claims is None:
+            return None
+        with self.database.session() as session:
+            user = portal_auth.portal_user(session, claims.user_id, claims.tenant_id)
+        if user is None:
+            return None
+        tag_request(tenant=user.tenant.slug)
+        return user, claims
+
+    def _page(
+        self, template: str, language: str, claims: SessionClaims | None,
+        status: int = 200, **values: Any,
+    ) -> bottle.HTTPResponse:
+        body = bottle.template(
+            template, template_lookup=[VIEWS_DIR], lang=language,
+            t=lambda key, **more: i18n.text(key, language, **more),
+            switch_url=_switch_language_url(language),
+            csrf_token=self.sessions.csrf_token(claims.session_id) if claims else "",
+            logout_url=self._url("/portal/logout", language), **values,
+        )
+        response = bottle.HTTPResponse(body, status, dict(PAGE_HEADERS))
+        if claims is not None:
+            # Re-signed on every page: the session expires after SESSION_IDLE unused.
+            self._set_session(
+                response, self.sessions.issue(claims.user_id, claims.tenant_id, claims.session_id)
+            )
+        return response
+
+    def _login_page(
+        self, language: str, status: int = 200, *, email: str = "", error: str | None = None,
+        **error_values: Any,
+    ) -> bottle.HTTPResponse:
+        cookie = bottle.request.get_cookie(LOGIN_COOKIE)
+        form_id = self.sessions.read_login_form(cookie)
+        if form_id is None:
+            cookie, form_id = self.sessions.issue_login_form()
+        response = self._page(
+            "portal_login.tpl", language, None, status, email=email,
+            error=i18n.text(error, language, **error_values) if error else "",
+            action=self._url("/portal/login", language),
+            login_token=self.sessions.csrf_token(form_id),
+        )
+        response.set_cookie(LOGIN_COOKIE, cookie, **_cookie_options(LOGIN_FORM_AGE))
+        return response
+
+    def _set_session(self, response: bottle.HTTPResponse, value: str) -> None:
+        response.set_cookie(SESSION_COOKIE, value, **_cookie_options(self.sessions.idle))
+
+    def _csrf_refused(self, language: str, back: str) -> bottle.HTTPResponse:
+        response = message_page(
+            403, language, "csrf_title", "csrf", link=self._url(back, language),
+            link_key="back_to_portal",
+        )
+        response.set_header("Cache-Control", "no-store")
+        return response
+
+    def _not_found(self, language: str) -> bottle.HTTPResponse:
+        return message_page(
+            404, language, "not_found_title", "portal_not_found",
+            link=self._url("/portal/", language), link_key="back_to_portal",
+        )
+
+    def _redirect(self, path: str, language: str) -> bottle.HTTPResponse:
+        return bottle.HTTPResponse(
+            status=303, Location=self._url(path, language), **{"Cache-Control": "no-store"}
+        )
+
+    @staticmethod
+    def _url(path: str, language: str) -> str:
+        return f"{path}?{urlencode({'lang': language})}"
+
+
+def _cookie_options(max_age: timedelta) -> dict[str, Any]:
+    return {
+        "path": COOKIE_PATH, "httponly": True, "samesite": "lax",
+        "secure": bottle.request.urlparts.scheme == "https",
+        "max_age": int(max_age.total_seconds()),
+    }
+
+
+def _switch_language_url(language: str) -> str:
+    other = "en" if language == "ja" else "ja"
+    return f"{bottle.request.path}?{urlencode({'lang': other})}"
+
+
+def _read_portal_form() -> dict[str, list[str]] | bottle.HTTPResponse:
+    # An empty POST is a form without a CSRF token (403), not an unknown media type.
+    if bottle.request.content_length <= 0 and not bottle.request.environ.get(
+        "HTTP_TRANSFER_ENCODING"
+    ):
+        return {}
+    return read_form()
+
+
+def _field(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    return values[-1]
+
+
+def _client_ip() -> str:
+    # The socket's peer, not X-Forwarded-For: a client could forge that header to
+    # escape the per-IP lockout.
+    return bottle.request.environ.get("REMOTE_ADDR") or "unknown"

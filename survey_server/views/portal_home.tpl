@@ -1,0 +1,22 @@
+% rebase('portal_layout.tpl', title=t('surveys_title'), lang=lang, t=t, switch_url=switch_url, csrf_token=csrf_token, logout_url=logout_url)
+<h1>{{t('surveys_title')}}</h1>
+<p class="muted">{{t('signed_in_as', email=email, tenant=tenant_name)}}</p>
+% if surveys:
+<table>
+<thead><tr><th scope="col">{{t('survey')}}</th><th scope="col">{{t('status')}}</th><th scope="col" class="number">{{t('responses')}}</th><th scope="col"><span class="visually-hidden">{{t('open_dashboard')}}</span></th></tr></thead>
+<tbody>
+% for survey in surveys:
+<tr>
+<td>{{survey['title']}} <span class="muted">({{survey['slug']}})</span></td>
+<td data-label="{{t('status')}}">{{survey['status']}}</td>
+<td class="number" data-label="{{t('responses')}}">{{survey['responses']}}</td>
+<td><a href="{{survey['dashboard_url']}}" aria-label="{{t('open_dashboard_of', title=survey['title'])}}">{{t('open_dashboard')}}</a></td>
+</tr>
+% end
+</tbody>
+</table>
+% else:
+<p class="panel">{{t('no_surveys')}}</p>
+% end
+<h2>{{t('reports_title')}}</h2>
+<p><a href="{{reports_url}}">{{t('reports_link')}}</a></p>

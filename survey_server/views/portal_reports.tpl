@@ -1,0 +1,19 @@
+% rebase('portal_layout.tpl', title=t('reports_title'), lang=lang, t=t, switch_url=switch_url, csrf_token=csrf_token, logout_url=logout_url)
+<h1>{{t('reports_title')}}</h1>
+<p><a href="{{home_url}}">{{t('back_to_portal')}}</a></p>
+% if reports:
+<table>
+<thead><tr><th scope="col">{{t('report_date')}}</th><th scope="col">{{t('report')}}</th><th scope="col">{{t('report_file')}}</th></tr></thead>
+<tbody>
+% for report in reports:
+<tr>
+<td>{{report['date']}}</td>
+<td data-label="{{t('report')}}">{{report['job']}}</td>
+<td data-label="{{t('report_file')}}"><a href="{{report['url']}}">{{report['file_name']}}</a></td>
+</tr>
+% end
+</tbody>
+</table>
+% else:
+<p class="panel">{{t('no_reports')}}</p>
+% end
