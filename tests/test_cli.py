@@ -95,6 +95,7 @@ def test_demo_sets_everything_up_once(cxlab, database):
     first = cxlab("demo", "--no-serve").stdout
     assert "demo@example.com / demo-password" in first
     assert "http://127.0.0.1:8080/s/demo/store-visit" in first
+    assert "store matches the database" in first
     cxlab("demo", "--no-serve")
     with database.session() as session:
         total = session.scalar(select(func.count()).select_from(Response))

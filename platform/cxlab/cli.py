@@ -392,6 +392,11 @@ def demo(serve: bool, procfile: str) -> None:
             _seed_with_progress(database, survey_row, responses, random_seed=0)
         click.echo(f"Tenant {slug} ({name}): survey {survey_row.slug}, login {email} / "
                    f"{DEMO_PASSWORD}")
+    # Dashboards read the Parquet store: fill it now rather than at the scheduler's
+    # first minute.
+    from cxlab.store import sync_command
+
+    sync_command(config, verify=True)
     _print_demo_urls(config)
     if serve:
         _run_procfile(Path(procfile))
@@ -400,8 +405,11 @@ def demo(serve: bool, procfile: str) -> None:
 def _print_demo_urls(config: Config) -> None:
     click.echo(
         "\nThe demo:\n"
+        "  client portal     http://127.0.0.1:8080/portal/  (logins above)\n"
+        "  dashboards        http://127.0.0.1:8866  (opened from the portal)\n"
         "  survey page       http://127.0.0.1:8080/s/demo/store-visit?store=shibuya-01\n"
         "  employee survey   http://127.0.0.1:8080/s/demo-works/engagement\n"
+        "  JSON API          http://127.0.0.1:8080/api/v1/openapi.json\n"
         "  health            http://127.0.0.1:8080/healthz\n"
         "  notebooks         make lab  (JupyterLab on notebooks/)\n"
         f"  data              {config.var_dir}\n"
