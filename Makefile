@@ -26,6 +26,7 @@ lint: install
 
 test: install lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests platform/cxlab survey_server scheduled
+	$(BIN)/python -m pytest -p no:xdist --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks
@@ -35,6 +36,7 @@ bench: install
 	$(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/dashboard.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -318,6 +318,19 @@ def serve_surveys(host: str, port: int, workers: int, reload: bool) -> None:
     run(_config(), host=host, port=port, workers=workers, reload=reload)
 
 
+@serve.command("dashboards")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True)
+def serve_dashboards_command(host: str, port: int) -> None:
+    """Serve notebooks/dashboards/ with Voila; each page needs a token from the portal.
+
+    Example: cxlab serve dashboards --port 8866
+    """
+    from cxlab.voila_hook import serve_dashboards
+
+    serve_dashboards(_config(), port=port, host=host)
+
+
 @serve.command("scheduler")
 @click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True,
               help="Tenants of one notebook job run in parallel.")

@@ -1,0 +1,136 @@
+"""Benchmark the client dashboard: request → fully rendered page in headless Chromium.
+
+Seeds one tenant (default 1,000,000 restaurant responses) into a temporary SQLite
+database, syncs it to a temporary store, serves a copy of notebooks/dashboards/ with
+``python -m cxlab.voila_hook`` (the production hook and routes) plus a trivial
+``baseline.ipynb``, and opens each with a fresh token. "Rendered" means every chart,
+the "fix first" list and the comments are on screen. Prints, median of ``--repeat``:
+
+- baseline: the trivial notebook (Voila page + kernel start + one print) — "kernel start";
+- import: ``import cxlab.dashboard`` in a fresh interpreter (pandas, pyarrow, scipy, …);
+- data load and analysis, as measured inside the kernel (``.cx-timings``);
+- render: the rest (Voila templating, widget state, plotly drawing in the browser).
+
+    .venv/bin/python benchmarks/dashboard.py --responses 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from cxlab.config import Config
+from cxlab.dashboard import seed_store
+from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.voila_hook import DASHBOARDS_DIR, spawn_dashboards
+from playwright.sync_api import sync_playwright
+
+TARGET_SECONDS = 3.0
+TENANT = "bench"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+RENDERED = [".cx-headline .js-plotly-plot", ".cx-trend .js-plotly-plot",
+            ".cx-distribution .js-plotly-plot", ".cx-drivers .js-plotly-plot",
+            ".cx-ratings .js-plotly-plot", ".cx-segments .js-plotly-plot",
+            ".cx-fix-first li", ".cx-comments li"]
+
+
+def baseline_notebook(path: Path) -> None:
+    cell = nbformat.v4.new_code_cell('tenant = "demo"\nsurvey = ""\ndemo_fallback = True')
+    cell.metadata["tags"] = ["parameters"]
+    shown = nbformat.v4.new_code_cell('print(f"baseline for {tenant}")')
+    shown.metadata["tags"] = []
+    notebook = nbformat.v4.new_notebook(cells=[cell, shown], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(notebook, path)
+
+
+def open_page(browser, url: str, selectors: list[str]) -> tuple[float, object]:
+    page = browser.new_page(viewport={"width": 1200, "height": 1800})
+    began = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    for selector in selectors:
+        page.locator(selector).first.wait_for(state="visible", timeout=120_000)
+    return time.perf_counter() - began, page
+
+
+def import_seconds() -> float:
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import cxlab.dashboard"], check=True)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8899)
+    args = parser.parse_args()
+    chromium = shutil.which("chromium") or sys.exit("benchmarks/dashboard.py needs chromium")
+
+    with tempfile.TemporaryDirectory(prefix="cxlab-bench-dashboard-") as folder:
+        root = Path(folder) / "dashboards"
+        shutil.copytree(DASHBOARDS_DIR, root)
+        baseline_notebook(root / "baseline.ipynb")
+        environ = {"CXLAB_VAR_DIR": str(Path(folder) / "var"), "CXLAB_ENV": "test",
+                   "CXLAB_SECRET_KEY": "benchmark-secret-" + "b" * 32}
+        config = Config.from_environ(environ)
+        began = time.perf_counter()
+        seed_store(config, {TENANT: args.responses})
+        print(f"seeded and synced {args.responses:,} responses in "
+              f"{time.perf_counter() - began:.0f} s", flush=True)
+        server = spawn_dashboards({**os.environ, **environ}, port=args.port, root=root)
+        tokens = DashboardTokens(config.secret_key)
+        base = f"http://127.0.0.1:{args.port}/voila/render"
+        runs: dict[str, list[float]] = {"baseline": [], "total": [], "load": [], "analysis": []}
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                open_page(browser, f"{base}/baseline.ipynb?token="  # warm the OS file cache
+                          f"{tokens.issue(TENANT, 'bench', 'baseline.ipynb')}",
+                          [".jp-OutputArea-output"])[1].close()
+                for _ in range(args.repeat):
+                    token = tokens.issue(TENANT, "bench", "baseline.ipynb")
+                    seconds, page = open_page(browser, f"{base}/baseline.ipynb?token={token}",
+                                              [".jp-OutputArea-output"])
+                    runs["baseline"].append(seconds)
+                    page.close()
+                    token = tokens.issue(TENANT, "bench", "overview.ipynb", survey="store-visit")
+                    seconds, page = open_page(browser, f"{base}/overview.ipynb?token={token}",
+                                              RENDERED)
+                    timings = page.locator(".cx-timings").first
+                    runs["total"].append(seconds)
+                    runs["load"].append(float(timings.get_attribute("data-load")))
+                    runs["analysis"].append(float(timings.get_attribute("data-analysis")))
+                    page.close()
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    median = {name: statistics.median(values) for name, values in runs.items()}
+    imports = statistics.median(import_seconds() for _ in range(args.repeat))
+    render = median["total"] - median["baseline"] - imports - median["load"] - median["analysis"]
+    print(f"\n{args.responses:,} responses, median of {args.repeat}, {os.cpu_count()} cores")
+    print(f"  kernel start (baseline notebook, whole request) {median['baseline']:6.2f} s")
+    print(f"  import cxlab.dashboard (fresh interpreter)      {imports:6.2f} s")
+    print(f"  data load (load_responses, in the kernel)       {median['load']:6.2f} s")
+    print(f"  analysis (nps, trend, drivers, ratings, segments) {median['analysis']:4.2f} s")
+    print(f"  render (rest: templating, widgets, plotly)      {render:6.2f} s")
+    verdict = "met" if median["total"] <= TARGET_SECONDS else "NOT met"
+    ratio = median["total"] / median["baseline"]
+    print(f"  total: request → fully rendered dashboard       {median['total']:6.2f} s "
+          f"(target ≤ {TARGET_SECONDS:.0f} s: {verdict})")
+    print(f"  ratio total / baseline                          {ratio:6.1f}×")
+
+
+if __name__ == "__main__":
+    main()

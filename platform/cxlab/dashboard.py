@@ -1,0 +1,472 @@
+"""The client dashboard: load one tenant's survey once, then re-analyse on every filter
+change without touching the store again (docs/dashboards.md).
+
+Notebooks call :func:`build_dashboard` and display the widget it returns::
+
+    board = build_dashboard(Config.from_environ(), "demo", "store-visit", language="ja")
+    board.widget
+
+Without a store (a fresh checkout, CI), :func:`demo_config` seeds a small private one,
+so the notebooks run with their default parameters anywhere:
+
+>>> config = demo_config(responses=600)
+>>> data = load_dashboard_data(config, "demo", "store-visit")
+>>> len(data.responses), data.survey
+(600, 'store-visit')
+>>> board = Dashboard(data, language="en")
+>>> sorted(board.figures)
+['distribution', 'drivers', 'headline', 'ratings', 'segments', 'trend']
+>>> board.periods.value = "7d"
+>>> 0 < board.view_size < 600
+True
+>>> board.fix_first_items()[0]
+'Waiting time for your food'
+>>> board.segments.value = "sapporo-08"
+>>> board.view_size, board.figures
+(0, {})
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import ipywidgets as widgets
+import pandas as pd
+
+from cxlab import analysis, charts
+from cxlab.config import Config
+from cxlab.errors import CxlabError
+from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
+from cxlab.surveys.definition import SurveyDefinition, localize
+
+DEMO_TENANT = "demo"
+DEMO_SURVEY = "store-visit"
+# Fewer bootstrap resamples than the analysis default: the dashboard shows no
+# importance interval, and a million rows must re-analyse in well under a second.
+DRIVER_BOOTSTRAP = 0
+RECENT_COMMENTS = 15
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"  # drawn by the jupyterlab-plotly extension
+PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
+    "all": None, "90d": 90, "30d": 30, "7d": 7,
+}
+WORDS = {
+    "en": {"all": "Whole period", "90d": "Last 90 days", "30d": "Last 30 days",
+           "7d": "Last 7 days", "period": "Period", "segment": "", "every": "All",
+           "as_of": "data as of {time} · {n:,} answers loaded",
+           "empty": "No answers yet for this selection. Widen the period or choose "
+                    "another {attribute}.",
+           "fix_first": "Fix first — these matter most to customers and score below the rest:",
+           "no_fix": "No item is both important and weak right now.",
+           "drivers_unavailable": "Not enough answers to tell what moves NPS ({reason}).",
+           "download": "Download this table (CSV)", "comments": "Recent comments",
+           "filter": "Filter comments", "no_comments": "No comments match.",
+           "differ": "{attribute}s differ ({test}, p = {p:.3f}).",
+           "same": "No clear difference between {attribute}s (p = {p:.2f}).",
+           "demo": "Demo data: this tenant has no synced answers here."},
+    "ja": {"all": "全期間", "90d": "直近90日", "30d": "直近30日", "7d": "直近7日",
+           "period": "期間", "segment": "", "every": "すべて",
+           "as_of": "データ更新 {time}・回答 {n:,} 件",
+           "empty": "この条件の回答はまだありません。"
+                    "期間を広げるか、別の{attribute}を選んでください。",
+           "fix_first": "最優先で改善：お客様にとって重要で、評価が他より低い項目",
+           "no_fix": "重要かつ評価の低い項目は現在ありません。",
+           "drivers_unavailable": "回答が少なく、NPSを動かす要因を推定できません（{reason}）。",
+           "download": "この表をダウンロード（CSV）", "comments": "最近のコメント",
+           "filter": "コメントを検索", "no_comments": "該当するコメントはありません。",
+           "differ": "{attribute}間に差があります（{test}, p = {p:.3f}）。",
+           "same": "{attribute}間に明確な差はありません（p = {p:.2f}）。",
+           "demo": "デモデータです（このテナントの回答はまだ同期されていません）。"},
+}
+
+
+def words(key: str, language: str, **values: object) -> str:
+    phrase = WORDS.get(language, WORDS["en"])[key]
+    return phrase.format(**values) if values else phrase
+
+
+@dataclass
+class DashboardData:
+    """One survey's answers as loaded for a dashboard, with where and when from."""
+
+    tenant: str
+    survey: str
+    definition: SurveyDefinition
+    responses: pd.DataFrame
+    as_of: datetime | None
+    load_seconds: float
+    demo: bool = False
+    outcome: str = field(init=False)
+    items: list[str] = field(init=False)
+    attribute: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outcome = self.definition.questions_of_type("nps")[0].id
+        self.items = [q.id for q in self.definition.questions_of_type("rating")]
+        self.attribute = self.definition.attributes[0].name if self.definition.attributes else None
+
+
+def seed_store(
+    config: Config, tenants: dict[str, int], *, survey_file: str = "restaurant_visit.yaml",
+    seed: int = 0, on_progress: Callable[[int], None] | None = None,
+) -> None:
+    """Create each tenant with the example survey, seed ``tenants[slug]`` responses and
+    sync them to ``config``'s store (demo, tests and the dashboard benchmark)."""
+    from cxlab.db import Database
+    from cxlab.seed import seed_survey
+    from cxlab.store import sync
+    from cxlab.surveys import EXAMPLES_DIR, load_definition
+    from cxlab.surveys.catalog import publish_survey
+    from cxlab.tenancy import create_tenant
+
+    database = Database(config.database_url)
+    database.migrate()
+    definition = load_definition(EXAMPLES_DIR / survey_file)
+    for number, (slug, responses) in enumerate(tenants.items()):
+        with database.session() as session:
+            survey = publish_survey(session, create_tenant(session, slug, slug.title()),
+                                    definition)
+        seed_survey(database, survey, definition, responses, seed=seed + number,
+                    on_progress=on_progress)
+    sync(database, config, progress=False)
+    database.dispose()
+
+
+@functools.cache
+def _demo_store(responses: int) -> tuple[tempfile.TemporaryDirectory, Config]:
+    folder = tempfile.TemporaryDirectory(prefix="cxlab-demo-")
+    config = Config.from_environ({"CXLAB_VAR_DIR": folder.name, "CXLAB_ENV": "test"})
+    seed_store(config, {DEMO_TENANT: responses})
+    # The TemporaryDirectory is returned so the cache keeps it (and its files) alive.
+    return folder, config
+
+
+def demo_config(responses: int = 3000) -> Config:
+    """A private, temporary store holding the demo tenant's restaurant survey, seeded
+    once per process; for notebooks run where no ``cxlab demo`` has synced data."""
+    return _demo_store(responses)[1]
+
+
+def has_data(config: Config, tenant: str, survey: str | None = None) -> bool:
+    """Whether the store holds ``tenant`` (and ``survey``, when given)."""
+    return any(
+        t == tenant and (not survey or s == survey) for t, s in Store.of(config).partitions()
+    )
+
+
+def choose_survey(config: Config, tenant: str, survey: str | None) -> str:
+    """``survey``, or the tenant's first survey in the store when none is named."""
+    if survey:
+        return survey
+    surveys = [s for t, s in Store.of(config).partitions() if t == tenant]
+    if not surveys:
+        raise StoreNotFound(f"the analytic store has no surveys for tenant {tenant!r}")
+    return surveys[0]
+
+
+def load_dashboard_data(
+    config: Config,
+    tenant: str,
+    survey: str | None = None,
+    *,
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
+    demo_fallback: bool = False,
+) -> DashboardData:
+    """Load the columns a dashboard needs, once. With ``demo_fallback`` a tenant the
+    store lacks is replaced by the demo tenant of :func:`demo_config` (never set it when
+    serving clients: they must see their own data or nothing)."""
+    demo = False
+    if demo_fallback and not has_data(config, tenant, survey):
+        config, tenant, survey, demo = demo_config(), DEMO_TENANT, DEMO_SURVEY, True
+    began = time.perf_counter()
+    survey = choose_survey(config, tenant, survey)
+    definition = survey_definition(config, tenant, survey)
+    wanted = ["submitted_at", *(a.name for a in definition.attributes),
+              *(q.id for q in definition.questions_of_type("nps", "rating", "text"))]
+    responses = load_responses(config, tenant, survey, start=start, end=end, columns=wanted)
+    return DashboardData(
+        tenant=tenant, survey=survey, definition=definition, responses=responses,
+        as_of=_synced_at(config, tenant, survey), load_seconds=time.perf_counter() - began,
+        demo=demo,
+    )
+
+
+def _synced_at(config: Config, tenant: str, survey: str) -> datetime | None:
+    """When the newest part file was written: the data is as fresh as the last sync."""
+    store = Store.of(config)
+    files, _ = store.list_files(tenant, survey)
+    stamps = []
+    for part in files[-3:]:
+        try:
+            stamps.append(store.fs.modified(part.path))
+        except (NotImplementedError, FileNotFoundError, OSError):
+            continue
+    if not stamps:
+        return None
+    newest = max(stamps)
+    return newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+
+
+def figure_output(figure: object) -> dict:
+    """A display_data output holding ``figure`` for an ``ipywidgets.Output``.
+
+    >>> import plotly.graph_objects as go
+    >>> sorted(figure_output(go.Figure())["data"])
+    ['application/vnd.plotly.v1+json', 'text/plain']
+    """
+    bundle = json.loads(figure.to_json())
+    bundle["config"] = {"displaylogo": False, "responsive": True}
+    title = bundle.get("layout", {}).get("title", {}).get("text", "figure")
+    return {"output_type": "display_data", "metadata": {},
+            "data": {PLOTLY_MIMETYPE: bundle, "text/plain": f"<plotly figure: {title}>"}}
+
+
+def csv_link(frame: pd.DataFrame, filename: str, label: str) -> str:
+    """An HTML link that downloads ``frame`` as CSV, with no server round trip.
+
+    >>> csv_link(pd.DataFrame({"a": [1]}), "t.csv", "CSV")[:60]
+    '<a download="t.csv" href="data:text/csv;charset=utf-8;base64'
+    """
+    # A byte-order mark so Excel opens Japanese text as UTF-8.
+    payload = base64.b64encode(("\ufeff" + frame.to_csv(index=False)).encode()).decode()
+    return (f'<a download="{html.escape(filename)}" href="data:text/csv;charset=utf-8;'
+            f'base64,{payload}" class="cx-download">{html.escape(label)}</a>')
+
+
+class Dashboard:
+    """The widgets of one tenant's dashboard over already loaded :class:`DashboardData`."""
+
+    SECTIONS = ("headline", "trend", "distribution", "drivers", "ratings", "segments")
+
+    def __init__(self, data: DashboardData, *, language: str = "ja") -> None:
+        self.data = data
+        self.language = language
+        self.timings: dict[str, float] = {"load": data.load_seconds}
+        self.figures: dict[str, object] = {}
+        self.periods = widgets.Dropdown(
+            options=[(words(key, language), key) for key in PERIODS],
+            value="all", description=words("period", language))
+        segment_values = self._segment_values()
+        attribute_label = charts.item_label(data.definition, data.attribute or "", language)
+        self.segments = widgets.Dropdown(
+            options=[(words("every", language), "")] + [(v, v) for v in segment_values],
+            value="", description=attribute_label, disabled=not segment_values)
+        self.comment_filter = widgets.Text(placeholder=words("filter", language))
+        self.outputs = {name: widgets.Output().add_class(f"cx-{name}") for name in self.SECTIONS}
+        self.empty = widgets.HTML().add_class("cx-empty")
+        self.comments = widgets.HTML().add_class("cx-comments")
+        self.status = widgets.HTML().add_class("cx-status")
+        self.fix_first = widgets.HTML().add_class("cx-fix-first")
+        self.download = widgets.HTML().add_class("cx-download")
+        self.segments_note = widgets.HTML()
+        self.periods.observe(self._changed, names="value")
+        self.segments.observe(self._changed, names="value")
+        self.comment_filter.observe(lambda _: self._show_comments(), names="value")
+        self.view = data.responses
+        self.render()
+
+    def _segment_values(self) -> list[str]:
+        if self.data.attribute is None:
+            return []
+        column = self.data.responses[self.data.attribute]
+        present = set(column.dropna().unique())
+        order = getattr(column.dtype, "categories", sorted(present))
+        return [str(value) for value in order if value in present]
+
+    @property
+    def widget(self) -> widgets.Widget:
+        """The whole dashboard, ready to display."""
+        controls = widgets.HBox([self.periods, self.segments]).add_class("cx-controls")
+        out = self.outputs
+        return widgets.VBox([
+            self.status, controls, self.empty, out["headline"], out["trend"], out["distribution"],
+            self.fix_first, out["drivers"], out["ratings"], self.segments_note,
+            out["segments"], self.download, self.comment_filter, self.comments,
+        ]).add_class("cx-dashboard")
+
+    @property
+    def view_size(self) -> int:
+        return len(self.view)
+
+    def _changed(self, _change: object) -> None:
+        self.render()
+
+    def _period_frame(self) -> pd.DataFrame:
+        frame = self.data.responses
+        days = PERIODS[self.periods.value]
+        if days is None or frame.empty:
+            return frame
+        newest = frame["submitted_at"].max()
+        return frame[frame["submitted_at"] > newest - timedelta(days=days)]
+
+    def render(self) -> None:
+        """Filter the loaded answers by period and segment and redraw every section."""
+        began = time.perf_counter()
+        period_frame = self._period_frame()
+        view = period_frame
+        if self.segments.value:
+            view = view[view[self.data.attribute] == self.segments.value]
+        self.view = view
+        self._show_status()
+        if view.empty:
+            self._show_empty()
+        else:
+            self._analyse(view, period_frame)
+        self.timings["analysis"] = time.perf_counter() - began
+        # Read by benchmarks/dashboard.py to split the time to a rendered page.
+        self.status.value += (f'<span class="cx-timings" hidden'
+                              f' data-load="{self.timings["load"]:.3f}"'
+                              f' data-analysis="{self.timings["analysis"]:.3f}"></span>')
+
+    def _show_status(self) -> None:
+        data, language = self.data, self.language
+        stamp = data.as_of.strftime("%Y-%m-%d %H:%M UTC") if data.as_of else "—"
+        title = html.escape(localize(data.definition.title, language))
+        demo = f" · <b>{words('demo', language)}</b>" if data.demo else ""
+        self.status.value = (f"<h2>{title}</h2><span class='cx-as-of'>"
+                             f"{words('as_of', language, time=stamp, n=len(data.responses))}"
+                             f"</span>{demo}")
+
+    def _show_empty(self) -> None:
+        data = self.data
+        attribute = charts.item_label(data.definition, data.attribute or "", self.language)
+        message = words("empty", self.language, attribute=attribute)
+        self.figures = {}
+        for output in self.outputs.values():
+            output.outputs = ()
+        self.empty.value = f"<p>{html.escape(message)}</p>"
+        self.fix_first.value = self.download.value = self.segments_note.value = ""
+        self.comments.value = ""
+
+    def _analyse(self, view: pd.DataFrame, period_frame: pd.DataFrame) -> None:
+        data, language = self.data, self.language
+        outcome = data.outcome
+        scale = self._scale()
+        figures = {
+            "headline": charts.nps_headline(analysis.nps(view[outcome]), language=language),
+            "distribution": charts.score_distribution(view[outcome], language=language),
+        }
+        span = view["submitted_at"].max() - view["submitted_at"].min()
+        freq = "W" if span > pd.Timedelta(days=35) else "D"
+        figures["trend"] = charts.nps_trend(analysis.trend(view, outcome, freq), language=language)
+        self.fix_first.value = ""
+        if data.items:
+            try:
+                driver_table = analysis.drivers(view, outcome, data.items, scale=scale,
+                                                n_boot=DRIVER_BOOTSTRAP).table
+                figures["drivers"] = charts.driver_map(driver_table, data.definition,
+                                                       language=language)
+                self.fix_first.value = self._fix_first_html(driver_table)
+            except CxlabError as error:
+                self.fix_first.value = html.escape(
+                    words("drivers_unavailable", language, reason=str(error)))
+            figures["ratings"] = charts.item_ratings(
+                analysis.ratings(view, data.items, scale=scale), data.definition, language=language)
+        self._segments(period_frame, figures)
+        self.figures = figures
+        self.empty.value = ""
+        for name, output in self.outputs.items():
+            # Set the widget's outputs directly rather than capturing display() calls:
+            # the same code then works in Voila, under nbclient and in a doctest.
+            output.outputs = (figure_output(figures[name]),) if name in figures else ()
+        self._show_comments()
+
+    def _scale(self) -> tuple[int, int]:
+        if not self.data.items:
+            return (1, 5)
+        first = self.data.definition.question(self.data.items[0])
+        return (first.scale_min, first.scale_max)
+
+    def fix_first_items(self, table: pd.DataFrame | None = None) -> list[str]:
+        """The labels of the "fix first" items of the current view, most urgent first."""
+        if table is None:
+            table = analysis.drivers(self.view, self.data.outcome, self.data.items,
+                                     scale=self._scale(), n_boot=0).table
+        rows = table[table["quadrant"] == "fix first"].sort_values("priority_rank")
+        return [charts.item_label(self.data.definition, item, self.language)
+                for item in rows["item"]]
+
+    def _fix_first_html(self, table: pd.DataFrame) -> str:
+        items = self.fix_first_items(table)
+        if not items:
+            return f"<p>{words('no_fix', self.language)}</p>"
+        listed = "".join(f"<li>{html.escape(item)}</li>" for item in items)
+        return f"<p><b>{words('fix_first', self.language)}</b></p><ol>{listed}</ol>"
+
+    def _segments(self, period_frame: pd.DataFrame, figures: dict) -> None:
+        data, language = self.data, self.language
+        self.download.value = self.segments_note.value = ""
+        if data.attribute is None:
+            return
+        by_segment = analysis.nps_by(period_frame, data.outcome, by=data.attribute)
+        by_segment = by_segment[by_segment["n"] > 0]
+        figures["segments"] = charts.segment_table(by_segment, data.attribute, data.definition,
+                                                   language=language)
+        rows = charts.segment_rows(by_segment, data.attribute, language=language)
+        self.download.value = csv_link(rows, f"{data.tenant}-{data.survey}-{data.attribute}.csv",
+                                       words("download", language))
+        label = charts.item_label(data.definition, data.attribute, language)
+        test = analysis.compare_segments(period_frame, data.outcome, data.attribute).test.iloc[0]
+        if pd.notna(test["p"]):
+            key = "differ" if test["p"] < 0.05 else "same"
+            self.segments_note.value = html.escape(
+                words(key, language, attribute=label, test=test["test"], p=float(test["p"])))
+
+    def _show_comments(self) -> None:
+        self.comments.value = ""
+        columns = [q.id for q in self.data.definition.questions_of_type("text")]
+        if not columns or self.view.empty:
+            return
+        recent = self.view.sort_values("submitted_at", ascending=False)
+        comments = pd.concat([recent[["submitted_at", self.data.outcome]].assign(comment=recent[c])
+                              for c in columns])
+        comments = comments[comments["comment"].notna() & (comments["comment"] != "")]
+        needle = self.comment_filter.value.strip().lower()
+        if needle:
+            comments = comments[comments["comment"].str.lower().str.contains(needle, regex=False)]
+        comments = comments.sort_values("submitted_at", ascending=False).head(RECENT_COMMENTS)
+        if comments.empty:
+            body = f"<p>{words('no_comments', self.language)}</p>"
+        else:
+            body = "<ul>" + "".join(
+                f"<li><small>{row.submitted_at:%Y-%m-%d} · {row[1]}</small> "
+                f"{html.escape(str(row.comment))}</li>"
+                for row in comments.itertuples(index=False)) + "</ul>"
+        self.comments.value = f"<h3>{words('comments', self.language)}</h3>{body}"
+
+
+def build_dashboard(
+    config: Config,
+    tenant: str,
+    survey: str | None = None,
+    *,
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
+    language: str = "ja",
+    demo_fallback: bool = False,
+) -> Dashboard:
+    """Load ``tenant``'s ``survey`` once and build its dashboard; display ``.widget``."""
+    data = load_dashboard_data(config, tenant, survey or None, start=start or None,
+                               end=end or None, demo_fallback=demo_fallback)
+    return Dashboard(data, language=language if language in charts.LANGUAGES else "ja")
+
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def notebook_config() -> Config:
+    """``Config.from_environ()`` for a notebook kernel, whose working directory is the
+    notebook's folder: an unset CXLAB_VAR_DIR means the project's ``var/`` (as for the
+    CLI run from the project folder), not a ``var/`` beside the notebook."""
+    environ = {"CXLAB_VAR_DIR": str(PROJECT_DIR / "var"), **os.environ}
+    return Config.from_environ(environ)

@@ -1,0 +1,76 @@
+"""A client's view in headless Chromium: open the dashboard with a fresh token, wait for
+the driver chart, change the period, see the figures change. Screenshots go to docs/img/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import free_port, require_program
+from cxlab.config import Config
+from cxlab.dashboard import seed_store
+from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.voila_hook import spawn_dashboards
+from playwright.sync_api import expect, sync_playwright
+
+SECRET = "dashboard-browser-secret-" + "z" * 24
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "img"
+TREND_POINTS = "document.querySelector('.cx-trend .js-plotly-plot').data[1].x.length"
+HEADLINE = "document.querySelector('.cx-headline .js-plotly-plot').data[0].value"
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    var_dir = tmp_path_factory.mktemp("browser") / "var"
+    environ = {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_SECRET_KEY": SECRET}
+    seed_store(Config.from_environ(environ), {"sakura": 4000})
+    port = free_port()
+    process = spawn_dashboards({**os.environ, **environ}, port=port)
+    token = DashboardTokens(SECRET).issue("sakura", "ana@sakura.example", "overview.ipynb",
+                                          survey="store-visit")
+    # English: Debian's chromium has no Japanese font, and the screenshots go in the docs.
+    yield f"http://127.0.0.1:{port}/voila/render/overview.ipynb?token={token}&language=en"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_dashboard_renders_and_the_period_control_redraws(dashboard_url):
+    chromium = require_program("chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 2400})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(dashboard_url)
+        driver_chart = page.locator(".cx-drivers .js-plotly-plot")
+        expect(driver_chart).to_be_visible(timeout=60_000)
+        # The "fix first" points carry their item's label on the chart and in words.
+        expect(page.locator(".cx-fix-first li").first).to_have_text("Waiting time for your food")
+        expect(page.locator(".cx-as-of")).to_contain_text("4,000")
+        expect(page.locator(".cx-download a")).to_have_attribute(
+            "download", "sakura-store-visit-store.csv")
+        weeks = page.evaluate(TREND_POINTS)
+        headline = page.evaluate(HEADLINE)
+        assert weeks >= 12  # 90 days of answers by week
+        page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+
+        page.locator(".cx-controls select").first.select_option(label="Last 7 days")
+        # Seven days by day: the trend redraws with daily points and a new headline.
+        page.wait_for_function(f"{TREND_POINTS} !== {weeks}", timeout=30_000)
+        assert 6 <= page.evaluate(TREND_POINTS) <= 8
+        assert page.evaluate(HEADLINE) != headline
+        expect(driver_chart).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-7-days.png"), full_page=True)
+
+        # A week is too short for the smallest store: its NPS is withheld, not shown.
+        expect(page.locator(".cx-segments")).to_contain_text("too few answers")
+        page.locator(".cx-controls select").nth(1).select_option("shibuya-01")
+        page.wait_for_function(f"{HEADLINE} !== {page.evaluate(HEADLINE)}", timeout=30_000)
+        assert errors == []
+        browser.close()
