@@ -294,6 +294,30 @@ def sync_cli(tenant_slug: str | None, survey_slug: str | None, verify: bool) -> 
     sys.exit(sync_command(_config(), tenant=tenant_slug, survey=survey_slug, verify=verify))
 
 
+# ---------------------------------------------------------------- check
+
+
+@main.command("check")
+@click.option("--url", "survey_url", default="http://127.0.0.1:8080", show_default=True,
+              help="Base URL of the survey server.")
+@click.option("--dashboard-url", default=None,
+              help="Base URL of Voila (default: CXLAB_DASHBOARD_URL).")
+def check_cli(survey_url: str, dashboard_url: str | None) -> None:
+    """Verify a deployment: database, store, survey server, dashboards, e-mail, scheduler.
+
+    Prints a table; exits 1 when any part fails, naming it and what to do.
+    Example: cxlab check --url https://surveys.example.com
+    """
+    from cxlab.checks import deployment_checks, format_results, run_checks
+
+    config = _config()
+    results = run_checks(deployment_checks(
+        config, survey_url.rstrip("/"), (dashboard_url or config.dashboard_url).rstrip("/")
+    ))
+    click.echo(format_results(results))
+    sys.exit(0 if all(result.ok for result in results) else 1)
+
+
 # ---------------------------------------------------------------- serve
 
 
