@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from survey_server.api import ResponsesApi, json_response
 from survey_server.context import ServerContext, SqliteWriteGate
 from survey_server.lookups import Lookups
+from survey_server.optout import OptOutPages
 from survey_server.portal import PortalPages
 from survey_server.respondent import RespondentPages, message_page, request_language
 from survey_server.tokens import FormTokens
@@ -163,6 +164,7 @@ def create_app(
     RespondentPages(context).install(app)
     ResponsesApi(context).install(app)
     PortalPages(context, login_policy).install(app)
+    OptOutPages(context).install(app)
 
     @app.get("/healthz")
     def healthz():

@@ -82,6 +82,21 @@ TEXT = {
         "ja": "ただいま混み合っています。少し待ってからもう一度送信してください。",
         "en": "We are busy right now. Please wait a moment and submit again.",
     },
+    # Unsubscribe link of distribution e-mails
+    "optout_title": {"ja": "配信停止", "en": "Unsubscribe"},
+    "optout_confirm": {
+        "ja": "{email} への{tenant}からのアンケートメールを停止しますか？",
+        "en": "Stop survey e-mails from {tenant} to {email}?",
+    },
+    "optout_button": {"ja": "配信を停止する", "en": "Unsubscribe"},
+    "optout_done": {
+        "ja": "{email} への{tenant}からのアンケートメールを停止しました。",
+        "en": "{email} will receive no more survey e-mails from {tenant}.",
+    },
+    "optout_bad_link": {
+        "ja": "この配信停止リンクは正しくありません。メールのリンクをそのままお使いください。",
+        "en": "This unsubscribe link is not valid. Please use the link from the e-mail as is.",
+    },
     # Client portal
     "portal_name": {"ja": "クライアントポータル", "en": "Client portal"},
     "login_title": {"ja": "ログイン", "en": "Sign in"},

@@ -221,6 +221,57 @@ def survey_list(tenant_slug: str | None) -> None:
         )
 
 
+# ---------------------------------------------------------------- distribution
+
+
+@main.group()
+def distribution() -> None:
+    """Send a survey to a recipient list: personal links, e-mails, reminders."""
+
+
+@distribution.command("create")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--survey", "survey_slug", required=True)
+@click.option("--name", required=True, help="e.g. 'November visitors'.")
+@click.option("--recipients", type=click.Path(dir_okay=False), required=True,
+              help="CSV (UTF-8 or Shift_JIS): email plus the survey's attribute columns.")
+@click.option("--strict", is_flag=True, help="Refuse the whole file if any line is bad.")
+@click.option("--reminder-after-days", type=click.IntRange(1, 365), default=None,
+              help="Send one reminder this many days later to those who have not answered.")
+def distribution_create(tenant_slug, survey_slug, name, recipients, strict,
+                        reminder_after_days) -> None:
+    """Create invitations from a CSV and queue their e-mails (sent by the scheduler or
+    cxlab send). Bad lines are reported by number and skipped (or, with --strict, refused).
+
+    Example: cxlab distribution create --tenant acme --survey engagement --name "2026 Q4"
+    --recipients staff.csv --reminder-after-days 5
+    """
+    from cxlab.distribution import distribution_create_command
+
+    sys.exit(distribution_create_command(_config(), tenant_slug, survey_slug, name, recipients,
+                                         strict, reminder_after_days))
+
+
+@distribution.command("list")
+@click.option("--tenant", "tenant_slug", required=True)
+def distribution_list(tenant_slug: str) -> None:
+    """Sent, answered and response rate per distribution, and by attribute."""
+    from cxlab.distribution import distribution_list_command
+
+    sys.exit(distribution_list_command(_config(), tenant_slug))
+
+
+@main.command("send")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--rate", type=click.FloatRange(0.1, 1000), default=5.0, show_default=True,
+              help="E-mails per second at most.")
+def send_cli(batch_size: int, rate: float) -> None:
+    """Send queued e-mails now (what the send-invitations job does every minute)."""
+    from cxlab.outbox import send_command
+
+    sys.exit(send_command(_config(), batch_size=batch_size, rate=rate))
+
+
 # ---------------------------------------------------------------- seed
 
 
@@ -316,6 +367,54 @@ def check_cli(survey_url: str, dashboard_url: str | None) -> None:
     ))
     click.echo(format_results(results))
     sys.exit(0 if all(result.ok for result in results) else 1)
+
+
+# ---------------------------------------------------------------- load and capacity
+
+
+@main.command("loadtest")
+@click.option("--target", default="http://127.0.0.1:8080", show_default=True,
+              help="Base URL of a survey server that serves this configuration's database.")
+@click.option("--users", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--spawn-rate", type=click.FloatRange(0.1, 1000), default=5, show_default=True)
+@click.option("--duration", type=click.FloatRange(1, 86_400), default=30, show_default=True,
+              help="Seconds.")
+@click.option("--allow-remote", is_flag=True, help="Allow a target that is not loopback.")
+def loadtest_cli(target, users, spawn_rate, duration, allow_remote) -> None:
+    """Run Locust headless: respondents, kiosks and portal users against TARGET.
+
+    Example: cxlab loadtest --users 50 --duration 60
+    """
+    from cxlab.loadtest import loadtest_command
+
+    sys.exit(loadtest_command(_config(), target, users, spawn_rate, duration, allow_remote))
+
+
+@main.command("capacity")
+@click.option("--responses", type=click.IntRange(0, 20_000_000), default=100_000,
+              show_default=True, help="Seed the fresh local stack to this volume first.")
+@click.option("--steps", default=None, help="Users per step, e.g. 10,20,40,80.")
+@click.option("--step-seconds", type=click.FloatRange(1, 3600), default=20, show_default=True)
+@click.option("--plan", type=click.IntRange(1, 100_000_000), default=None,
+              help="Invitations you will send...")
+@click.option("--rate", type=click.FloatRange(0.1, 100), default=None,
+              help="...and the % you expect to answer in the first hour.")
+def capacity_cli(responses, steps, step_seconds, plan, rate) -> None:
+    """Stepped load on a fresh local stack until the SLO breaks; writes a capacity report
+    under var/reports/ops/ and says whether a send plan will hold.
+
+    Example: cxlab capacity --responses 1000000 --plan 50000 --rate 20
+    """
+    from cxlab.loadtest import capacity_command
+
+    parsed = None
+    if steps:
+        try:
+            parsed = tuple(int(step) for step in steps.split(","))
+        except ValueError:
+            raise click.BadParameter("give whole numbers like 10,20,40",
+                                     param_hint="--steps") from None
+    sys.exit(capacity_command(_config(), responses, parsed, step_seconds, plan, rate))
 
 
 # ---------------------------------------------------------------- serve

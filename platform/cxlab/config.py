@@ -50,6 +50,11 @@ class Config:
     lookup_ttl_seconds: int = 5
     # Where Voila serves the dashboards; the portal redirects there with a token.
     dashboard_url: str = "http://127.0.0.1:8866"
+    # The survey server's address as respondents reach it: the base of the personal
+    # links and unsubscribe links in e-mails, which are read far from any request.
+    public_url: str = "http://127.0.0.1:8080"
+    # The From: of invitation and reminder e-mails.
+    mail_from: str = "cxlab <no-reply@localhost>"
 
     @property
     def outbox_dir(self) -> Path:
@@ -82,6 +87,8 @@ class Config:
             dashboard_url=_http_url(
                 environ, "CXLAB_DASHBOARD_URL", "http://127.0.0.1:8866"
             ).rstrip("/"),
+            public_url=_http_url(environ, "CXLAB_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
+            mail_from=environ.get("CXLAB_MAIL_FROM") or "cxlab <no-reply@localhost>",
         )
 
 

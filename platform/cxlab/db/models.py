@@ -220,9 +220,14 @@ class JobRun(Base):
 
 
 class OutboxMessage(Base):
-    """An e-mail to send. The database is the queue: queued → sending → sent/failed."""
+    """An e-mail to send. The database is the queue: queued → sending → sent/failed
+    (or 'unknown' after a crash mid-send, 'skipped' for an address that opted out)."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        # At most one message of each kind per invitation: queuing twice is a no-op.
+        Index("ix_outbox_invitation_kind", "invitation_id", "kind", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     invitation_id: Mapped[int | None] = mapped_column(
@@ -239,6 +244,11 @@ class OutboxMessage(Base):
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # When a sender claimed the row (queued → sending), and the Message-ID it set just
+    # before handing the message to SMTP: a stale 'sending' row without one was never
+    # handed over (safe to requeue); with one it may have gone out ('unknown').
+    claimed_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class LoginAttempt(Base):
@@ -250,3 +260,15 @@ class LoginAttempt(Base):
     email: Mapped[str] = mapped_column(String(320), index=True)
     client_ip: Mapped[str] = mapped_column(String(64), index=True)
     attempted_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OptOut(Base):
+    """An address that unsubscribed from one tenant's e-mails; never mailed again by it."""
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (UniqueConstraint("tenant_id", "email", name="uq_opt_outs_tenant_email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # Stored lower-cased, so Ana@Example.com and ana@example.com are one address.
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

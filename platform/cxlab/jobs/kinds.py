@@ -111,6 +111,7 @@ class NotebookKind(JobKind):
         parameters = {
             **job.parameters,
             "tenant": tenant.slug,
+            "tenant_name": tenant.name,
             "start": context.start.isoformat(),
             "end": context.end.isoformat(),
         }
@@ -124,6 +125,9 @@ class NotebookKind(JobKind):
                 start_timeout=KERNEL_START_TIMEOUT_SECONDS,
                 progress_bar=False,
                 cwd=str(job.notebook.parent),
+                # The outputs are in hand once the last cell ends; a graceful shutdown
+                # only waits (1–2 s per report) for the kernel to tear its imports down.
+                shutdown_kernel="immediate",
             )
         except PapermillExecutionError as error:
             failed = directory / f"{context.stem}.failed.ipynb"
@@ -215,15 +219,39 @@ class CommandKind(JobKind):
 
 
 class EmailKind(JobKind):
-    """Placeholder: scheduled e-mails are not available yet."""
+    """Send the outbox (cxlab.outbox) in batches at a limited rate; with parameter
+    ``reminders: true`` first queue the reminders that are due. Parameters
+    ``batch_size``, ``rate`` (messages per second) and ``time_budget`` (seconds, so an
+    every-minute job ends before the next) are optional."""
 
     name = "email"
 
     def run(self, context: RunContext) -> Path | None:
-        raise CxlabError(
-            f"job {context.job.name!r}: the email kind is not available yet; "
-            "remove the job from the schedule or use a command job"
-        )
+        from cxlab.db import Database
+        from cxlab.distribution import queue_reminders
+        from cxlab.outbox import DEFAULT_BATCH_SIZE, DEFAULT_RATE, send_queued
+        from cxlab.tenancy import get_tenant
+
+        parameters = context.job.parameters
+        tenant = context.tenant.slug if context.tenant else None
+        database = Database(context.config.database_url)
+        try:
+            if parameters.get("reminders"):
+                with database.session() as session:
+                    owner = get_tenant(session, tenant) if tenant else None
+                    queue_reminders(session, context.config, tenant=owner)
+            report = send_queued(
+                database, context.config, tenant=tenant,
+                batch_size=int(parameters.get("batch_size", DEFAULT_BATCH_SIZE)),
+                rate=float(parameters.get("rate", DEFAULT_RATE)),
+                time_budget=parameters.get("time_budget", context.job.timeout * 0.8),
+            )
+        finally:
+            database.dispose()
+        if report.unknown:
+            raise JobFailed(f"{report.summary()}: {report.unknown} e-mail(s) need review "
+                            "(status 'unknown'; see docs/distribution.md)")
+        return None
 
 
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in

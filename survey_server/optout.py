@@ -1,0 +1,56 @@
+"""The unsubscribe link of distribution e-mails: /u/<signed token>.
+
+GET shows a confirmation page (mail scanners follow links, so a GET changes nothing);
+POST records the opt-out. The signed token names the tenant and the address and is
+the only authority needed: no cookie, no login. A mail program's one-click
+unsubscribe (RFC 8058, ``List-Unsubscribe-Post``) POSTs to the same URL.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import bottle
+from cxlab import distribution
+from cxlab.mail import read_opt_out_token
+
+from survey_server import i18n
+from survey_server.context import ServerContext, tag_request
+from survey_server.respondent import message_page, render, request_language
+
+
+class OptOutPages:
+    """The /u/<token> route, bound to one server's context."""
+
+    def __init__(self, context: ServerContext) -> None:
+        self.context = context
+
+    def install(self, app: bottle.Bottle) -> None:
+        app.route("/u/<token>", ["GET", "POST"], self.opt_out)
+
+    def opt_out(self, token: str) -> bottle.HTTPResponse:
+        language = request_language()
+        claims = read_opt_out_token(self.context.config.secret_key, token)
+        if claims is None:
+            return message_page(404, language, "optout_title", "optout_bad_link",
+                                message=i18n.text("optout_bad_link", language))
+        tenant_id, email = claims
+        database = self.context.database
+        with database.session() as session:
+            tenant_name = distribution.opt_out_tenant_name(session, tenant_id)
+        if tenant_name is None:
+            return message_page(404, language, "optout_title", "optout_bad_link")
+        tag_request(tenant=str(tenant_id))
+        values = {"email": email, "tenant": tenant_name}
+        title = i18n.text("optout_title", language)
+        if bottle.request.method == "POST":
+            with self.context.write_gate.writing(), database.session() as session:
+                distribution.record_opt_out(session, tenant_id, email)
+            return message_page(200, language, "optout_title", "optout_done",
+                                message=i18n.text("optout_done", language, **values))
+        return render(
+            "optout.tpl", lang=language, title=title,
+            message=i18n.text("optout_confirm", language, **values),
+            button=i18n.text("optout_button", language),
+            action=f"/u/{quote(token)}?lang={language}",
+        )

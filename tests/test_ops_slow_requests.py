@@ -1,0 +1,144 @@
+"""The per-tenant latency watch: the analysis, the webhook and the notebook."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pandas as pd
+import papermill
+import pytest
+from cxlab.ops import (
+    latency_table,
+    load_access_log,
+    log_path,
+    slow_tenants,
+    usual_p95,
+    watch_slow_requests,
+    write_synthetic_log,
+)
+
+PROJECT = Path(__file__).resolve().parents[1]
+NOTEBOOK = PROJECT / "notebooks" / "ops" / "slow_requests.ipynb"
+DAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict]]]:
+    """A chat webhook receiver on loopback; yields its URL and the messages received."""
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the name http.server calls
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_only_the_slow_tenant_is_listed_and_posted(var_dir, webhook):
+    url, received = webhook
+    logs = var_dir / "logs"
+    write_synthetic_log(logs, DAY, slow_tenant="sushi-co", seed=3)
+    watch = watch_slow_requests(logs, DAY, threshold_ms=200, webhook_url=url)
+    assert list(watch.slow["tenant"]) == ["sushi-co"]
+    assert watch.posted
+    assert len(received) == 1
+    text = received[0]["text"]
+    assert "sushi-co" in text and "cafe-co" not in text and "ramen-co" not in text
+
+
+def test_nothing_is_posted_when_nothing_is_slow_unless_asked(var_dir, webhook):
+    url, received = webhook
+    logs = var_dir / "logs"
+    write_synthetic_log(logs, DAY, slow_tenant=None)
+    quiet = watch_slow_requests(logs, DAY, threshold_ms=200, webhook_url=url)
+    assert quiet.slow.empty and not quiet.posted and received == []
+    asked = watch_slow_requests(logs, DAY, threshold_ms=200, webhook_url=url, post_always=True)
+    assert asked.posted and "no tenant slow" in received[0]["text"]
+
+
+def test_a_tenant_far_above_its_usual_level_is_listed_below_the_threshold(var_dir):
+    logs = var_dir / "logs"
+    for back in range(1, 4):  # usual days: everyone fast
+        write_synthetic_log(logs, DAY - timedelta(days=back), seed=back)
+    write_synthetic_log(logs, DAY, slow_tenant="cafe-co", seed=9)  # cafe-co ~300 ms today
+    usual = usual_p95(logs, DAY)
+    slow = slow_tenants(load_access_log(logs, DAY), threshold_ms=10_000, usual=usual)
+    assert list(slow["tenant"]) == ["cafe-co"]
+    assert "its usual" in slow.loc[0, "reason"]
+
+
+def test_percentiles_and_error_rates_per_tenant_and_route():
+    frame = pd.DataFrame({
+        "tenant": ["a"] * 100, "route": ["/r"] * 100,
+        "status": [500] * 5 + [422] * 5 + [200] * 90,
+        "duration_ms": [float(v) for v in range(1, 101)],
+    })
+    row = latency_table(frame, ["tenant", "route"]).iloc[0]
+    assert row["requests"] == 100 and row["errors_5xx"] == 5 and row["errors_4xx"] == 5
+    assert row["error_rate"] == pytest.approx(0.05)
+    # numpy's linear interpolation, as pandas' quantile
+    assert row["p50_ms"] == pytest.approx(50.5) and row["p95_ms"] == pytest.approx(95.05)
+
+
+def test_the_parquet_log_is_read_like_the_json_lines(var_dir):
+    logs = var_dir / "logs"
+    jsonl = write_synthetic_log(logs, DAY, slow_tenant="ramen-co")
+    frame = load_access_log(logs, DAY)
+    frame.to_parquet(log_path(logs, DAY, "parquet"))
+    jsonl.unlink()
+    again = load_access_log(logs, DAY)
+    pd.testing.assert_frame_equal(latency_table(frame, ["tenant"]),
+                                  latency_table(again, ["tenant"]))
+
+
+def test_no_log_means_no_requests(var_dir):
+    watch = watch_slow_requests(var_dir / "logs", DAY)
+    assert watch.requests == 0 and watch.slow.empty and watch.by_route.empty
+
+
+def test_the_notebook_lists_the_slow_tenant_and_posts_it(var_dir, webhook, monkeypatch, tmp_path):
+    url, received = webhook
+    write_synthetic_log(var_dir / "logs", DAY, slow_tenant="ramen-co", seed=5)
+    # The kernel inherits this environment: notebook_config() reads it.
+    monkeypatch.setenv("CXLAB_VAR_DIR", str(var_dir))
+    monkeypatch.setenv("CXLAB_WEBHOOK_URL", url)
+    output = tmp_path / "slow_requests.ipynb"
+    papermill.execute_notebook(str(NOTEBOOK), str(output), parameters={"date": DAY.isoformat()},
+                               cwd=str(NOTEBOOK.parent), progress_bar=False)
+    text = output.read_text()
+    assert "ramen-co" in text and "webhook posted: True" in text
+    assert [message["text"].count("•") for message in received] == [1]
+    assert "ramen-co" in received[0]["text"]
+
+
+def test_the_notebook_passes_nbval_on_a_fresh_machine(var_dir):
+    # A fresh var dir: no logs, no webhook → "No requests logged" and a synthetic demo.
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("CXLAB_")}
+    environ["CXLAB_VAR_DIR"] = str(var_dir)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-q",
+         "--nbval-lax", "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg",
+         "notebooks/ops/slow_requests.ipynb"],
+        cwd=PROJECT, env=environ, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
