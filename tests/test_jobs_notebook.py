@@ -95,16 +95,37 @@ def test_one_failing_tenant_does_not_stop_the_others(environ, database, webhook,
         assert part in message["text"]
 
 
-def test_the_shipped_weekly_report_runs_for_a_tenant(config, database):
+def test_the_shipped_weekly_report_runs_for_a_tenant(config, database, environ, monkeypatch):
+    from cxlab.reports import weekly_report
+    from test_reports import END, START, seed_tenant
+
+    for name, value in environ.items():  # the kernel reads its config from the environment
+        monkeypatch.setenv(name, value)
+    seed_tenant(config, database, "demo", "Sakura Dining", {"restaurant_visit.yaml": 3000})
     with database.session() as session:
-        tenancy.create_tenant(session, "demo", "Sakura Dining")
+        tenancy.create_tenant(session, "quiet", "Quiet Cafe")  # no answers at all
     schedule = load_schedule(DEFAULT_SCHEDULE_PATH)
-    outcome = run_job(config, database, "weekly-report", tenant="demo", date="2026-11-23",
-                      schedule=schedule)
+    outcome = run_job(config, database, "weekly-report", date="2026-11-23", schedule=schedule)
     assert outcome.exit_code == 0, outcome.summary()
-    page = Path(outcome.results[0].output_path).read_text()
-    assert "Sakura Dining — weekly-report — 2026-11-16 – 2026-11-23" in page
-    assert "Tenant: demo" in page and "Period: 2026-11-16 to 2026-11-23" in page
+    pages = {result.tenant: Path(result.output_path).read_text() for result in outcome.results}
+
+    page = pages["demo"]
+    assert "Sakura Dining — weekly-report — 2026-11-16 – 2026-11-23" in page  # <title>
+    assert "Sakura Dining — weekly customer-experience report, 2026-11-16 – 2026-11-23" in page
+    expected = weekly_report(config, "demo", None, START, END, tenant_name="Sakura Dining")
+    [part] = expected.surveys
+    assert f"NPS this period: {part.nps['nps'].iloc[0]:+.1f} (95 % interval" in page
+    assert len(part.priorities) == 3
+    for sentence in part.priorities:
+        assert f"<li>{sentence}</li>" in page
+    assert "<svg" in page  # the trend chart, inline
+    assert "Demo data" not in page  # a client never sees the demo fallback
+    for code in ("weekly_report(", "from cxlab", "tenant_name="):
+        assert code not in page.split("</style>")[-1]  # no code cells, only their output
+
+    quiet = pages["quiet"]
+    assert "Quiet Cafe — weekly customer-experience report" in quiet
+    assert "No answers this period" in quiet and "Demo data" not in quiet
 
 
 def test_a_webhook_that_is_down_is_logged_not_raised(caplog):

@@ -8,7 +8,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 
 from cxlab.analysis._common import as_float, require_columns
 from cxlab.errors import CxlabError
@@ -84,6 +83,8 @@ def reliability(
                               "alpha_if_deleted": np.nan, "note": notes})
         return Reliability(np.nan, np.nan, np.nan, n, table, note)
     frame = pd.DataFrame(data if missing == "pairwise" else complete, columns=items)
+    import pingouin as pg  # imported on use: pingouin takes ~2 s to import
+
     alpha, interval = pg.cronbach_alpha(frame, nan_policy=missing, ci=ci)
     covariance = np.cov(complete, rowvar=False)
     item_total, if_deleted = [], []

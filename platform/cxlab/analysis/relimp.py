@@ -16,7 +16,6 @@ from functools import cache
 from math import comb
 
 import numpy as np
-import pingouin as pg
 
 
 def pingouin_lmg(correlation: np.ndarray) -> np.ndarray:
@@ -36,6 +35,9 @@ def pingouin_lmg(correlation: np.ndarray) -> np.ndarray:
     rows = size + 2
     basis, _ = np.linalg.qr(np.column_stack([np.ones(rows), np.eye(rows)[:, :size]]))
     pseudo = basis[:, 1 : size + 1] @ root.T
+    # Imported on use: pingouin pulls in matplotlib and scipy.stats (~2 s).
+    import pingouin as pg
+
     model = pg.linear_regression(pseudo[:, 1:], pseudo[:, 0], relimp=True)
     return model["relimp"].to_numpy()[1:]
 

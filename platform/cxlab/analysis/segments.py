@@ -8,7 +8,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cxlab.analysis._common import as_float, holm, midranks, require_columns, wilson_interval
 from cxlab.errors import CxlabError
@@ -182,6 +181,8 @@ def _no_test(reason: str, n: int, tested: int) -> pd.DataFrame:
 
 def _welch_anova(n: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> pd.DataFrame:
     """Welch's F from group sizes, means and variances; omega² as effect size."""
+    from scipy import stats  # imported on use: scipy.stats takes ~0.8 s
+
     k = len(n)
     weights = n / variance
     grand = np.sum(weights * mean) / weights.sum()
@@ -209,6 +210,8 @@ def _pair_index(tested: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _welch_pairs(
     n: np.ndarray, mean: np.ndarray, variance: np.ndarray, tested: np.ndarray
 ) -> dict[str, np.ndarray]:
+    from scipy import stats  # imported on use: scipy.stats takes ~0.8 s
+
     a, b = _pair_index(tested)
     se2_a, se2_b = variance[a] / n[a], variance[b] / n[b]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -226,6 +229,8 @@ def _kruskal(
     values: np.ndarray, codes: np.ndarray, tested: np.ndarray, groups: int
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Kruskal–Wallis H (tie-corrected) and pairwise Mann–Whitney U from count tables."""
+    from scipy import stats  # imported on use: scipy.stats takes ~0.8 s
+
     total = len(values)
     ranks = midranks(values)
     n = np.bincount(codes, minlength=groups).astype(float)
@@ -264,6 +269,8 @@ def _mann_whitney_from_counts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """U of a over b for every pair from the segment × value count table, with scipy's
     asymptotic p-value (tie correction, continuity correction, two-sided)."""
+    from scipy import stats  # imported on use: scipy.stats takes ~0.8 s
+
     counts = np.bincount(codes * levels + level_codes, minlength=groups * levels)
     counts = counts.reshape(groups, levels).astype(float)
     below = np.tril(np.ones((levels, levels)), k=-1) + 0.5 * np.eye(levels)
@@ -284,6 +291,8 @@ def _mann_whitney_from_counts(
 def _compare_categories(
     column: pd.Series, codes: np.ndarray, names: list[object], min_n: int, alpha: float
 ) -> SegmentComparison:
+    from scipy import stats  # imported on use: scipy.stats takes ~0.8 s
+
     answered = column.notna().to_numpy() & (codes >= 0)
     answer_codes, answers = pd.factorize(column[answered], sort=True)
     segment_codes = codes[answered]

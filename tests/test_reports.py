@@ -1,0 +1,159 @@
+"""cxlab.reports against seeded data with a planted driver structure (cxlab.seed), and
+the tenant without answers."""
+
+import re
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from cxlab import analysis
+from cxlab.config import Config
+from cxlab.db import Database
+from cxlab.reports import weekly_report
+from cxlab.seed import plan_drivers, seed_survey
+from cxlab.store import load_responses, sync
+from cxlab.surveys import EXAMPLES_DIR, load_definition
+from cxlab.surveys.catalog import publish_survey
+from cxlab.tenancy import create_tenant
+
+START, END = "2026-11-16T07:00:00+09:00", "2026-11-23T07:00:00+09:00"
+SEED = 3
+
+
+def seed_tenant(config: Config, database: Database, slug: str, name: str, surveys: dict,
+                *, first: str = "2026-09-28T07:00:00+09:00", last: str = END) -> dict:
+    """Create tenant ``slug`` with ``{survey file: responses}`` seeded between ``first``
+    and ``last`` and synced to the store; returns {survey file: DriverPlan}."""
+    plans = {}
+    with database.session() as session:
+        tenant = create_tenant(session, slug, name)
+        published = {file: publish_survey(session, tenant, load_definition(EXAMPLES_DIR / file))
+                     for file in surveys}
+    for file, count in surveys.items():
+        definition = load_definition(EXAMPLES_DIR / file)
+        result = seed_survey(database, published[file], definition, count, seed=SEED,
+                             start=datetime.fromisoformat(first),
+                             end=datetime.fromisoformat(last))
+        plans[file] = result.plan
+    sync(database, config, progress=False)
+    return plans
+
+
+def test_the_top_priority_is_the_planted_worst_performing_strong_driver(config, database):
+    plans = seed_tenant(config, database, "sakura", "Sakura Dining",
+                        {"restaurant_visit.yaml": 4000})
+    definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+    planted = plan_drivers(definition, seed=SEED)
+    assert plans["restaurant_visit.yaml"] == planted
+    worst_strong = min(planted.strong, key=planted.item_shift.get)  # planted to perform worst
+    assert worst_strong == "wait_time"
+
+    report = weekly_report(config, "sakura", None, START, END, tenant_name="Sakura Dining")
+
+    assert report.heading == ("Sakura Dining — weekly customer-experience report, "
+                              "2026-11-16 – 2026-11-23")
+    [part] = report.surveys
+    assert len(part.priorities) == 3
+    # Its importance rank varies with the week's sample; its priority and place do not.
+    assert re.fullmatch(r"Waiting time for your food (matters most to NPS|is second in "
+                        r"importance to NPS \(\d+ % of what the items explain\)) and scores "
+                        r"lowest \(\d\.\d\): improving it is the first priority\.",
+                        part.priorities[0]), part.priorities[0]
+    # The other two priorities are among the rating items, each named once.
+    labels = [q.label["en"] for q in definition.questions_of_type("rating")]
+    named = [next(label for label in labels if sentence.startswith(label[0].upper() + label[1:]))
+             for sentence in part.priorities]
+    assert len(set(named)) == 3
+    assert part.drivers_note.startswith("From this period's ")
+
+
+def test_nps_trend_segments_and_comments_match_the_store(config, database):
+    seed_tenant(config, database, "sakura", "Sakura Dining", {"restaurant_visit.yaml": 4000})
+    report = weekly_report(config, "sakura", "store-visit", START, END,
+                           tenant_name="Sakura Dining")
+    [part] = report.surveys
+    week = load_responses(config, "sakura", "store-visit", start=START, end=END)
+    before = load_responses(config, "sakura", "store-visit", start="2026-11-09T07:00:00+09:00",
+                            end=START)
+    expected = analysis.nps(week["nps"]).iloc[0]
+    previous = analysis.nps(before["nps"]).iloc[0]
+    assert part.answers == len(week) == part.nps["n"].iloc[0]
+    assert part.nps["nps"].iloc[0] == pytest.approx(expected.nps)
+    assert part.nps["change"].iloc[0] == pytest.approx(expected.nps - previous.nps)
+    assert part.nps_sentence.startswith(
+        f"NPS this period: {expected.nps:+.1f} (95 % interval {expected.ci_low:+.1f} to "
+        f"{expected.ci_high:+.1f}, {len(week):,} answers)")
+    assert f"on the previous period ({previous.nps:+.1f}, {len(before):,} answers" in (
+        part.nps_sentence)
+
+    # Eight report-aligned weeks, the last one being the report period.
+    assert len(part.trend) == 8
+    assert part.trend["week"].iloc[-1] == pd.Timestamp("2026-11-16 07:00")
+    assert part.trend["n"].iloc[-1] == len(week) and part.trend["n"].iloc[-2] == len(before)
+    assert part.trend["nps"].iloc[-1] == pytest.approx(expected.nps)
+
+    # Segments: best and worst among stores with ≥ 30 answers; small ones not ranked.
+    table = part.segments
+    ranked = table[table["ranked"]]
+    assert (ranked["n"] >= 30).all() and (table.loc[~table["ranked"], "n"] < 30).all()
+    assert table["n"].sum() == len(week)
+    best = ranked.loc[ranked["nps"].idxmax()]
+    worst = ranked.loc[ranked["nps"].idxmin()]
+    assert part.segment_sentences[0].startswith(f"Best store by NPS: {best['store']} "
+                                                f"({best['nps']:+.1f}")
+    assert part.segment_sentences[1].startswith(f"Lowest: {worst['store']} ({worst['nps']:+.1f}")
+
+    # Comments: the three newest from detractors and from promoters, in the period.
+    comments = part.comments
+    assert comments["kind"].tolist() == ["low"] * 3 + ["high"] * 3
+    assert (comments.loc[comments["kind"] == "low", "score"] <= 6).all()
+    assert (comments.loc[comments["kind"] == "high", "score"] >= 9).all()
+    assert (comments["submitted_at"] >= pd.Timestamp(START)).all()
+    newest_low = week[(week["nps"] <= 6) & week["low_score_reason"].notna()]
+    assert comments["submitted_at"].iloc[0] == newest_low["submitted_at"].max()
+
+    page = report.html()
+    assert "<svg" in page and "<script" not in page
+    assert "Sakura Dining" in page and part.priorities[0] in page
+
+
+def test_every_survey_is_reported_when_none_is_named(config, database):
+    seed_tenant(config, database, "sakura", "Sakura Dining",
+                {"restaurant_visit.yaml": 2000, "employee_engagement.yaml": 2000})
+    report = weekly_report(config, "sakura", None, START, END, tenant_name="Sakura Dining")
+    assert [part.survey for part in report.surveys] == ["engagement", "store-visit"]
+    assert report.notes[0] == ("No survey was named: reporting every survey with answers this "
+                               "period ('engagement', 'store-visit').")
+    assert "department" in report.surveys[0].segments.columns
+
+
+def test_a_tenant_without_answers_gets_a_no_answers_report(config, database):
+    with database.session() as session:
+        create_tenant(session, "quiet", "Quiet Cafe")
+    report = weekly_report(config, "quiet", None, START, END, tenant_name="Quiet Cafe")
+    assert report.surveys == [] and not report.demo
+    assert "No answers this period</strong> (2026-11-16 – 2026-11-23)" in report.html()
+    assert "Quiet Cafe" in report.html()
+
+
+def test_a_survey_with_answers_only_outside_the_period_is_named(config, database):
+    seed_tenant(config, database, "sakura", "Sakura Dining", {"restaurant_visit.yaml": 500},
+                first="2026-08-01T00:00:00+09:00", last="2026-10-01T00:00:00+09:00")
+    report = weekly_report(config, "sakura", None, START, END, tenant_name="Sakura Dining")
+    assert report.surveys == []
+    assert report.notes == ["Survey 'store-visit' had no answers this period."]
+    assert "No answers this period" in report.html()
+
+
+def test_demo_fallback_only_when_asked(config, database):
+    with database.session() as session:
+        create_tenant(session, "quiet", "Quiet Cafe")
+    asked = weekly_report(config, "quiet", None, "2026-10-19T07:00:00+09:00",
+                          "2026-10-26T07:00:00+09:00", demo_fallback=True)
+    assert asked.demo and asked.tenant == "demo" and asked.surveys
+    assert asked.notes == ["Demo data: this tenant has no synced answers here."]
+
+
+def test_a_period_without_a_zone_is_refused(config):
+    with pytest.raises(Exception, match="give two ISO times with a zone"):
+        weekly_report(config, "sakura", None, "2026-11-16", "2026-11-23")
