@@ -2,6 +2,7 @@
 tenant recorded with its cell, and the webhook received by a real HTTP server."""
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -68,6 +69,8 @@ def test_one_failing_tenant_does_not_stop_the_others(environ, database, webhook,
     assert by_tenant["alpha"].output_path == str(html)
     page = html.read_text()
     assert "<title>Alpha Foods — report — 2026-11-16 – 2026-11-23</title>" in page
+    # Self-contained: nothing fetched from elsewhere when the report is opened.
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?https?://""", page)
     assert "report for alpha from 2026-11-16" in page
     assert "if tenant ==" not in page  # code is not shown, only its output
     assert (html.parent / "2026-11-23.ipynb").exists()

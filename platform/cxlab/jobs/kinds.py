@@ -161,13 +161,18 @@ class NotebookKind(JobKind):
         return outputs[0]
 
 
+REPORT_TEMPLATES = Path(__file__).with_name("templates")
+
+
 def export_html(notebook, title: str) -> str:
     """A self-contained HTML page of a notebook's outputs (no code, images embedded)."""
     from nbconvert import HTMLExporter
 
     notebook.metadata["title"] = title
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
+                            exclude_output_prompt=True, embed_images=True,
+                            extra_template_basedirs=[str(REPORT_TEMPLATES)],
+                            template_name="cxlab_report")
     resources = {"metadata": {"name": title}}
     body, _resources = exporter.from_notebook_node(notebook, resources=resources)
     return body
