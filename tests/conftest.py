@@ -7,11 +7,14 @@ on a machine that lacks it, a failure when CXLAB_REQUIRE_ALL=1 (as in CI).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -104,3 +107,29 @@ def any_database(request, config: Config, environ: dict[str, str]) -> Iterator[D
     database.migrate()
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict]]]:
+    """A real chat-webhook receiver on loopback; yields its URL and the JSON messages
+    it has received so far."""
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the name http.server calls
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass  # keep test output clean
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

@@ -1,14 +1,10 @@
 """Notebook jobs end to end: papermill per tenant in parallel, HTML export, a failing
 tenant recorded with its cell, and the webhook received by a real HTTP server."""
 
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import nbformat
-import pytest
 from cxlab import tenancy
 from cxlab.config import Config
 from cxlab.db.models import JobRun, Tenant
@@ -22,30 +18,6 @@ SCHEDULE = parse_schedule({"jobs": [
      "cron": "0 7 * * MON", "tenants": "all", "parameters": {"fail_for": "beta"},
      "formats": ["html", "ipynb"], "timeout": 60, "retries": 0, "retention": 30},
 ]}, root=HERE)
-
-
-@pytest.fixture
-def webhook():
-    """A real chat-webhook receiver on loopback; yields (url, received messages)."""
-    received = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(json.loads(body))
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
-    server.server_close()
 
 
 def test_one_failing_tenant_does_not_stop_the_others(environ, database, webhook, var_dir):
