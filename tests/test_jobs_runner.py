@@ -145,6 +145,18 @@ def test_tenants_are_chosen_by_plan_and_list(config, database, fake_sync):
     assert run_job(config, database, "echo", date=AT, schedule=SCHEDULE).exit_code == 0
 
 
+def test_command_jobs_find_the_projects_python_without_the_virtualenv_on_path(
+        config, database, monkeypatch):
+    """Cron and systemd start the scheduler with a bare PATH: `python` in a schedule must
+    still be this installation's interpreter (the one that can import cxlab)."""
+    schedule = parse_schedule({"jobs": [
+        {"name": "ops", "kind": "command", "cron": "0 * * * *",
+         "argv": ["python", "-c", "import cxlab"], "retries": 0},
+    ]})
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert run_job(config, database, "ops", date=AT, schedule=schedule).exit_code == 0
+
+
 def test_the_email_kind_sends_the_outbox(config, database):
     outcome = run_job(config, database, "mail", date=AT, schedule=SCHEDULE)
     assert outcome.exit_code == 0  # nothing queued: nothing to send

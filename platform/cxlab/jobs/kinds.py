@@ -14,7 +14,9 @@ executed notebook kept next to the reports.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -210,6 +212,11 @@ class CommandKind(JobKind):
     def run(self, context: RunContext) -> Path | None:
         tenant = context.tenant.slug if context.tenant else ""
         argv = [argument.replace("{tenant}", tenant) for argument in context.job.argv]
+        # The project's environment comes first, so `python` or `cxlab` in a schedule
+        # mean this installation's even when its virtualenv is not on PATH.
+        search_path = os.pathsep.join([str(Path(sys.executable).parent),
+                                       os.environ.get("PATH", "")])
+        argv[0] = shutil.which(argv[0], path=search_path) or argv[0]
         try:
             result = subprocess.run(argv, capture_output=True, text=True,
                                     timeout=context.job.timeout, check=False)
