@@ -4,26 +4,43 @@ runs of a few seconds on loopback)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from cxlab.config import Config
 from cxlab.errors import CxlabError
 from cxlab.loadtest import capacity, loadtest_command, run_loadtest
-from cxlab.loadtest.scenarios import API_POST, OPEN_PAGE, SUBMIT_LAST, Workload
+from cxlab.loadtest.capacity_view import capacity_verdict
+from cxlab.loadtest.scenarios import (
+    API_POST,
+    INVITE_OPEN,
+    INVITE_SUBMIT_LAST,
+    OPEN_PAGE,
+    SUBMIT_LAST,
+    Workload,
+)
 from cxlab.loadtest.stack import local_stack
 
 
 def test_loadtest_against_a_local_stack_reports_figures(var_dir):
     with local_stack(var_dir / "stack", responses=200, workers=1) as stack:
-        report = run_loadtest(stack.url, 4, 4, 3, workload=stack.workload,
-                              weights={"respondent": 2, "kiosk": 1, "portal": 1},
+        report = run_loadtest(stack.url, 5, 5, 3, workload=stack.workload,
+                              weights={"respondent": 1, "invitee": 2, "kiosk": 1, "portal": 1},
                               think_scale=0.02)
+        connection = sqlite3.connect(stack.database_path)
+        answered = connection.execute(
+            "SELECT count(*) FROM invitations WHERE responded_at IS NOT NULL").fetchone()[0]
+        connection.close()
     assert report.requests > 0
     assert report.failures == 0, report.errors
     assert report.responses > 0
     assert report.p50_ms is not None and report.p95_ms is not None
     names = {row["name"] for row in report.by_request}
-    assert {OPEN_PAGE, SUBMIT_LAST, API_POST} <= names
+    assert {OPEN_PAGE, SUBMIT_LAST, API_POST, INVITE_OPEN} <= names
+    invited = {row["name"]: row for row in report.by_request}[INVITE_SUBMIT_LAST]
+    assert invited["requests"] > 0 and invited["failures"] == 0
+    # Each successful last page stored a response and claimed its invitation.
+    assert answered >= invited["requests"]
 
 
 @pytest.mark.parametrize("url", [
@@ -61,3 +78,4 @@ def test_capacity_writes_a_report_with_figures(config: Config):
     markdown = (folder / "capacity.md").read_text()
     assert "# Capacity report" in markdown and "1,000 invitations at 20%" in markdown
     assert "<svg" in (folder / "capacity.html").read_text()
+    assert "1,000 invitations at 20% in the first hour" in capacity_verdict(written)

@@ -417,6 +417,19 @@ def capacity_cli(responses, steps, step_seconds, plan, rate) -> None:
     sys.exit(capacity_command(_config(), responses, parsed, step_seconds, plan, rate))
 
 
+@main.command("backup")
+@click.argument("destination", required=False)
+def backup_cli(destination: str | None) -> None:
+    """Copy the SQLite database safely while it is in use, then verify the copy.
+
+    Default destination: var/backups/cxlab-YYYYmmdd-HHMMSS.db. On PostgreSQL it prints
+    the pg_dump command to use instead.  Example: cxlab backup /mnt/backups/cxlab.db
+    """
+    from cxlab.backup import backup_command
+
+    sys.exit(backup_command(_config(), destination))
+
+
 # ---------------------------------------------------------------- serve
 
 

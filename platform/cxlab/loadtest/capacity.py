@@ -210,36 +210,47 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
 
 
+LIMIT_NOT_REACHED = ("Every step held: the limit was not reached, so the capacity is at least "
+                     "this (add larger steps to find it).")
+
+
+def sustained_sentences(document: dict[str, Any]) -> tuple[str, str]:
+    """The highest sustained throughput in words: (headline, its latencies)."""
+    best = document["sustained"]
+    if not best:
+        return "No step held the SLO.", ""
+    return (f"Highest sustained: {best['responses_per_s']:.1f} responses/s",
+            f"({best['users']} users, {best['requests_per_s']:.1f} requests/s, no errors; "
+            f"p50 {_ms(best['p50_ms'])} ms, p95 {_ms(best['p95_ms'])} ms, "
+            f"p99 {_ms(best['p99_ms'])} ms).")
+
+
+def plan_sentences(plan: dict[str, Any]) -> tuple[str, str]:
+    """A :func:`plan_verdict` in words: (the answer, the figures behind it)."""
+    verdict = "yes, it will hold" if plan["holds"] else "no, it will not hold"
+    return (f"{plan['invitations']:,} invitations at {plan['response_rate_percent']:g}% in "
+            f"the first hour — {verdict}.",
+            f"Required: {plan['required_average_per_s']:.2f}/s on average, "
+            f"{plan['required_peak_per_s']:.2f}/s at the peak (×{plan['peak_factor']:g}); "
+            f"measured capacity {plan['capacity_per_s']:.1f}/s; needed with headroom: "
+            f"{plan['required_peak_per_s'] * plan['headroom']:.2f}/s.")
+
+
 def render_markdown(document: dict[str, Any]) -> str:
     """The report as markdown: verdict first, then one row per step and the processes."""
-    best = document["sustained"]
     lines = ["# Capacity report", "",
              f"Started {document['started']}; {document['responses_seeded']:,} responses seeded; "
              f"{document['workers']} gunicorn workers; steps of {document['step_seconds']} s; "
              f"SLO: no errors and p95 ≤ {document['slo']['p95_ms']:.0f} ms.", ""]
-    if best:
-        lines.append(
-            f"**Highest sustained: {best['responses_per_s']:.1f} responses/s** "
-            f"({best['users']} users, {best['requests_per_s']:.1f} requests/s, no errors; "
-            f"p50 {_ms(best['p50_ms'])} ms, p95 {_ms(best['p95_ms'])} ms, "
-            f"p99 {_ms(best['p99_ms'])} ms)."
-        )
-    else:
-        lines.append("**No step held the SLO.**")
+    headline, detail = sustained_sentences(document)
+    lines.append(f"**{headline}** {detail}".rstrip())
     if not document["limit_reached"]:
-        lines += ["", "Every step held: the limit was not reached, so the capacity is at least "
-                  "this (add larger steps to find it)."]
+        lines += ["", LIMIT_NOT_REACHED]
     lines += ["", f"Database size: {document['database_bytes'] / 2**20:.1f} MiB.", ""]
     plan = document.get("plan")
     if plan:
-        verdict = "yes, it will hold" if plan["holds"] else "no, it will not hold"
-        lines += [
-            f"**{plan['invitations']:,} invitations at {plan['response_rate_percent']:g}% in "
-            f"the first hour — {verdict}.** Required: {plan['required_average_per_s']:.2f}/s "
-            f"on average, {plan['required_peak_per_s']:.2f}/s at the peak "
-            f"(×{plan['peak_factor']:g}); measured capacity {plan['capacity_per_s']:.1f}/s; "
-            f"needed with headroom: {plan['required_peak_per_s'] * plan['headroom']:.2f}/s.", "",
-        ]
+        headline, detail = plan_sentences(plan)
+        lines += [f"**{headline}** {detail}", ""]
     lines += ["| users | requests/s | responses/s | errors | p50 ms | p95 ms | p99 ms | holds |",
               "|---:|---:|---:|---:|---:|---:|---:|:---|"]
     for row in document["steps"]:

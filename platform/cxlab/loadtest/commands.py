@@ -25,10 +25,10 @@ def loadtest_command(
     config: Config, target: str, users: int, spawn_rate: float, duration: float,
     allow_remote: bool,
 ) -> int:
-    """Run the mixed load (respondents, kiosks, portal clients) against ``target``.
+    """Run the mixed load (respondents, invitees, kiosks, portal clients) against ``target``.
 
-    The load-test tenant, survey, API key and portal user are created in ``config``'s
-    database, so ``target`` must be a server of that database.
+    The load-test tenant, survey, API key, portal user and invitations are created in
+    ``config``'s database, so ``target`` must be a server of that database.
     """
     if not allow_remote and not is_loopback(target):
         click.echo(f"refusing to load {target}: not a loopback address; "

@@ -29,16 +29,20 @@ from urllib.parse import urlsplit
 
 from cxlab.db import Database
 from cxlab.errors import CxlabError, NotFound
+from cxlab.invitations import create_invitation
 from cxlab.loadtest.scenarios import RESPONSE_REQUESTS, Workload, answer_pool
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import publish_survey
 from cxlab.tenancy import create_api_key, create_tenant, create_user, get_tenant
 
 DEFAULT_DEFINITION = EXAMPLES_DIR / "restaurant_visit.yaml"
-DEFAULT_WEIGHTS = {"respondent": 6, "kiosk": 3, "portal": 1}
+DEFAULT_WEIGHTS = {"respondent": 4, "invitee": 2, "kiosk": 3, "portal": 1}
 LOADTEST_TENANT = "loadtest"
 PORTAL_PASSWORD = "load-test-password-1"  # a throwaway user in a load-test tenant only
 ANSWER_POOL_SIZE = 500
+# Personal links created per run; each is answered once, so an invitee stops when the
+# supply runs out (far more than a bounded run at a person's pace answers).
+INVITATIONS = 1000
 # Seconds the child may take beyond the run itself (start-up, stopping users, writing).
 CHILD_GRACE_SECONDS = 60
 
@@ -108,11 +112,14 @@ def prepare_workload(
     definition_path: Path = DEFAULT_DEFINITION,
     tenant_slug: str = LOADTEST_TENANT,
     answers: int = ANSWER_POOL_SIZE,
+    invitations: int = INVITATIONS,
     seed: int = 0,
 ) -> Workload:
-    """A tenant with ``definition`` published, an API key and a portal user, in
-    ``database`` (the one the target serves), plus a pool of realistic answers."""
+    """A tenant with ``definition`` published, an API key, a portal user and
+    ``invitations`` personal links, in ``database`` (the one the target serves), plus a
+    pool of realistic answers."""
     definition = load_definition(definition_path)
+    pool = answer_pool(definition, answers, seed=seed)
     with database.session() as session:
         try:
             tenant = get_tenant(session, tenant_slug)
@@ -122,11 +129,14 @@ def prepare_workload(
         _key, api_key = create_api_key(session, tenant, "load test")
         email = f"loadtest-{survey.id}@{tenant_slug}.example"
         create_user(session, tenant, email, PORTAL_PASSWORD)
+        tokens = [create_invitation(session, tenant, survey,
+                                    pool[index % len(pool)]["attributes"]).token
+                  for index in range(invitations)]
         survey_slug, survey_id = survey.slug, survey.id
     return Workload(
         tenant_slug=tenant_slug, survey_slug=survey_slug, survey_id=survey_id,
         api_key=api_key, portal_email=email, portal_password=PORTAL_PASSWORD,
-        answers=answer_pool(definition, answers, seed=seed),
+        answers=pool, invitation_tokens=tokens,
     )
 
 
@@ -145,9 +155,9 @@ def run_loadtest(
     """Run ``users`` simulated users (started ``spawn_rate`` per second) against ``url``
     for ``duration`` seconds, headless, and return the figures.
 
-    ``weights`` mixes the scenarios (``respondent``, ``kiosk``, ``portal``; default
-    6:3:1). ``think_scale`` multiplies the think times (1 is a person's pace; a
-    capacity run uses less so that few users make much load).
+    ``weights`` mixes the scenarios (``respondent``, ``invitee``, ``kiosk``,
+    ``portal``; default 4:2:3:1). ``think_scale`` multiplies the think times (1 is a
+    person's pace; a capacity run uses less so that few users make much load).
     """
     if not allow_remote and not is_loopback(url):
         raise CxlabError(

@@ -1,4 +1,5 @@
-"""What the simulated users do: respondents, kiosks and portal clients.
+"""What the simulated users do: respondents (open link or personal invitation link),
+kiosks and portal clients.
 
 Locust is imported only inside :func:`user_classes`, never at module import time:
 importing locust monkey-patches the whole process with gevent, which must happen only
@@ -36,12 +37,16 @@ OPEN_PAGE = "respondent: open survey"
 SUBMIT_PAGE = "respondent: submit page"
 NEXT_PAGE = "respondent: next page"
 SUBMIT_LAST = "respondent: submit last page"
+INVITE_OPEN = "invitee: open personal link"
+INVITE_SUBMIT_PAGE = "invitee: submit page"
+INVITE_NEXT_PAGE = "invitee: next page"
+INVITE_SUBMIT_LAST = "invitee: submit last page"
 API_POST = "kiosk: POST response"
 PORTAL_LOGIN_PAGE = "portal: login page"
 PORTAL_LOGIN = "portal: log in"
 PORTAL_HOME = "portal: home"
 # Requests that each store one complete response: responses/s counts these.
-RESPONSE_REQUESTS = (SUBMIT_LAST, API_POST)
+RESPONSE_REQUESTS = (SUBMIT_LAST, INVITE_SUBMIT_LAST, API_POST)
 
 # Seconds a person spends on each step, at think_scale 1: reading and answering a page,
 # a kiosk's idle time between two customers, a client looking at the portal.
@@ -52,7 +57,8 @@ PORTAL_THINK = (10.0, 60.0)
 
 @dataclass(frozen=True)
 class Workload:
-    """The survey, API key, portal user and answers the simulated users work with."""
+    """The survey, API key, portal user, invitation tokens (one response each) and
+    answers the simulated users work with."""
 
     tenant_slug: str
     survey_slug: str
@@ -61,6 +67,7 @@ class Workload:
     portal_email: str = ""
     portal_password: str = ""
     answers: list[dict[str, Any]] = field(default_factory=list)
+    invitation_tokens: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,14 +119,46 @@ def extract_action(page_html: str) -> str | None:
 def user_classes(
     workload: Workload, definition: SurveyDefinition, weights: dict[str, int], think_scale: float
 ) -> list[type]:
-    """Locust user classes for ``workload``, weighted (respondent, kiosk, portal)."""
+    """Locust user classes for ``workload``, weighted (respondent, invitee, kiosk,
+    portal)."""
     from locust import HttpUser, between, task
+    from locust.exception import StopUser
 
     def think(bounds: tuple[float, float]):
         return between(bounds[0] * think_scale, bounds[1] * think_scale)
 
     def pick_answers() -> dict[str, Any]:
         return random.choice(workload.answers)
+
+    # Each personal link is answered once: the invitees of this load generator share
+    # one supply of tokens, so no two of them open the same link.
+    unused_tokens = iter(workload.invitation_tokens)
+
+    def answer_pages(user: HttpUser, page_html: str, answers: dict[str, Any],
+                     names: tuple[str, str, str]) -> None:
+        """Submit each page as a browser would: its signed nonce, its page number and
+        its answers; follow the 303 to the next page; expect the thank-you page."""
+        submit_name, next_name, last_name = names
+        for page in range(definition.page_count):
+            last = page == definition.page_count - 1
+            user.wait()  # reading and answering this page
+            action = extract_action(page_html)
+            fields = [("nonce", extract_hidden(page_html, "nonce") or ""), ("page", str(page))]
+            fields += form_fields(definition, answers, page=page)
+            with user.client.post(action, data=fields, name=last_name if last else submit_name,
+                                  allow_redirects=False, catch_response=True) as response:
+                expected = 200 if last else 303
+                if response.status_code != expected or 'name="nonce"' in response.text:
+                    response.failure(f"page {page + 1}: HTTP {response.status_code}")
+                    return
+                location = response.headers.get("Location", "")
+            if last:
+                return
+            with user.client.get(location, name=next_name, catch_response=True) as response:
+                if response.status_code != 200:
+                    response.failure(f"next page: HTTP {response.status_code}")
+                    return
+                page_html = response.text
 
     class Respondent(HttpUser):
         """Opens the open link from a receipt and answers it page by page."""
@@ -137,28 +176,29 @@ def user_classes(
                     response.failure(f"survey page: HTTP {response.status_code}")
                     return
                 page_html = response.text
-            for page in range(definition.page_count):
-                last = page == definition.page_count - 1
-                self.wait()  # reading and answering this page
-                action = extract_action(page_html)
-                fields = [("nonce", extract_hidden(page_html, "nonce") or ""),
-                          ("page", str(page))]
-                fields += form_fields(definition, chosen["answers"], page=page)
-                name = SUBMIT_LAST if last else SUBMIT_PAGE
-                with self.client.post(action, data=fields, name=name, allow_redirects=False,
-                                      catch_response=True) as response:
-                    expected = 200 if last else 303
-                    if response.status_code != expected or 'name="nonce"' in response.text:
-                        response.failure(f"page {page + 1}: HTTP {response.status_code}")
-                        return
-                    location = response.headers.get("Location", "")
-                if last:
+            answer_pages(self, page_html, chosen["answers"],
+                         (SUBMIT_PAGE, NEXT_PAGE, SUBMIT_LAST))
+
+    class Invitee(HttpUser):
+        """Opens the personal link of an e-mailed invitation (``/i/<token>``; the
+        invitation carries the attributes) and answers it page by page."""
+
+        weight = weights.get("invitee", 0)
+        wait_time = think(RESPONDENT_THINK)
+
+        @task
+        def answer_invitation(self) -> None:
+            token = next(unused_tokens, None)
+            if token is None:
+                raise StopUser  # every invitation answered: nothing left to do
+            with self.client.get(f"/i/{token}", name=INVITE_OPEN,
+                                 catch_response=True) as response:
+                if response.status_code != 200 or 'name="nonce"' not in response.text:
+                    response.failure(f"invitation page: HTTP {response.status_code}")
                     return
-                with self.client.get(location, name=NEXT_PAGE, catch_response=True) as response:
-                    if response.status_code != 200:
-                        response.failure(f"next page: HTTP {response.status_code}")
-                        return
-                    page_html = response.text
+                page_html = response.text
+            answer_pages(self, page_html, pick_answers()["answers"],
+                         (INVITE_SUBMIT_PAGE, INVITE_NEXT_PAGE, INVITE_SUBMIT_LAST))
 
     class Kiosk(HttpUser):
         """A tablet in a store posting each customer's answers to the JSON API."""
@@ -204,4 +244,4 @@ def user_classes(
                 if response.status_code != 200:
                     response.failure(f"home: HTTP {response.status_code}")
 
-    return [cls for cls in (Respondent, Kiosk, PortalClient) if cls.weight > 0]
+    return [cls for cls in (Respondent, Invitee, Kiosk, PortalClient) if cls.weight > 0]
