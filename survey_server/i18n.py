@@ -145,6 +145,77 @@ TEXT = {
     "back_to_portal": {"ja": "ポータルに戻る", "en": "Back to the portal"},
     "logout": {"ja": "ログアウト", "en": "Sign out"},
     "other_language": {"ja": "English", "en": "日本語"},
+    "distributions": {"ja": "配信", "en": "Distributions"},
+    "distribution": {"ja": "配信", "en": "Distribution"},
+    "invited": {"ja": "招待", "en": "Invited"},
+    "sent": {"ja": "送信済み", "en": "Sent"},
+    "answered": {"ja": "回答", "en": "Answered"},
+    "rate": {"ja": "回答率", "en": "Rate"},
+    "distributions_of": {"ja": "{title}の配信", "en": "Distributions of {title}"},
+    "open_distribution_of": {
+        "ja": "{name}の属性別回答率", "en": "Response rate of {name} by attribute",
+    },
+    "by_attribute": {"ja": "属性別", "en": "By attribute"},
+    "rate_by": {"ja": "{label}別の回答率", "en": "Response rate by {label}"},
+    "no_sent_yet": {
+        "ja": "まだ送信されたメールはありません。",
+        "en": "No e-mail has been sent yet.",
+    },
+    "new_distribution": {"ja": "CSVから配信を作成", "en": "New distribution from a CSV"},
+    "upload_title": {"ja": "配信の作成", "en": "New distribution"},
+    "upload_survey": {"ja": "アンケート", "en": "Survey"},
+    "upload_name": {"ja": "配信名", "en": "Distribution name"},
+    "upload_reminder": {
+        "ja": "リマインドまでの日数(任意)", "en": "Remind after days (optional)",
+    },
+    "upload_file": {"ja": "宛先CSV", "en": "Recipient CSV"},
+    "upload_file_hint": {
+        "ja": "1行目は列名(email と、店舗などの属性)。UTF-8 または Shift_JIS、"
+              "{megabytes} MB まで。",
+        "en": "First line: column names (email, and attributes such as store). "
+              "UTF-8 or Shift_JIS, up to {megabytes} MB.",
+    },
+    "upload_button": {"ja": "内容を確認する", "en": "Preview"},
+    "upload_survey_missing": {
+        "ja": "アンケートを選んでください。", "en": "Choose a survey.",
+    },
+    "upload_name_missing": {
+        "ja": "配信名を入力してください。", "en": "Give the distribution a name.",
+    },
+    "upload_reminder_invalid": {
+        "ja": "リマインドまでの日数は1から365の整数で入力してください(空欄ならリマインドなし)。",
+        "en": "Remind after a whole number of days from 1 to 365 (empty: no reminder).",
+    },
+    "upload_file_missing": {"ja": "CSVファイルを選んでください。", "en": "Choose a CSV file."},
+    "preview_title": {"ja": "配信内容の確認", "en": "Check the distribution"},
+    "preview_counts": {
+        "ja": "{rows}行中{valid}件に招待メールを送ります。",
+        "en": "Of {rows} line(s), {valid} recipient(s) will be invited.",
+    },
+    "preview_reminder": {
+        "ja": "未回答者には{days}日後にリマインドします。",
+        "en": "Those who have not answered are reminded after {days} day(s).",
+    },
+    "preview_problems": {
+        "ja": "スキップされる行({count}件)", "en": "Lines skipped ({count})",
+    },
+    "preview_opted_out": {
+        "ja": "配信停止済みのため送らない宛先({count}件)",
+        "en": "Unsubscribed, not invited ({count})",
+    },
+    "preview_first_rows": {"ja": "最初の宛先", "en": "First recipients"},
+    "confirm_button": {
+        "ja": "配信を作成してメールを送る", "en": "Create the distribution and send",
+    },
+    "upload_again": {"ja": "別のファイルを選ぶ", "en": "Choose another file"},
+    "upload_refused_title": {"ja": "配信を作成できません", "en": "Distribution not created"},
+    "upload_refused": {"ja": "配信を作成できませんでした。", "en": "Nothing was created."},
+    "back_to_upload": {"ja": "アップロードに戻る", "en": "Back to the upload"},
+    "forbidden_title": {"ja": "権限がありません", "en": "Not allowed"},
+    "admins_only": {
+        "ja": "配信を作成できるのは管理者だけです。",
+        "en": "Only your organisation's administrators can create distributions.",
+    },
     "portal_not_found": {
         "ja": "お探しのページは見つかりませんでした。",
         "en": "We could not find this page.",

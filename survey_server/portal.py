@@ -1,5 +1,6 @@
-"""The client portal: /portal/ for tenant users to sign in, see their own surveys,
-open a survey's dashboard in Voila and read their scheduled reports.
+"""The client portal: /portal/ for tenant users to sign in, see their own surveys
+and their distributions' response rates, open a survey's dashboard in Voila, read
+their scheduled reports and (tenant admins) send a survey to an uploaded CSV.
 
 The tenant always comes from the signed session cookie, never from the URL. The
 session is an itsdangerous-signed cookie (never Bottle's pickling ``secret=``
@@ -12,18 +13,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import bottle
-from cxlab import portal_auth, report_files
+import pandas as pd
+from cxlab import distribution, portal_auth, report_files
 from cxlab.dashboard_tokens import DashboardTokens
-from cxlab.errors import NotFound
+from cxlab.errors import CxlabError, NotFound
 from cxlab.portal_auth import LoginPolicy, PortalUser
-from cxlab.surveys.catalog import get_survey, list_surveys
+from cxlab.surveys.catalog import definition_of, get_survey, get_survey_by_id, list_surveys
+from cxlab.surveys.definition import localize
 from cxlab.tenancy import authenticate_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
@@ -39,6 +45,13 @@ LOGIN_FORM_AGE = timedelta(hours=2)
 MAX_COOKIE_LENGTH = 1000
 MAX_PASSWORD_LENGTH = 1000
 DASHBOARD_NOTEBOOK = "overview.ipynb"
+# A recipient CSV waits this long between its preview and the confirmation.
+UPLOAD_AGE = timedelta(hours=1)
+UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.csv")
+PREVIEW_ROWS = 10
+MAX_REFERENCE_LENGTH = 4000  # a 200-character Japanese name, JSON-escaped and signed
+MAX_DISTRIBUTION_NAME = 200
+MAX_REMINDER_DAYS = 365
 PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
@@ -137,6 +150,7 @@ class PortalPages:
         self.policy = policy or LoginPolicy()
         self.sessions = PortalSessions(context.config.secret_key)
         self.dashboard_tokens = DashboardTokens(context.config.secret_key)
+        self.uploads = UploadReferences(context.config.secret_key)
 
     def install(self, app: bottle.Bottle) -> None:
         app.get("/portal", callback=self.to_home)
@@ -146,6 +160,9 @@ class PortalPages:
         app.get("/portal/dashboard/<survey_slug>", callback=self.dashboard)
         app.get("/portal/reports", callback=self.reports)
         app.get("/portal/reports/<job>/<file_name>", callback=self.report_file)
+        app.get("/portal/distributions/<distribution_id:int>", callback=self.distribution)
+        app.route("/portal/distributions/new", ["GET", "POST"], self.new_distribution)
+        app.post("/portal/distributions/confirm", callback=self.confirm_distribution)
 
     # ------------------------------------------------------------ routes
 
@@ -214,6 +231,8 @@ class PortalPages:
         user, claims = signed_in
         with self.database.session() as session:
             rows = list_surveys(session, user.tenant)
+            summaries = distribution.summarize_distributions(session, user.tenant)
+            is_admin = distribution.may_distribute(session, user.tenant, user.user_id)
         surveys = [
             {
                 "title": survey.title, "slug": survey.slug, "responses": count,
@@ -221,12 +240,19 @@ class PortalPages:
                     "status_closed" if survey.status == "closed" else "status_open", language
                 ),
                 "dashboard_url": self._url(f"/portal/dashboard/{quote(survey.slug)}", language),
+                "distributions": [
+                    self._summary_row(summary, language) for summary in summaries
+                    if summary.distribution.survey_id == survey.id
+                ],
             }
             for survey, _tenant_slug, count in rows
         ]
         return self._page(
             "portal_home.tpl", language, claims, surveys=surveys, email=user.email,
             tenant_name=user.tenant.name, reports_url=self._url("/portal/reports", language),
+            new_distribution_url=(
+                self._url("/portal/distributions/new", language) if is_admin else ""
+            ),
         )
 
     def dashboard(self, survey_slug: str) -> bottle.HTTPResponse:
@@ -285,7 +311,179 @@ class PortalPages:
         headers["Content-Length"] = str(len(body))
         return bottle.HTTPResponse(body, 200, headers)
 
+
+    def distribution(self, distribution_id: int) -> bottle.HTTPResponse:
+        """One distribution's response rate, overall and by each survey attribute."""
+        language = request_language()
+        signed_in = self._signed_in()
+        if signed_in is None:
+            return self._redirect("/portal/login", language)
+        user, claims = signed_in
+        try:
+            with self.database.session() as session:
+                chosen = distribution.get_distribution(session, user.tenant, distribution_id)
+                summary = next(s for s in distribution.summarize_distributions(
+                    session, user.tenant) if s.distribution.id == chosen.id)
+                survey = get_survey_by_id(session, user.tenant.id, chosen.survey_id)
+                by_attribute = [
+                    (localize(attribute.label, language) or attribute.name, attribute.name,
+                     distribution.response_rates(session, user.tenant, by=attribute.name,
+                                                 distribution=chosen))
+                    for attribute in definition_of(survey).attributes
+                ]
+        except NotFound:
+            return self._not_found(language)
+        tables = [
+            {"label": label, "rows": [
+                {"value": row[name], "sent": int(row["sent"]),
+                 "answered": int(row["responded"]), "rate": _percent(row["rate"])}
+                for _, row in table.iterrows()
+            ]}
+            for label, name, table in by_attribute if not table.empty
+        ]
+        return self._page(
+            "portal_distribution.tpl", language, claims, survey_title=survey.title,
+            summary=self._summary_row(summary, language), tables=tables,
+            home_url=self._url("/portal/", language),
+        )
+
+    def new_distribution(self) -> bottle.HTTPResponse:
+        """Admins: GET the upload form; POST a CSV to see its preview."""
+        language = request_language()
+        signed_in = self._signed_in()
+        if signed_in is None:
+            return self._redirect("/portal/login", language)
+        user, claims = signed_in
+        with self.database.session() as session:
+            if not distribution.may_distribute(session, user.tenant, user.user_id):
+                return self._forbidden(language)
+            surveys = [survey for survey, _slug, _count in list_surveys(session, user.tenant)]
+        if bottle.request.method == "GET":
+            return self._upload_page(language, claims, surveys)
+        content_type = (bottle.request.content_type or "").split(";")[0].strip().lower()
+        if content_type != "multipart/form-data":
+            return message_page(415, language, "bad_form_title", "bad_form")
+        forms, files = bottle.request.forms, bottle.request.files
+        if not self.sessions.csrf_matches(claims.session_id, forms.getunicode("csrf_token")):
+            return self._csrf_refused(language, "/portal/distributions/new")
+        choice = _distribution_choice(forms)
+        upload = files.get("recipients")
+        # Size: the app's body limit (CXLAB_MAX_BODY_BYTES) refused a larger request.
+        data = upload.file.read() if upload else b""
+        survey = next((s for s in surveys if s.slug == choice["survey"]), None)
+        error = (
+            "upload_survey_missing" if survey is None
+            else "upload_name_missing" if not choice["name"]
+            else "upload_reminder_invalid" if choice["reminder"] == -1
+            else "upload_file_missing" if not data
+            else None
+        )
+        if error is not None:
+            return self._upload_page(language, claims, surveys, 422, choice=choice,
+                                     error=i18n.text(error, language))
+        try:
+            rows = distribution.parse_recipients(data)
+        except distribution.ImportRefused as refused:
+            return self._upload_page(language, claims, surveys, 422, choice=choice,
+                                     error=str(refused))
+        with self.database.session() as session:
+            valid, problems, opted_out = distribution.check_recipients(
+                session, user.tenant, survey, rows)
+        file_name = _store_upload(self._upload_dir(user), data)
+        reference = self.uploads.issue(
+            user.tenant.id, file_name, survey.id, choice["name"], choice["reminder"])
+        columns = [distribution.EMAIL_COLUMN, *sorted(
+            {name for row in valid for name in row.values} - {distribution.EMAIL_COLUMN})]
+        return self._page(
+            "portal_distribution_preview.tpl", language, claims, survey_title=survey.title,
+            name=choice["name"], reminder=choice["reminder"], rows=len(rows),
+            valid=len(valid), problems=[str(p) for p in problems],
+            opted_out=[str(p) for p in opted_out], columns=columns,
+            first_rows=[[row.values.get(c, "") for c in columns]
+                        for row in valid[:PREVIEW_ROWS]],
+            reference=reference, confirm_url=self._url("/portal/distributions/confirm", language),
+            back_url=self._url("/portal/distributions/new", language),
+        )
+
+    def confirm_distribution(self) -> bottle.HTTPResponse:
+        """Admins: create the previewed distribution and queue its e-mails at once."""
+        language = request_language()
+        signed_in = self._signed_in()
+        if signed_in is None:
+            return self._redirect("/portal/login", language)
+        user, claims = signed_in
+        form = _read_portal_form()
+        if isinstance(form, bottle.HTTPResponse):
+            return form
+        if not self.sessions.csrf_matches(claims.session_id, _field(form, "csrf_token")):
+            return self._csrf_refused(language, "/portal/distributions/new")
+        with self.database.session() as session:
+            if not distribution.may_distribute(session, user.tenant, user.user_id):
+                return self._forbidden(language)
+        upload = self.uploads.read(_field(form, "reference"))
+        # The tenant is the session's; a reference from another tenant is not found.
+        if upload is None or upload.tenant_id != user.tenant.id:
+            return self._not_found(language)
+        path = self._upload_dir(user) / upload.file_name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return self._not_found(language)
+        try:
+            with self.context.write_gate.writing(), self.database.session() as session:
+                survey = get_survey_by_id(session, user.tenant.id, upload.survey_id)
+                report = distribution.create_distribution(
+                    session, user.tenant, survey, upload.name,
+                    distribution.parse_recipients(data),
+                    reminder_after_days=upload.reminder_after_days)
+                distribution.queue_invitations(session, self.config, user.tenant,
+                                               report.distribution)
+                created = report.distribution.id
+        except NotFound:
+            return self._not_found(language)
+        except CxlabError as error:
+            return message_page(422, language, "upload_refused_title", "upload_refused",
+                                message=str(error), link=self._url(
+                                    "/portal/distributions/new", language),
+                                link_key="back_to_upload")
+        # Gone once used: confirming twice cannot make a second distribution.
+        path.unlink(missing_ok=True)
+        return self._redirect(f"/portal/distributions/{created}", language)
+
     # ------------------------------------------------------------ helpers
+
+    def _summary_row(self, summary: distribution.DistributionSummary,
+                     language: str) -> dict[str, Any]:
+        return {
+            "name": summary.distribution.name, "invited": summary.invited,
+            "sent": summary.sent, "answered": summary.answered,
+            "rate": _percent(summary.rate),
+            "url": self._url(f"/portal/distributions/{summary.distribution.id}", language),
+        }
+
+    def _upload_page(
+        self, language: str, claims: SessionClaims, surveys: list, status: int = 200, *,
+        choice: dict[str, Any] | None = None, error: str = "",
+    ) -> bottle.HTTPResponse:
+        return self._page(
+            "portal_distribution_new.tpl", language, claims, status,
+            surveys=[{"slug": survey.slug, "title": survey.title} for survey in surveys],
+            choice=choice or {"survey": "", "name": "", "reminder": None}, error=error,
+            action=self._url("/portal/distributions/new", language),
+            home_url=self._url("/portal/", language),
+            max_megabytes=f"{self.config.max_body_bytes / 1_000_000:g}",
+        )
+
+    def _upload_dir(self, user: PortalUser) -> Path:
+        return self.config.var_dir / "uploads" / user.tenant.slug
+
+    def _forbidden(self, language: str) -> bottle.HTTPResponse:
+        response = message_page(
+            403, language, "forbidden_title", "admins_only",
+            link=self._url("/portal/", language), link_key="back_to_portal",
+        )
+        response.set_header("Cache-Control", "no-store")
+        return response
 
     def _signed_in(self) -> tuple[PortalUser, SessionClaims] | None:
         """The signed-in user, if the session cookie is genuine and they still exist."""
@@ -360,6 +558,88 @@ class PortalPages:
     @staticmethod
     def _url(path: str, language: str) -> str:
         return f"{path}?{urlencode({'lang': language})}"
+
+
+@dataclass(frozen=True)
+class UploadReference:
+    """What a preview's confirmation may create: the tenant, the stored file's name,
+    the survey, the distribution's name and its reminder delay."""
+
+    tenant_id: int
+    file_name: str
+    survey_id: int
+    name: str
+    reminder_after_days: int | None
+
+
+class UploadReferences:
+    """Signs the confirm form's reference to an uploaded recipient file, so the form
+    names no path and nothing a user could change.
+
+    >>> references = UploadReferences("a secret key of some length")
+    >>> value = references.issue(1, "0" * 32 + ".csv", 2, "May", None)
+    >>> references.read(value).file_name == "0" * 32 + ".csv"
+    True
+    >>> references.read(value[:-2] + "xx") is None
+    True
+    """
+
+    def __init__(self, secret_key: str) -> None:
+        self._serializer = URLSafeTimedSerializer(secret_key, salt="cxlab.portal-upload")
+
+    def issue(self, tenant_id: int, file_name: str, survey_id: int, name: str,
+              reminder_after_days: int | None) -> str:
+        return self._serializer.dumps(
+            {"t": tenant_id, "f": file_name, "s": survey_id, "n": name,
+             "r": reminder_after_days})
+
+    def read(self, value: str) -> UploadReference | None:
+        if not value or len(value) > MAX_REFERENCE_LENGTH:
+            return None
+        try:
+            claims = self._serializer.loads(value, max_age=int(UPLOAD_AGE.total_seconds()))
+            reference = UploadReference(claims["t"], claims["f"], claims["s"], claims["n"],
+                                        claims["r"])
+        except (BadData, TypeError, ValueError, KeyError):
+            return None
+        if not (isinstance(reference.tenant_id, int) and isinstance(reference.survey_id, int)
+                and isinstance(reference.file_name, str)
+                and UPLOAD_NAME.fullmatch(reference.file_name)):
+            return None
+        return reference
+
+
+def _store_upload(folder: Path, data: bytes) -> str:
+    """Keep ``data`` under a random name in ``folder``; drops uploads whose preview
+    has expired. Returns the file's name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    expired = time.time() - UPLOAD_AGE.total_seconds()
+    for old in folder.glob("*.csv"):
+        if old.stat().st_mtime < expired:
+            old.unlink(missing_ok=True)
+    name = f"{secrets.token_hex(16)}.csv"
+    (folder / name).write_bytes(data)
+    return name
+
+
+def _distribution_choice(forms: bottle.FormsDict) -> dict[str, Any]:
+    """The upload form's survey, name and reminder delay (None: no reminder; -1: not
+    a whole number of days from 1 to MAX_REMINDER_DAYS)."""
+    reminder_text = (forms.getunicode("reminder_after_days") or "").strip()
+    reminder: int | None = None
+    if reminder_text:
+        reminder = int(reminder_text) if reminder_text.isdigit() else -1
+        if not 1 <= reminder <= MAX_REMINDER_DAYS:
+            reminder = -1
+    return {
+        "survey": (forms.getunicode("survey") or "").strip(),
+        "name": (forms.getunicode("name") or "").strip()[:MAX_DISTRIBUTION_NAME],
+        "reminder": reminder,
+    }
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None or pd.isna(rate) else f"{rate:.1%}"
 
 
 def _cookie_options(max_age: timedelta) -> dict[str, Any]:

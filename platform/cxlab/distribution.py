@@ -54,7 +54,15 @@ from tqdm import tqdm
 from cxlab.analysis.segments import response_rate
 from cxlab.config import Config
 from cxlab.db import Database
-from cxlab.db.models import Distribution, Invitation, OptOut, OutboxMessage, Survey, Tenant
+from cxlab.db.models import (
+    Distribution,
+    Invitation,
+    OptOut,
+    OutboxMessage,
+    Survey,
+    Tenant,
+    User,
+)
 from cxlab.errors import CxlabError, NotFound
 from cxlab.invitations import TOKEN_BYTES
 from cxlab.mail import invitation_texts, opt_out_token
@@ -395,6 +403,56 @@ def list_distributions(session: Session, tenant: Tenant) -> list[Distribution]:
     ))
 
 
+@dataclass(frozen=True)
+class DistributionSummary:
+    """One distribution's counts: invitations made, e-mails sent, answers among them."""
+
+    distribution: Distribution
+    invited: int
+    sent: int
+    answered: int
+
+    @property
+    def rate(self) -> float | None:
+        """answered / sent, or None when nothing was sent yet."""
+        return self.answered / self.sent if self.sent else None
+
+
+def summarize_distributions(session: Session, tenant: Tenant) -> list[DistributionSummary]:
+    """Each of the tenant's distributions (newest first) with invited, sent and
+    answered; like :func:`response_rates`, only e-mails actually sent count as sent."""
+    counts = {
+        distribution_id: (invited, sent or 0, answered or 0)
+        for distribution_id, invited, sent, answered in session.execute(
+            select(Invitation.distribution_id, func.count(Invitation.id),
+                   func.count(Invitation.sent_at),
+                   func.count(Invitation.id).filter(Invitation.sent_at.is_not(None),
+                                                    Invitation.responded_at.is_not(None)))
+            .where(Invitation.tenant_id == tenant.id,
+                   Invitation.distribution_id.is_not(None))
+            .group_by(Invitation.distribution_id)
+        )
+    }
+    return [DistributionSummary(distribution, *counts.get(distribution.id, (0, 0, 0)))
+            for distribution in list_distributions(session, tenant)]
+
+
+def get_distribution(session: Session, tenant: Tenant, distribution_id: int) -> Distribution:
+    """The tenant's distribution ``distribution_id``; :class:`NotFound` for any other."""
+    distribution = session.scalar(select(Distribution).where(
+        Distribution.tenant_id == tenant.id, Distribution.id == distribution_id))
+    if distribution is None:
+        raise NotFound(f"tenant {tenant.slug!r} has no distribution {distribution_id}")
+    return distribution
+
+
+def may_distribute(session: Session, tenant: Tenant, user_id: int) -> bool:
+    """Whether the user may create distributions: only the tenant's admins may."""
+    role = session.scalar(select(User.role).where(User.tenant_id == tenant.id,
+                                                  User.id == user_id))
+    return role == "admin"
+
+
 def response_rates(
     session: Session, tenant: Tenant, *, by: str | None = None,
     distribution: Distribution | None = None,
@@ -472,28 +530,25 @@ def distribution_list_command(config: Config, tenant: str) -> int:
     try:
         with database.session() as session:
             owner = get_tenant(session, tenant)
-            distributions = list_distributions(session, owner)
-            if not distributions:
+            summaries = summarize_distributions(session, owner)
+            if not summaries:
                 click.echo(f"tenant {tenant!r} has no distributions yet; create one with "
                            "cxlab distribution create")
                 return 0
-            for distribution in distributions:
-                _print_distribution(session, owner, distribution)
+            for summary in summaries:
+                _print_distribution(session, owner, summary)
     finally:
         database.dispose()
     return 0
 
 
-def _print_distribution(session: Session, tenant: Tenant, distribution: Distribution) -> None:
+def _print_distribution(session: Session, tenant: Tenant, summary: DistributionSummary) -> None:
+    distribution = summary.distribution
     survey = get_survey_by_id(session, tenant.id, distribution.survey_id)
-    invited = session.scalar(select(func.count(Invitation.id)).where(
-        Invitation.tenant_id == tenant.id, Invitation.distribution_id == distribution.id))
-    overall = response_rates(session, tenant, distribution=distribution)
-    sent, answered = (int(overall["sent"].sum()), int(overall["responded"].sum())) if len(
-        overall) else (0, 0)
-    rate = f"{answered / sent:.1%}" if sent else "-"
+    rate = "-" if summary.rate is None else f"{summary.rate:.1%}"
     click.echo(f"{distribution.id}  {distribution.name}  survey={survey.slug}  "
-               f"invited={invited}  sent={sent}  answered={answered}  rate={rate}")
+               f"invited={summary.invited}  sent={summary.sent}  "
+               f"answered={summary.answered}  rate={rate}")
     for attribute in definition_of(survey).attributes:
         table = response_rates(session, tenant, by=attribute.name, distribution=distribution)
         if table.empty:

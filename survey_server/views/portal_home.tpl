@@ -18,5 +18,28 @@
 % else:
 <p class="panel">{{t('no_surveys')}}</p>
 % end
+% for survey in surveys:
+% if survey['distributions']:
+<h2>{{t('distributions_of', title=survey['title'])}}</h2>
+<table>
+<thead><tr><th scope="col">{{t('distribution')}}</th><th scope="col" class="number">{{t('invited')}}</th><th scope="col" class="number">{{t('sent')}}</th><th scope="col" class="number">{{t('answered')}}</th><th scope="col" class="number">{{t('rate')}}</th><th scope="col"><span class="visually-hidden">{{t('by_attribute')}}</span></th></tr></thead>
+<tbody>
+% for row in survey['distributions']:
+<tr>
+<td>{{row['name']}}</td>
+<td class="number" data-label="{{t('invited')}}">{{row['invited']}}</td>
+<td class="number" data-label="{{t('sent')}}">{{row['sent']}}</td>
+<td class="number" data-label="{{t('answered')}}">{{row['answered']}}</td>
+<td class="number" data-label="{{t('rate')}}">{{row['rate']}}</td>
+<td><a href="{{row['url']}}" aria-label="{{t('open_distribution_of', name=row['name'])}}">{{t('by_attribute')}}</a></td>
+</tr>
+% end
+</tbody>
+</table>
+% end
+% end
+% if new_distribution_url:
+<p><a href="{{new_distribution_url}}">{{t('new_distribution')}}</a></p>
+% end
 <h2>{{t('reports_title')}}</h2>
 <p><a href="{{reports_url}}">{{t('reports_link')}}</a></p>

@@ -18,7 +18,7 @@ a{color:#1a5fb4}
 a:focus,button:focus,input:focus{outline:3px solid #f5c211;outline-offset:2px}
 .panel{background:#fff;padding:1rem;border-radius:.5rem;box-shadow:0 1px 2px rgba(0,0,0,.08);margin-bottom:1rem}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
-input[type=email],input[type=password]{width:100%;font:inherit;min-height:2.75rem;padding:.4rem .6rem;border:1px solid #888;border-radius:.4rem}
+input[type=email],input[type=password],input[type=text],input[type=number],select{width:100%;font:inherit;min-height:2.75rem;padding:.4rem .6rem;border:1px solid #888;border-radius:.4rem}
 button{font:inherit;font-weight:600;min-height:2.75rem;padding:.25rem 1rem;border:0;border-radius:.5rem;background:#1a5fb4;color:#fff;cursor:pointer}
 .wide{width:100%;margin-top:1rem}
 .link-button{background:none;color:#1a5fb4;text-decoration:underline;padding:.25rem .5rem}
