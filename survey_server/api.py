@@ -225,7 +225,8 @@ class ResponsesApi:
         if not isinstance(raw, dict):
             return None, [(prefix.rstrip(".") or "body", "must be a JSON object")]
         errors = [
-            (f"{prefix}{key}", f"unknown field; allowed: {', '.join(sorted(ITEM_KEYS))}")
+            (f"{prefix}{key or '(empty name)'}",
+             f"unknown field; allowed: {', '.join(sorted(ITEM_KEYS))}")
             for key in raw if key not in ITEM_KEYS
         ]
         answers, answer_errors = {}, {}
