@@ -118,7 +118,8 @@ class ResponsesApi:
         raw_items = body.get("responses")
         unknown = sorted(set(body) - {"responses"})
         if unknown:
-            raise ApiError(422, [(key, "unknown field; the body is {\"responses\": [...]}")
+            raise ApiError(422, [(key or "(empty name)",
+                                  "unknown field; the body is {\"responses\": [...]}")
                                  for key in unknown])
         if not isinstance(raw_items, list) or not raw_items:
             raise ApiError(422, [("responses", "required: a non-empty list of responses")])

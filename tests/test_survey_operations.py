@@ -47,7 +47,14 @@ def test_metrics_count_requests_latency_and_accepted_responses(config, database)
                           json={"answers": {"nps": nps}},
                           headers={"Authorization": f"Bearer {acme.api_key}"})
         requests.get(f"{base_url}/s/acme/unknown")
-        page = requests.get(f"{base_url}/metrics")
+        # A request is counted when the server closes its body, just after the client
+        # has it: give the last one a moment before reading the counters.
+        deadline = time.monotonic() + 5
+        while True:
+            page = requests.get(f"{base_url}/metrics")
+            if 'status="404"' in page.text or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
     text = page.text
     assert page.headers["Content-Type"].startswith("text/plain")
     assert 'cxlab_responses_accepted_total{tenant="acme"} 3.0' in text
