@@ -70,8 +70,8 @@ WORDS = {
            "drivers_unavailable": "Not enough answers to tell what moves NPS ({reason}).",
            "download": "Download this table (CSV)", "comments": "Recent comments",
            "filter": "Filter comments", "no_comments": "No comments match.",
-           "differ": "{attribute}s differ ({test}, p = {p:.3f}).",
-           "same": "No clear difference between {attribute}s (p = {p:.2f}).",
+           "differ": "{attribute}s differ ({test}, {p}).",
+           "same": "No clear difference between {attribute}s ({p}).",
            "demo": "Demo data: this tenant has no synced answers here.",
            "response_rate": "Response rate of e-mail invitations",
            "rate_by": "Response rate by {attribute}",
@@ -91,8 +91,8 @@ WORDS = {
            "drivers_unavailable": "回答が少なく、NPSを動かす要因を推定できません（{reason}）。",
            "download": "この表をダウンロード（CSV）", "comments": "最近のコメント",
            "filter": "コメントを検索", "no_comments": "該当するコメントはありません。",
-           "differ": "{attribute}間に差があります（{test}, p = {p:.3f}）。",
-           "same": "{attribute}間に明確な差はありません（p = {p:.2f}）。",
+           "differ": "{attribute}間に差があります（{test}, {p}）。",
+           "same": "{attribute}間に明確な差はありません（{p}）。",
            "demo": "デモデータです（このテナントの回答はまだ同期されていません）。",
            "response_rate": "メール配信の回答率",
            "rate_by": "{attribute}別の回答率",
@@ -282,6 +282,17 @@ def load_response_rates(
                     else pd.DataFrame(columns=["distribution", *([attribute] if attribute else []),
                                                "sent", "responded", "rate", "ci_low", "ci_high"]))
     return ResponseRates(pd.DataFrame(rows, columns=columns), by_attribute, attribute)
+
+
+def p_value_text(p: float) -> str:
+    """A p-value as a reader expects it: never "p = 0.000".
+
+    >>> p_value_text(0.00002), p_value_text(0.0312), p_value_text(0.41)
+    ('p < 0.001', 'p = 0.031', 'p = 0.41')
+    """
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
 
 
 def _percent(value: object) -> str:
@@ -559,7 +570,8 @@ class Dashboard:
         if pd.notna(test["p"]):
             key = "differ" if test["p"] < 0.05 else "same"
             self.segments_note.value = html.escape(
-                words(key, language, attribute=label, test=test["test"], p=float(test["p"])))
+                words(key, language, attribute=label, test=test["test"],
+                      p=p_value_text(float(test["p"]))))
 
     def _show_comments(self) -> None:
         self.comments.value = ""
