@@ -133,3 +133,13 @@ def webhook() -> Iterator[tuple[str, list[dict]]]:
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where browser tests save screenshots: docs/img/ when CXLAB_UPDATE_SCREENSHOTS=1
+    (to refresh the pictures in the docs), else a temporary folder, so an ordinary
+    test run leaves the working tree clean."""
+    if os.environ.get("CXLAB_UPDATE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[1] / "docs" / "img"
+    return tmp_path

@@ -1,11 +1,11 @@
 """A client's view in headless Chromium: open the dashboard with a fresh token, wait for
-the driver chart, change the period, see the figures change. Screenshots go to docs/img/."""
+the driver chart, change the period, see the figures change. Screenshots go to docs/img/ with
+CXLAB_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from conftest import free_port, require_program
@@ -20,7 +20,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "img"
 TREND_POINTS = "document.querySelector('.cx-trend .js-plotly-plot').data[1].x.length"
 HEADLINE = "document.querySelector('.cx-headline .js-plotly-plot').data[0].value"
 
@@ -40,7 +39,7 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process.wait(timeout=10)
 
 
-def test_dashboard_renders_and_the_period_control_redraws(dashboard_url):
+def test_dashboard_renders_and_the_period_control_redraws(dashboard_url, screenshot_dir):
     chromium = require_program("chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -58,7 +57,7 @@ def test_dashboard_renders_and_the_period_control_redraws(dashboard_url):
         weeks = page.evaluate(TREND_POINTS)
         headline = page.evaluate(HEADLINE)
         assert weeks >= 12  # 90 days of answers by week
-        page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+        page.screenshot(path=str(screenshot_dir / "dashboard.png"), full_page=True)
 
         page.locator(".cx-controls select").first.select_option(label="Last 7 days")
         # Seven days by day: the trend redraws with daily points and a new headline.
@@ -66,7 +65,7 @@ def test_dashboard_renders_and_the_period_control_redraws(dashboard_url):
         assert 6 <= page.evaluate(TREND_POINTS) <= 8
         assert page.evaluate(HEADLINE) != headline
         expect(driver_chart).to_be_visible()
-        page.screenshot(path=str(SCREENSHOTS / "dashboard-7-days.png"), full_page=True)
+        page.screenshot(path=str(screenshot_dir / "dashboard-7-days.png"), full_page=True)
 
         # A week is too short for the smallest store: its NPS is withheld, not shown.
         expect(page.locator(".cx-segments")).to_contain_text("too few answers")
