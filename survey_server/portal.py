@@ -158,7 +158,8 @@ class PortalPages:
             is_admin = distribution.may_distribute(session, user.tenant, user.user_id)
         surveys = [
             {
-                "title": survey.title, "slug": survey.slug, "responses": count,
+                "title": _survey_title(survey, language), "slug": survey.slug,
+                "responses": count,
                 "status": i18n.text(
                     "status_closed" if survey.status == "closed" else "status_open", language
                 ),
@@ -193,8 +194,9 @@ class PortalPages:
         token = self.dashboard_tokens.issue(
             user.tenant.slug, user.email, DASHBOARD_NOTEBOOK, survey=survey.slug
         )
+        # The dashboard speaks the portal's language (the hook takes only ja or en).
         location = (f"{self.config.dashboard_url}/voila/render/{DASHBOARD_NOTEBOOK}?"
-                    + urlencode({"token": token}))
+                    + urlencode({"token": token, "language": language}))
         return bottle.HTTPResponse(
             status=303, Location=location, **{"Cache-Control": "no-store"}
         )
@@ -265,7 +267,8 @@ class PortalPages:
             for label, name, table in by_attribute if not table.empty
         ]
         return self._page(
-            "portal_distribution.tpl", language, claims, survey_title=survey.title,
+            "portal_distribution.tpl", language, claims,
+            survey_title=_survey_title(survey, language),
             summary=self._summary_row(summary, language), tables=tables,
             home_url=self._url("/portal/", language),
         )
@@ -318,7 +321,8 @@ class PortalPages:
         columns = [distribution.EMAIL_COLUMN, *sorted(
             {name for row in valid for name in row.values} - {distribution.EMAIL_COLUMN})]
         return self._page(
-            "portal_distribution_preview.tpl", language, claims, survey_title=survey.title,
+            "portal_distribution_preview.tpl", language, claims,
+            survey_title=_survey_title(survey, language),
             name=choice["name"], reminder=choice["reminder"], rows=len(rows),
             valid=len(valid), problems=[str(p) for p in problems],
             opted_out=[str(p) for p in opted_out], columns=columns,
@@ -390,7 +394,8 @@ class PortalPages:
     ) -> bottle.HTTPResponse:
         return self._page(
             "portal_distribution_new.tpl", language, claims, status,
-            surveys=[{"slug": survey.slug, "title": survey.title} for survey in surveys],
+            surveys=[{"slug": survey.slug, "title": _survey_title(survey, language)}
+                     for survey in surveys],
             choice=choice or {"survey": "", "name": "", "reminder": None}, error=error,
             action=self._url("/portal/distributions/new", language),
             home_url=self._url("/portal/", language),
@@ -510,6 +515,11 @@ def _distribution_choice(forms: bottle.FormsDict) -> dict[str, Any]:
         "name": (forms.getunicode("name") or "").strip()[:MAX_DISTRIBUTION_NAME],
         "reminder": reminder,
     }
+
+
+def _survey_title(survey, language: str) -> str:
+    """The survey's title in the page's language (the stored title is its first one)."""
+    return localize(definition_of(survey).title, language) or survey.title
 
 
 def _percent(rate: float | None) -> str:

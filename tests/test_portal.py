@@ -317,6 +317,16 @@ def test_the_dashboard_link_redirects_to_voila_with_a_valid_token(portal):
     token = parse_qs(urlsplit(location).query)["token"][0]
     grant = DashboardTokens(portal.config.secret_key).verify(token, "overview.ipynb")
     assert (grant.tenant, grant.user, grant.survey) == ("acme", "ana@acme.example", "store-visit")
+    english = client.get(portal.base_url + "/portal/dashboard/store-visit?lang=en",
+                         allow_redirects=False).headers["Location"]
+    assert parse_qs(urlsplit(english).query)["language"] == ["en"]
+
+
+def test_survey_titles_follow_the_page_language(portal):
+    client = signed_in(portal)
+    title = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml").title
+    assert title["en"] in client.get(portal.base_url + "/portal/?lang=en").text
+    assert title["ja"] in client.get(portal.base_url + "/portal/?lang=ja").text
 
 
 def test_another_tenants_dashboard_is_not_found(portal):
