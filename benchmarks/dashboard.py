@@ -28,8 +28,8 @@ from pathlib import Path
 
 import nbformat
 from cxlab.config import Config
-from cxlab.dashboard import seed_store
 from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.demo import seed_store
 from cxlab.voila_hook import DASHBOARDS_DIR, spawn_dashboards
 from playwright.sync_api import sync_playwright
 

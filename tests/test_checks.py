@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 from cxlab.config import Config
-from cxlab.dashboard import seed_store
 from cxlab.db import Database
+from cxlab.demo import seed_store
 from cxlab.jobs import run_job
 from cxlab.voila_hook import spawn_dashboards
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from conftest import free_port, require_program
 from cxlab.config import Config
-from cxlab.dashboard import seed_store
 from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.demo import seed_store
 from cxlab.voila_hook import spawn_dashboards
 from playwright.sync_api import expect, sync_playwright
 

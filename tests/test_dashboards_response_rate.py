@@ -13,9 +13,9 @@ from cxlab.dashboard import (
     build_dashboard,
     load_response_rates,
     response_rate_html,
-    seed_store,
 )
 from cxlab.db.models import Invitation
+from cxlab.demo import seed_store
 from cxlab.distribution import create_distribution, parse_recipients, queue_invitations
 from cxlab.outbox import send_queued
 from cxlab.surveys import parse_definition

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from conftest import free_port
 from cxlab.config import Config
-from cxlab.dashboard import seed_store
 from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.demo import seed_store
 from cxlab.voila_hook import prelaunch_hook, spawn_dashboards
 from itsdangerous.timed import TimestampSigner
 

@@ -12,8 +12,8 @@ import pytest
 from conftest import free_port, require_program
 from cxlab import tenancy
 from cxlab.config import Config
-from cxlab.dashboard import seed_store
 from cxlab.db import Database
+from cxlab.demo import seed_store
 from cxlab.voila_hook import spawn_dashboards
 from playwright.sync_api import expect, sync_playwright
 

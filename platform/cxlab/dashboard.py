@@ -6,9 +6,11 @@ Notebooks call :func:`build_dashboard` and display the widget it returns::
     board = build_dashboard(Config.from_environ(), "demo", "store-visit", language="ja")
     board.widget
 
-Without a store (a fresh checkout, CI), :func:`demo_config` seeds a small private one,
+Without a store (a fresh checkout, CI), :func:`cxlab.demo.demo_config` seeds a small
+private one,
 so the notebooks run with their default parameters anywhere:
 
+>>> from cxlab.demo import demo_config
 >>> config = demo_config(responses=600)
 >>> data = load_dashboard_data(config, "demo", "store-visit")
 >>> len(data.responses), data.survey
@@ -29,13 +31,9 @@ True
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import json
-import os
-import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,12 +43,11 @@ import pandas as pd
 
 from cxlab import analysis, charts
 from cxlab.config import Config
+from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, has_data
 from cxlab.errors import CxlabError
 from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
 from cxlab.surveys.definition import SurveyDefinition, localize
 
-DEMO_TENANT = "demo"
-DEMO_SURVEY = "store-visit"
 # Fewer bootstrap resamples than the analysis default: the dashboard shows no
 # importance interval, and a million rows must re-analyse in well under a second.
 DRIVER_BOOTSTRAP = 0
@@ -146,54 +143,6 @@ class DashboardData:
         self.outcome = self.definition.questions_of_type("nps")[0].id
         self.items = [q.id for q in self.definition.questions_of_type("rating")]
         self.attribute = self.definition.attributes[0].name if self.definition.attributes else None
-
-
-def seed_store(
-    config: Config, tenants: dict[str, int], *, survey_file: str = "restaurant_visit.yaml",
-    seed: int = 0, on_progress: Callable[[int], None] | None = None,
-) -> None:
-    """Create each tenant with the example survey, seed ``tenants[slug]`` responses and
-    sync them to ``config``'s store (demo, tests and the dashboard benchmark)."""
-    from cxlab.db import Database
-    from cxlab.seed import seed_survey
-    from cxlab.store import sync
-    from cxlab.surveys import EXAMPLES_DIR, load_definition
-    from cxlab.surveys.catalog import publish_survey
-    from cxlab.tenancy import create_tenant
-
-    database = Database(config.database_url)
-    database.migrate()
-    definition = load_definition(EXAMPLES_DIR / survey_file)
-    for number, (slug, responses) in enumerate(tenants.items()):
-        with database.session() as session:
-            survey = publish_survey(session, create_tenant(session, slug, slug.title()),
-                                    definition)
-        seed_survey(database, survey, definition, responses, seed=seed + number,
-                    on_progress=on_progress)
-    sync(database, config, progress=False)
-    database.dispose()
-
-
-@functools.cache
-def _demo_store(responses: int) -> tuple[tempfile.TemporaryDirectory, Config]:
-    folder = tempfile.TemporaryDirectory(prefix="cxlab-demo-")
-    config = Config.from_environ({"CXLAB_VAR_DIR": folder.name, "CXLAB_ENV": "test"})
-    seed_store(config, {DEMO_TENANT: responses})
-    # The TemporaryDirectory is returned so the cache keeps it (and its files) alive.
-    return folder, config
-
-
-def demo_config(responses: int = 3000) -> Config:
-    """A private, temporary store holding the demo tenant's restaurant survey, seeded
-    once per process; for notebooks run where no ``cxlab demo`` has synced data."""
-    return _demo_store(responses)[1]
-
-
-def has_data(config: Config, tenant: str, survey: str | None = None) -> bool:
-    """Whether the store holds ``tenant`` (and ``survey``, when given)."""
-    return any(
-        t == tenant and (not survey or s == survey) for t, s in Store.of(config).partitions()
-    )
 
 
 def choose_survey(config: Config, tenant: str, survey: str | None) -> str:
@@ -610,14 +559,3 @@ def build_dashboard(
     data = load_dashboard_data(config, tenant, survey or None, start=start or None,
                                end=end or None, demo_fallback=demo_fallback)
     return Dashboard(data, language=language if language in charts.LANGUAGES else "ja")
-
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
-
-def notebook_config() -> Config:
-    """``Config.from_environ()`` for a notebook kernel, whose working directory is the
-    notebook's folder: an unset CXLAB_VAR_DIR means the project's ``var/`` (as for the
-    CLI run from the project folder), not a ``var/`` beside the notebook."""
-    environ = {"CXLAB_VAR_DIR": str(PROJECT_DIR / "var"), **os.environ}
-    return Config.from_environ(environ)

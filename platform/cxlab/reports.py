@@ -7,7 +7,7 @@ in plain language, the best and worst segment, and a few notable comments. The
 notebook only displays :meth:`WeeklyReport.html`, so the scheduler's HTML export is
 one self-contained page (charts are inline SVG: no JavaScript, nothing downloaded).
 
->>> from cxlab.dashboard import demo_config
+>>> from cxlab.demo import demo_config
 >>> report = weekly_report(demo_config(responses=600), "demo", None,
 ...                        "2026-10-19T07:00:00+09:00", "2026-10-26T07:00:00+09:00")
 >>> report.heading
@@ -118,7 +118,7 @@ def weekly_report(
     surveys = tenant_surveys(config, tenant, survey)
     demo = False
     if demo_fallback and not surveys:
-        from cxlab.dashboard import DEMO_TENANT, demo_config
+        from cxlab.demo import DEMO_TENANT, demo_config
 
         config, tenant, demo = demo_config(), DEMO_TENANT, True
         surveys = tenant_surveys(config, tenant, None)

@@ -1,0 +1,84 @@
+"""Demo data for notebooks, tests and benchmarks, and the configuration a notebook
+kernel should use.
+
+A notebook run where no ``cxlab demo`` has synced data (a fresh checkout, CI) asks
+:func:`demo_config` for a small private store instead, so every notebook runs with its
+default parameters anywhere:
+
+>>> config = demo_config(responses=300)
+>>> has_data(config, DEMO_TENANT, DEMO_SURVEY)
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from cxlab.config import Config
+from cxlab.store import Store
+
+DEMO_TENANT = "demo"
+DEMO_SURVEY = "store-visit"
+
+
+def seed_store(
+    config: Config, tenants: dict[str, int], *, survey_file: str = "restaurant_visit.yaml",
+    seed: int = 0, on_progress: Callable[[int], None] | None = None,
+) -> None:
+    """Create each tenant with the example survey, seed ``tenants[slug]`` responses and
+    sync them to ``config``'s store (demo, tests and the dashboard benchmark)."""
+    from cxlab.db import Database
+    from cxlab.seed import seed_survey
+    from cxlab.store import sync
+    from cxlab.surveys import EXAMPLES_DIR, load_definition
+    from cxlab.surveys.catalog import publish_survey
+    from cxlab.tenancy import create_tenant
+
+    database = Database(config.database_url)
+    database.migrate()
+    definition = load_definition(EXAMPLES_DIR / survey_file)
+    for number, (slug, responses) in enumerate(tenants.items()):
+        with database.session() as session:
+            survey = publish_survey(session, create_tenant(session, slug, slug.title()),
+                                    definition)
+        seed_survey(database, survey, definition, responses, seed=seed + number,
+                    on_progress=on_progress)
+    sync(database, config, progress=False)
+    database.dispose()
+
+
+@functools.cache
+def _demo_store(responses: int) -> tuple[tempfile.TemporaryDirectory, Config]:
+    folder = tempfile.TemporaryDirectory(prefix="cxlab-demo-")
+    config = Config.from_environ({"CXLAB_VAR_DIR": folder.name, "CXLAB_ENV": "test"})
+    seed_store(config, {DEMO_TENANT: responses})
+    # The TemporaryDirectory is returned so the cache keeps it (and its files) alive.
+    return folder, config
+
+
+def demo_config(responses: int = 3000) -> Config:
+    """A private, temporary store holding the demo tenant's restaurant survey, seeded
+    once per process; for notebooks run where no ``cxlab demo`` has synced data."""
+    return _demo_store(responses)[1]
+
+
+def has_data(config: Config, tenant: str, survey: str | None = None) -> bool:
+    """Whether the store holds ``tenant`` (and ``survey``, when given)."""
+    return any(
+        t == tenant and (not survey or s == survey) for t, s in Store.of(config).partitions()
+    )
+
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def notebook_config() -> Config:
+    """``Config.from_environ()`` for a notebook kernel, whose working directory is the
+    notebook's folder: an unset CXLAB_VAR_DIR means the project's ``var/`` (as for the
+    CLI run from the project folder), not a ``var/`` beside the notebook."""
+    environ = {"CXLAB_VAR_DIR": str(PROJECT_DIR / "var"), **os.environ}
+    return Config.from_environ(environ)
