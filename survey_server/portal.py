@@ -155,7 +155,6 @@ class PortalPages:
         with self.database.session() as session:
             rows = list_surveys(session, user.tenant)
             summaries = distribution.summarize_distributions(session, user.tenant)
-            is_admin = distribution.may_distribute(session, user.tenant, user.user_id)
         surveys = [
             {
                 "title": _survey_title(survey, language), "slug": survey.slug,
@@ -175,7 +174,7 @@ class PortalPages:
             "portal_home.tpl", language, claims, surveys=surveys, email=user.email,
             tenant_name=user.tenant.name, reports_url=self._url("/portal/reports", language),
             new_distribution_url=(
-                self._url("/portal/distributions/new", language) if is_admin else ""
+                self._url("/portal/distributions/new", language) if user.may_distribute else ""
             ),
         )
 
@@ -280,9 +279,9 @@ class PortalPages:
         if signed_in is None:
             return self._redirect("/portal/login", language)
         user, claims = signed_in
+        if not user.may_distribute:
+            return self._forbidden(language)
         with self.database.session() as session:
-            if not distribution.may_distribute(session, user.tenant, user.user_id):
-                return self._forbidden(language)
             surveys = [survey for survey, _slug, _count in list_surveys(session, user.tenant)]
         if bottle.request.method == "GET":
             return self._upload_page(language, claims, surveys)
@@ -344,9 +343,8 @@ class PortalPages:
             return form
         if not self.sessions.csrf_matches(claims.session_id, _field(form, "csrf_token")):
             return self._csrf_refused(language, "/portal/distributions/new")
-        with self.database.session() as session:
-            if not distribution.may_distribute(session, user.tenant, user.user_id):
-                return self._forbidden(language)
+        if not user.may_distribute:
+            return self._forbidden(language)
         upload = self.uploads.read(_field(form, "reference"))
         # The tenant is the session's; a reference from another tenant is not found.
         if upload is None or upload.tenant_id != user.tenant.id:

@@ -61,7 +61,6 @@ from cxlab.db.models import (
     OutboxMessage,
     Survey,
     Tenant,
-    User,
 )
 from cxlab.errors import CxlabError, NotFound
 from cxlab.invitations import TOKEN_BYTES
@@ -444,13 +443,6 @@ def get_distribution(session: Session, tenant: Tenant, distribution_id: int) -> 
     if distribution is None:
         raise NotFound(f"tenant {tenant.slug!r} has no distribution {distribution_id}")
     return distribution
-
-
-def may_distribute(session: Session, tenant: Tenant, user_id: int) -> bool:
-    """Whether the user may create distributions: only the tenant's admins may."""
-    role = session.scalar(select(User.role).where(User.tenant_id == tenant.id,
-                                                  User.id == user_id))
-    return role == "admin"
 
 
 def response_rates(

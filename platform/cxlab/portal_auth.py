@@ -61,11 +61,17 @@ class Lockout:
 
 @dataclass(frozen=True)
 class PortalUser:
-    """A signed-in client: the user and their tenant."""
+    """A signed-in client: the user, their role and their tenant."""
 
     user_id: int
     email: str
     tenant: Tenant
+    role: str = "viewer"
+
+    @property
+    def may_distribute(self) -> bool:
+        """Only a tenant's admins may send its surveys to recipient lists."""
+        return self.role == "admin"
 
 
 def normalize_email(email: str) -> str:
@@ -124,4 +130,5 @@ def portal_user(session: Session, user_id: int, tenant_id: int) -> PortalUser | 
     ).first()
     if row is None:
         return None
-    return PortalUser(user_id=row.User.id, email=row.User.email, tenant=row.Tenant)
+    return PortalUser(user_id=row.User.id, email=row.User.email, tenant=row.Tenant,
+                      role=row.User.role)
