@@ -62,6 +62,18 @@ def test_valid_token_renders_the_tenants_dashboard(server):
     assert "application/vnd.jupyter.widget-view+json" in body
 
 
+def test_pooled_kernels_serve_each_tenant_once_and_only_its_data(server):
+    """The server hands out warm kernels (cxlab.kernel_pool): tenants in turn each see
+    their own answers, and no kernel serves two pages."""
+    kernels = []
+    for tenant in ("alpha", "beta", "alpha", "beta"):
+        status, body = get(server, f"/voila/render/overview.ipynb?token={token(tenant)}")
+        assert status == 200
+        assert answers_shown(body) == TENANTS[tenant]
+        kernels += re.findall(r'"kernelId": "([0-9a-f-]{36})"', body)
+    assert len(kernels) == 4 and len(set(kernels)) == 4
+
+
 def test_tenant_in_the_query_string_is_ignored(server):
     status, body = get(server, f"/voila/render/overview.ipynb?token={token()}&tenant=beta"
                                "&survey=other")

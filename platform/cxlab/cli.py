@@ -332,17 +332,24 @@ def _seed_with_progress(database, survey_row, count, random_seed, start=None, en
 @click.option("--survey", "survey_slug", default=None, help="Only this survey (with --tenant).")
 @click.option("--verify", is_flag=True,
               help="Then compare counts and id checksums with the database; exit 1 on a gap.")
-def sync_cli(tenant_slug: str | None, survey_slug: str | None, verify: bool) -> None:
+@click.option("--no-snapshots", is_flag=True,
+              help="Skip precomputing the dashboards' opening views (they are then "
+                   "analysed when first opened).")
+def sync_cli(tenant_slug: str | None, survey_slug: str | None, verify: bool,
+             no_snapshots: bool) -> None:
     """Copy new responses into the analytic store (Parquet under CXLAB_STORE_URL).
 
     Incremental and safe to rerun; deletions in the database reach the store too.
+    Then each synced survey's dashboard opening view is precomputed, so clients open
+    even a million-response dashboard without waiting for the analysis.
     Example: cxlab sync --verify
     """
     if survey_slug and not tenant_slug:
         raise click.UsageError("--survey needs --tenant")
     from cxlab.store import sync_command
 
-    sys.exit(sync_command(_config(), tenant=tenant_slug, survey=survey_slug, verify=verify))
+    sys.exit(sync_command(_config(), tenant=tenant_slug, survey=survey_slug, verify=verify,
+                          snapshots=not no_snapshots))
 
 
 # ---------------------------------------------------------------- check

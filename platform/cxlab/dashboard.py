@@ -43,6 +43,7 @@ import pandas as pd
 
 from cxlab import analysis, charts
 from cxlab.config import Config
+from cxlab.dashboard_snapshots import partition_version, read_snapshot, write_snapshot
 from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, has_data
 from cxlab.errors import CxlabError
 from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
@@ -135,6 +136,10 @@ class DashboardData:
     load_seconds: float
     demo: bool = False
     response_rates: ResponseRates | None = None
+    # Where the answers came from and in which version (cxlab.dashboard_snapshots);
+    # None for answers that were not loaded from a store.
+    store: Store | None = None
+    version: str | None = None
     outcome: str = field(init=False)
     items: list[str] = field(init=False)
     attribute: str | None = field(init=False)
@@ -171,18 +176,24 @@ def load_dashboard_data(
     if demo_fallback and not has_data(config, tenant, survey):
         config, tenant, survey, demo = demo_config(), DEMO_TENANT, DEMO_SURVEY, True
     began = time.perf_counter()
+    store = Store.of(config)
     survey = choose_survey(config, tenant, survey)
-    definition = survey_definition(config, tenant, survey)
+    # Taken before the answers are read: a sync in between makes a snapshot written
+    # from these answers stale, never a stale one current.
+    version = partition_version(store, tenant, survey)
+    definition = survey_definition(store, tenant, survey)
     wanted = ["submitted_at", *(a.name for a in definition.attributes),
               *(q.id for q in definition.questions_of_type("nps", "rating", "text"))]
-    responses = load_responses(config, tenant, survey, start=start, end=end, columns=wanted)
+    responses = load_responses(store, tenant, survey, start=start, end=end, columns=wanted)
     attribute = definition.attributes[0].name if definition.attributes else None
     # Demo data has no invitations to count; a client sees only their own rates.
     rates = None if demo else load_response_rates(config, tenant, survey, attribute)
     return DashboardData(
         tenant=tenant, survey=survey, definition=definition, responses=responses,
         as_of=_synced_at(config, tenant, survey), load_seconds=time.perf_counter() - began,
-        demo=demo, response_rates=rates,
+        demo=demo, response_rates=rates, store=store,
+        # A window of the answers is not the partition a snapshot describes.
+        version=version if start is None and end is None else None,
     )
 
 
@@ -347,7 +358,8 @@ class Dashboard:
         self.data = data
         self.language = language
         self.timings: dict[str, float] = {"load": data.load_seconds}
-        self.figures: dict[str, object] = {}
+        # Each section's chart as the display_data output its widget shows.
+        self.figures: dict[str, dict] = {}
         self.periods = widgets.Dropdown(
             options=[(words(key, language), key) for key in PERIODS],
             value="all", description=words("period", language))
@@ -380,6 +392,13 @@ class Dashboard:
         present = set(column.dropna().unique())
         order = getattr(column.dtype, "categories", sorted(present))
         return [str(value) for value in order if value in present]
+
+    def close(self) -> None:
+        """Close every widget (a dashboard built outside a page, e.g. by the sync)."""
+        for widget in (self.periods, self.segments, self.comment_filter, self.empty,
+                       self.comments, self.status, self.fix_first, self.download,
+                       self.segments_note, self.response_rate, *self.outputs.values()):
+            widget.close()
 
     @property
     def widget(self) -> widgets.Widget:
@@ -417,15 +436,49 @@ class Dashboard:
             view = view[view[self.data.attribute] == self.segments.value]
         self.view = view
         self._show_status()
+        snapshot = self._snapshot_view()
+        saved = snapshot and read_snapshot(self.data.store, self.data.tenant, self.data.survey,
+                                           snapshot, self.data.version)
         if view.empty:
             self._show_empty()
+        elif saved:
+            self._restore(saved)
         else:
             self._analyse(view, period_frame)
+            if snapshot:
+                self._save(snapshot)
         self.timings["analysis"] = time.perf_counter() - began
         # Read by benchmarks/dashboard.py to split the time to a rendered page.
         self.status.value += (f'<span class="cx-timings" hidden'
                               f' data-load="{self.timings["load"]:.3f}"'
                               f' data-analysis="{self.timings["analysis"]:.3f}"></span>')
+
+    def _snapshot_view(self) -> str | None:
+        """The snapshot name of the current view when it is the one a dashboard opens
+        with (whole period, every segment, no comment filter) over a whole partition."""
+        data = self.data
+        if (data.store is None or data.version is None or self.periods.value != "all"
+                or self.segments.value or self.comment_filter.value.strip()):
+            return None
+        return f"all-every-{self.language}"
+
+    def _restore(self, saved: dict) -> None:
+        self.figures = saved["figures"]
+        for name, output in self.outputs.items():
+            output.outputs = (self.figures[name],) if name in self.figures else ()
+        self.empty.value = ""
+        self.fix_first.value, self.download.value = saved["fix_first"], saved["download"]
+        self.segments_note.value, self.comments.value = saved["segments_note"], saved["comments"]
+
+    def _save(self, view: str) -> None:
+        content = {"figures": self.figures, "fix_first": self.fix_first.value,
+                   "download": self.download.value, "segments_note": self.segments_note.value,
+                   "comments": self.comments.value}
+        try:
+            write_snapshot(self.data.store, self.data.tenant, self.data.survey, view,
+                           self.data.version, content)
+        except Exception as error:  # noqa: BLE001 - a read-only store only costs speed
+            self.timings["snapshot_error"] = str(error)
 
     def _show_status(self) -> None:
         data, language = self.data, self.language
@@ -472,12 +525,12 @@ class Dashboard:
             figures["ratings"] = charts.item_ratings(
                 analysis.ratings(view, data.items, scale=scale), data.definition, language=language)
         self._segments(period_frame, figures)
-        self.figures = figures
+        self.figures = {name: figure_output(figure) for name, figure in figures.items()}
         self.empty.value = ""
         for name, output in self.outputs.items():
             # Set the widget's outputs directly rather than capturing display() calls:
             # the same code then works in Voila, under nbclient and in a doctest.
-            output.outputs = (figure_output(figures[name]),) if name in figures else ()
+            output.outputs = (self.figures[name],) if name in self.figures else ()
         self._show_comments()
 
     def _scale(self) -> tuple[int, int]:
@@ -559,3 +612,45 @@ def build_dashboard(
     data = load_dashboard_data(config, tenant, survey or None, start=start or None,
                                end=end or None, demo_fallback=demo_fallback)
     return Dashboard(data, language=language if language in charts.LANGUAGES else "ja")
+
+
+def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
+    """Make the opening view's snapshot (:mod:`cxlab.dashboard_snapshots`) of ``tenant``'s
+    ``survey`` current in every language; True when one had to be computed.
+    ``cxlab sync`` calls it for every partition it synced.
+
+    >>> from cxlab.demo import demo_config
+    >>> config = demo_config(responses=300)
+    >>> [refresh_snapshots(config, "demo", "store-visit") for _ in range(2)]
+    [True, False]
+    """
+    store = Store.of(config)
+    version = partition_version(store, tenant, survey)
+    if all(read_snapshot(store, tenant, survey, f"all-every-{language}", version)
+           for language in charts.LANGUAGES):
+        return False
+    data = load_dashboard_data(config, tenant, survey)
+    for language in charts.LANGUAGES:
+        board = Dashboard(data, language=language)  # analyses and saves what is missing
+        board.close()
+    return True
+
+
+def warm_up(responses: int = 400) -> None:
+    """Run the dashboard's code once on made-up answers, so a pooled kernel
+    (:mod:`cxlab.kernel_pool`) has loaded every module, plotly template and lazily
+    imported part of scipy before a client's request arrives. Touches no store, no
+    database and no tenant's data; the widgets it builds are closed again.
+
+    >>> warm_up(responses=60)
+    """
+    from cxlab.seed import generate_responses
+    from cxlab.surveys import EXAMPLES_DIR, load_definition
+
+    definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+    frame = generate_responses(definition, responses, seed=1)
+    data = DashboardData(tenant="warm-up", survey=definition.slug, definition=definition,
+                         responses=frame, as_of=None, load_seconds=0.0)
+    board = Dashboard(data, language="ja")
+    board.periods.value = "7d"  # the path a period change takes, too
+    board.close()

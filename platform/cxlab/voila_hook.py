@@ -9,7 +9,8 @@
   query string) with papermill's ``parameterize_notebook``;
 - no tree listing, no contents API and no raw file access (those routes answer 404),
   and only ``/voila/render/<name>.ipynb`` of a notebook in that folder is routed;
-- tracebacks hidden, no preheated kernels (Voila refuses them with a prelaunch hook).
+- tracebacks hidden; Voila's preheating is off (it refuses a prelaunch hook), and
+  :class:`cxlab.kernel_pool.WarmKernelManager` keeps started, warmed-up kernels instead.
 
 A refused request, as the hook sees it:
 
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import tornado.ioloop
 import tornado.web
 from papermill.parameterize import parameterize_notebook
 
@@ -144,6 +146,7 @@ def voila_arguments(port: int, host: str, root: Path = DASHBOARDS_DIR) -> list[s
         str(root), "--no-browser", f"--port={port}", f"--Voila.ip={host}",
         "--Voila.port_retries=0", "--show_tracebacks=False",
         "--VoilaConfiguration.preheat_kernel=False",
+        "--VoilaConfiguration.multi_kernel_manager_class=cxlab.kernel_pool.WarmKernelManager",
         "--VoilaConfiguration.file_allowlist=[]",
         "--VoilaConfiguration.allow_template_override=NO",
         "--VoilaConfiguration.allow_theme_override=NO",
@@ -178,6 +181,9 @@ def serve_dashboards(
     app = voila_app_class()()
     app.initialize(voila_arguments(port, host, root))
     app.voila_configuration.prelaunch_hook = prelaunch_hook(config.secret_key)
+    # Runs once the loop starts, when start() has made the kernel manager. Voila asks for
+    # kernels with the notebook's folder relative to the root: "" for this flat folder.
+    tornado.ioloop.IOLoop.current().add_callback(lambda: app.kernel_manager.prime(path=""))
     app.start()
 
 

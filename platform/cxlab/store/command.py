@@ -17,8 +17,11 @@ def sync_command(
     survey: str | None = None,
     verify: bool = False,
     progress: bool | None = None,
+    snapshots: bool = True,
 ) -> int:
-    """Run ``cxlab sync``: sync, print a summary, optionally verify; the exit code.
+    """Run ``cxlab sync``: sync, print a summary, bring the dashboards' opening views
+    up to date (``snapshots``, :func:`cxlab.dashboard.refresh_snapshots`), optionally
+    verify; the exit code.
 
     Returns 0 on success and 1 when verification finds a gap (each gap is printed to
     stderr). A :class:`cxlab.errors.CxlabError` (unreachable store, unknown tenant)
@@ -35,6 +38,9 @@ def sync_command(
     try:
         report = sync(database, config, tenant=tenant, survey=survey, progress=progress)
         click.echo(report.summary())
+        if snapshots:
+            refresh_dashboards(config, [(p.tenant, p.survey) for p in report.partitions],
+                               progress)
         if not verify:
             return 0
         watermarks = {(p.tenant, p.survey): p.watermark for p in report.partitions}
@@ -52,3 +58,26 @@ def sync_command(
         return 1
     finally:
         database.dispose()
+
+
+def refresh_dashboards(
+    config: Config, partitions: list[tuple[str, str]], progress: bool | None = None
+) -> int:
+    """Refresh the dashboard snapshots of ``partitions``; how many were recomputed. A
+    failure is reported and skipped: the dashboard then analyses on open, as before."""
+    from tqdm import tqdm
+
+    from cxlab.dashboard import refresh_snapshots
+    from cxlab.errors import CxlabError
+
+    computed = 0
+    for tenant, survey in tqdm(partitions, unit=" survey", desc="dashboards",
+                               disable=None if progress is None else not progress):
+        try:
+            computed += refresh_snapshots(config, tenant, survey)
+        except (CxlabError, OSError) as error:
+            click.echo(f"dashboard snapshot of {tenant}/{survey} skipped: {error}; the "
+                       "dashboard analyses when opened instead", err=True)
+    if computed:
+        click.echo(f"refreshed the opening view of {computed} dashboard(s)")
+    return computed

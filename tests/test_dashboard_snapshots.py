@@ -1,0 +1,119 @@
+"""The dashboards' opening-view snapshots: written by the sync, used only while the data
+they came from is unchanged, and only by their own tenant's dashboard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cxlab.dashboard import Dashboard, load_dashboard_data, refresh_snapshots
+from cxlab.dashboard_snapshots import partition_version, read_snapshot, write_snapshot
+from cxlab.db.models import Response, Tenant
+from cxlab.demo import seed_store
+from cxlab.seed import seed_survey as seed_more
+from cxlab.store import Store, StoreNotFound, erase_responses, sync
+from cxlab.store.command import sync_command
+from cxlab.surveys import EXAMPLES_DIR, load_definition
+from cxlab.surveys.catalog import get_survey
+from cxlab.tenancy import get_tenant
+from sqlalchemy import select
+
+SURVEY = "store-visit"
+POISON = "<p>planted snapshot</p>"
+
+
+@pytest.fixture
+def seeded(config, database):
+    seed_store(config, {"acme": 400, "beta": 250})
+    return config
+
+
+def plant(config, tenant: str) -> None:
+    """A snapshot of ``tenant``'s current data whose comments say POISON."""
+    store = Store.of(config)
+    version = partition_version(store, tenant, SURVEY)
+    board = Dashboard(load_dashboard_data(config, tenant, SURVEY), language="ja")
+    content = {"figures": board.figures, "fix_first": "", "download": "",
+               "segments_note": "", "comments": POISON}
+    write_snapshot(store, tenant, SURVEY, "all-every-ja", version, content)
+
+
+def opening_comments(config, tenant: str) -> str:
+    return Dashboard(load_dashboard_data(config, tenant, SURVEY), language="ja").comments.value
+
+
+def test_sync_writes_the_opening_view_in_every_language(seeded, capsys):
+    assert sync_command(seeded) == 0
+    assert "refreshed the opening view of 2 dashboard(s)" in capsys.readouterr().out
+    partition = Path(Store.of(seeded).partition("acme", SURVEY))
+    assert sorted(p.name for p in partition.glob("_dashboard-*")) == [
+        "_dashboard-all-every-en.json", "_dashboard-all-every-ja.json"]
+    assert sync_command(seeded) == 0  # nothing changed: nothing recomputed
+    assert "refreshed" not in capsys.readouterr().out
+
+
+def test_snapshot_shows_exactly_what_the_analysis_shows(seeded):
+    assert refresh_snapshots(seeded, "acme", SURVEY)
+    data = load_dashboard_data(seeded, "acme", SURVEY)
+    restored = Dashboard(data, language="en")
+    assert restored.timings["analysis"] < 0.5
+    data.version = None  # no snapshot: analyse
+    analysed = Dashboard(data, language="en")
+    assert json.dumps(restored.figures, sort_keys=True) == json.dumps(analysed.figures,
+                                                                      sort_keys=True)
+    for part in ("fix_first", "download", "segments_note", "comments"):
+        assert getattr(restored, part).value == getattr(analysed, part).value
+    assert "<li>" in restored.fix_first.value
+
+
+def test_a_matching_snapshot_is_used(seeded):
+    plant(seeded, "acme")
+    assert opening_comments(seeded, "acme") == POISON
+
+
+def test_new_answers_make_the_snapshot_stale(seeded, database):
+    plant(seeded, "acme")
+    with database.session() as session:
+        survey = get_survey(session, get_tenant(session, "acme"), SURVEY)
+    seed_more(database, survey, load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"), 5,
+              seed=7)
+    sync(database, seeded, progress=False)
+    assert opening_comments(seeded, "acme") != POISON
+
+
+def test_an_erasure_makes_the_snapshot_stale(seeded, database):
+    plant(seeded, "acme")
+    with database.session() as session:
+        first = session.scalars(select(Response.id).join(Tenant).where(
+            Tenant.slug == "acme").order_by(Response.id.desc()).limit(1)).one()
+    assert erase_responses(database, seeded, "acme", [first]) == 1
+    assert opening_comments(seeded, "acme") != POISON
+
+
+def test_another_tenants_snapshot_is_never_shown(seeded):
+    plant(seeded, "acme")
+    comments = opening_comments(seeded, "beta")
+    assert comments != POISON and comments.startswith("<h3>")
+    store = Store.of(seeded)
+    beta_version = partition_version(store, "beta", SURVEY)
+    assert read_snapshot(store, "acme", SURVEY, "all-every-ja", beta_version) is None
+
+
+def test_filtered_views_are_analysed_not_restored(seeded):
+    plant(seeded, "acme")
+    board = Dashboard(load_dashboard_data(seeded, "acme", SURVEY), language="ja")
+    board.periods.value = "7d"
+    assert board.comments.value != POISON
+    board.periods.value = "all"
+    assert board.comments.value == POISON
+    board.comment_filter.value = "味"
+    assert board.comments.value != POISON
+
+
+def test_snapshot_names_cannot_leave_the_partition(seeded):
+    store = Store.of(seeded)
+    with pytest.raises(ValueError):
+        write_snapshot(store, "acme", SURVEY, "../../tenant=beta/x", "v", {})
+    with pytest.raises(StoreNotFound):
+        write_snapshot(store, "../beta", SURVEY, "all-every-ja", "v", {})
