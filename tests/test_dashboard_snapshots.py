@@ -4,6 +4,8 @@ they came from is unchanged, and only by their own tenant's dashboard."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -35,7 +37,8 @@ def plant(config, tenant: str) -> None:
     version = partition_version(store, tenant, SURVEY)
     board = Dashboard(load_dashboard_data(config, tenant, SURVEY), language="ja")
     content = {"figures": board.figures, "fix_first": "", "download": "",
-               "segments_note": "", "comments": POISON}
+               "segments_note": "", "comments": POISON, "count": len(board.data.responses),
+               "segments": board._segment_values()}
     write_snapshot(store, tenant, SURVEY, "all-every-ja", version, content)
 
 
@@ -117,3 +120,22 @@ def test_snapshot_names_cannot_leave_the_partition(seeded):
         write_snapshot(store, "acme", SURVEY, "../../tenant=beta/x", "v", {})
     with pytest.raises(StoreNotFound):
         write_snapshot(store, "../beta", SURVEY, "all-every-ja", "v", {})
+
+
+def test_opening_view_does_not_wait_for_the_answers(seeded):
+    refresh_snapshots(seeded, "acme", SURVEY)
+    loaded = load_dashboard_data(seeded, "acme", SURVEY)
+    pending: Future = Future()  # answers still being read
+    data = replace(loaded, answers=pending)
+    board = Dashboard(data, language="ja")  # would block forever if it needed them
+    assert "400" in board.status.value and board.outputs["drivers"].outputs
+    assert not pending.done()
+    pending.set_result(loaded.responses)
+    board.periods.value = "7d"  # now the answers are used
+    assert 0 < board.view_size < 400
+
+
+def test_background_load_gives_the_same_answers(seeded):
+    now = load_dashboard_data(seeded, "acme", SURVEY)
+    later = load_dashboard_data(seeded, "acme", SURVEY, background=True)
+    assert later.responses.equals(now.responses)

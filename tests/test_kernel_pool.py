@@ -11,6 +11,8 @@ import time
 
 from cxlab.kernel_pool import WarmKernelManager
 
+IMPORTED = "import sys; print('cxlab.dashboard' in sys.modules)"
+
 
 async def wait_until_warm(manager: WarmKernelManager, count: int, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
@@ -50,7 +52,7 @@ def test_warm_kernels_are_handed_out_once_and_replaced(tmp_path, monkeypatch):
         try:
             assert {first, second} == pooled and first != second
             # The warm-up ran: cxlab's dashboard code is already imported.
-            ran = await run_in(manager, first, "import sys; print('cxlab.dashboard' in sys.modules)")
+            ran = await run_in(manager, first, IMPORTED)
             assert ran == {"status": "ok", "output": "True\n"}
             await wait_until_warm(manager, 2)  # refilled with new kernels
             assert not {task.result() for task in manager._warm} & {first, second}
@@ -73,7 +75,7 @@ def test_kernel_whose_warm_up_fails_is_never_handed_out(tmp_path, monkeypatch):
         kernel = await manager.start_kernel(kernel_name="python3", path="")
         try:
             # A fresh kernel instead: it never ran the warm-up.
-            ran = await run_in(manager, kernel, "import sys; print('cxlab.dashboard' in sys.modules)")
+            ran = await run_in(manager, kernel, IMPORTED)
             assert ran == {"status": "ok", "output": "False\n"}
         finally:
             await manager.shutdown_all(now=True)

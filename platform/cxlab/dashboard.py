@@ -34,6 +34,7 @@ import base64
 import html
 import json
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,8 @@ from cxlab.surveys.definition import SurveyDefinition, localize
 DRIVER_BOOTSTRAP = 0
 RECENT_COMMENTS = 15
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"  # drawn by the jupyterlab-plotly extension
+SNAPSHOT_PARTS = {"figures", "fix_first", "download", "segments_note", "comments", "count",
+                  "segments"}
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
     "all": None, "90d": 90, "30d": 30, "7d": 7,
 }
@@ -131,7 +134,8 @@ class DashboardData:
     tenant: str
     survey: str
     definition: SurveyDefinition
-    responses: pd.DataFrame
+    # The answers, or their loading in a background thread (see ``responses``).
+    answers: pd.DataFrame | Future
     as_of: datetime | None
     load_seconds: float
     demo: bool = False
@@ -148,6 +152,13 @@ class DashboardData:
         self.outcome = self.definition.questions_of_type("nps")[0].id
         self.items = [q.id for q in self.definition.questions_of_type("rating")]
         self.attribute = self.definition.attributes[0].name if self.definition.attributes else None
+
+    @property
+    def responses(self) -> pd.DataFrame:
+        """The answers; waits for them when they are still being loaded."""
+        if isinstance(self.answers, Future):
+            self.answers = self.answers.result()
+        return self.answers
 
 
 def choose_survey(config: Config, tenant: str, survey: str | None) -> str:
@@ -168,10 +179,13 @@ def load_dashboard_data(
     start: str | datetime | None = None,
     end: str | datetime | None = None,
     demo_fallback: bool = False,
+    background: bool = False,
 ) -> DashboardData:
     """Load the columns a dashboard needs, once. With ``demo_fallback`` a tenant the
     store lacks is replaced by the demo tenant of :func:`demo_config` (never set it when
-    serving clients: they must see their own data or nothing)."""
+    serving clients: they must see their own data or nothing). With ``background`` the
+    answers are read in a thread: a dashboard that opens from its snapshot is on screen
+    before they are needed (a million answers take 0.3–0.7 s)."""
     demo = False
     if demo_fallback and not has_data(config, tenant, survey):
         config, tenant, survey, demo = demo_config(), DEMO_TENANT, DEMO_SURVEY, True
@@ -184,12 +198,18 @@ def load_dashboard_data(
     definition = survey_definition(store, tenant, survey)
     wanted = ["submitted_at", *(a.name for a in definition.attributes),
               *(q.id for q in definition.questions_of_type("nps", "rating", "text"))]
-    responses = load_responses(store, tenant, survey, start=start, end=end, columns=wanted)
+    if background:
+        loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxlab-dashboard-load")
+        answers = loader.submit(load_responses, store, tenant, survey, start=start, end=end,
+                                columns=wanted)
+        loader.shutdown(wait=False)  # the thread ends when the answers are in
+    else:
+        answers = load_responses(store, tenant, survey, start=start, end=end, columns=wanted)
     attribute = definition.attributes[0].name if definition.attributes else None
     # Demo data has no invitations to count; a client sees only their own rates.
     rates = None if demo else load_response_rates(config, tenant, survey, attribute)
     return DashboardData(
-        tenant=tenant, survey=survey, definition=definition, responses=responses,
+        tenant=tenant, survey=survey, definition=definition, answers=answers,
         as_of=_synced_at(config, tenant, survey), load_seconds=time.perf_counter() - began,
         demo=demo, response_rates=rates, store=store,
         # A window of the answers is not the partition a snapshot describes.
@@ -360,10 +380,15 @@ class Dashboard:
         self.timings: dict[str, float] = {"load": data.load_seconds}
         # Each section's chart as the display_data output its widget shows.
         self.figures: dict[str, dict] = {}
+        # The opening view as the sync saved it (cxlab.dashboard_snapshots), if current:
+        # with it the dashboard opens without waiting for the answers.
+        self._opening = self._read_opening()
+        self._view: pd.DataFrame | None = None
         self.periods = widgets.Dropdown(
             options=[(words(key, language), key) for key in PERIODS],
             value="all", description=words("period", language))
-        segment_values = self._segment_values()
+        segment_values = (self._opening["segments"] if self._opening
+                          else self._segment_values())
         attribute_label = charts.item_label(data.definition, data.attribute or "", language)
         self.segments = widgets.Dropdown(
             options=[(words("every", language), "")] + [(v, v) for v in segment_values],
@@ -382,7 +407,6 @@ class Dashboard:
         self.periods.observe(self._changed, names="value")
         self.segments.observe(self._changed, names="value")
         self.comment_filter.observe(lambda _: self._show_comments(), names="value")
-        self.view = data.responses
         self.render()
 
     def _segment_values(self) -> list[str]:
@@ -413,6 +437,19 @@ class Dashboard:
         ]).add_class("cx-dashboard")
 
     @property
+    def view(self) -> pd.DataFrame:
+        """The answers of the current period and segment."""
+        if self._view is None:
+            period_frame = self._period_frame()
+            self._view = self._segment_of(period_frame)
+        return self._view
+
+    def _segment_of(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if not self.segments.value:
+            return frame
+        return frame[frame[self.data.attribute] == self.segments.value]
+
+    @property
     def view_size(self) -> int:
         return len(self.view)
 
@@ -430,28 +467,35 @@ class Dashboard:
     def render(self) -> None:
         """Filter the loaded answers by period and segment and redraw every section."""
         began = time.perf_counter()
-        period_frame = self._period_frame()
-        view = period_frame
-        if self.segments.value:
-            view = view[view[self.data.attribute] == self.segments.value]
-        self.view = view
-        self._show_status()
         snapshot = self._snapshot_view()
-        saved = snapshot and read_snapshot(self.data.store, self.data.tenant, self.data.survey,
-                                           snapshot, self.data.version)
-        if view.empty:
-            self._show_empty()
-        elif saved:
-            self._restore(saved)
+        if snapshot and self._opening:
+            self._view = None  # filtered from the answers only when something needs it
+            self._show_status(self._opening["count"])
+            self._restore(self._opening)
         else:
-            self._analyse(view, period_frame)
-            if snapshot:
-                self._save(snapshot)
+            period_frame = self._period_frame()
+            self._view = view = self._segment_of(period_frame)
+            self._show_status(len(self.data.responses))
+            if view.empty:
+                self._show_empty()
+            else:
+                self._analyse(view, period_frame)
+                if snapshot:
+                    self._save(snapshot)
         self.timings["analysis"] = time.perf_counter() - began
         # Read by benchmarks/dashboard.py to split the time to a rendered page.
         self.status.value += (f'<span class="cx-timings" hidden'
                               f' data-load="{self.timings["load"]:.3f}"'
                               f' data-analysis="{self.timings["analysis"]:.3f}"></span>')
+
+    def _read_opening(self) -> dict | None:
+        data = self.data
+        if data.store is None or data.version is None:
+            return None
+        saved = read_snapshot(data.store, data.tenant, data.survey, f"all-every-{self.language}",
+                              data.version)
+        # A snapshot of an older layout is ignored (and replaced) rather than half used.
+        return saved if saved and saved.keys() >= SNAPSHOT_PARTS else None
 
     def _snapshot_view(self) -> str | None:
         """The snapshot name of the current view when it is the one a dashboard opens
@@ -473,20 +517,22 @@ class Dashboard:
     def _save(self, view: str) -> None:
         content = {"figures": self.figures, "fix_first": self.fix_first.value,
                    "download": self.download.value, "segments_note": self.segments_note.value,
-                   "comments": self.comments.value}
+                   "comments": self.comments.value, "count": len(self.data.responses),
+                   "segments": self._segment_values()}
+        self._opening = content
         try:
             write_snapshot(self.data.store, self.data.tenant, self.data.survey, view,
                            self.data.version, content)
         except Exception as error:  # noqa: BLE001 - a read-only store only costs speed
             self.timings["snapshot_error"] = str(error)
 
-    def _show_status(self) -> None:
+    def _show_status(self, count: int) -> None:
         data, language = self.data, self.language
         stamp = data.as_of.strftime("%Y-%m-%d %H:%M UTC") if data.as_of else "—"
         title = html.escape(localize(data.definition.title, language))
         demo = f" · <b>{words('demo', language)}</b>" if data.demo else ""
         self.status.value = (f"<h2>{title}</h2><span class='cx-as-of'>"
-                             f"{words('as_of', language, time=stamp, n=len(data.responses))}"
+                             f"{words('as_of', language, time=stamp, n=count)}"
                              f"</span>{demo}")
 
     def _show_empty(self) -> None:
@@ -610,7 +656,7 @@ def build_dashboard(
 ) -> Dashboard:
     """Load ``tenant``'s ``survey`` once and build its dashboard; display ``.widget``."""
     data = load_dashboard_data(config, tenant, survey or None, start=start or None,
-                               end=end or None, demo_fallback=demo_fallback)
+                               end=end or None, demo_fallback=demo_fallback, background=True)
     return Dashboard(data, language=language if language in charts.LANGUAGES else "ja")
 
 
@@ -650,7 +696,7 @@ def warm_up(responses: int = 400) -> None:
     definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
     frame = generate_responses(definition, responses, seed=1)
     data = DashboardData(tenant="warm-up", survey=definition.slug, definition=definition,
-                         responses=frame, as_of=None, load_seconds=0.0)
+                         answers=frame, as_of=None, load_seconds=0.0)
     board = Dashboard(data, language="ja")
     board.periods.value = "7d"  # the path a period change takes, too
     board.close()
