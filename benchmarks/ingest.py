@@ -58,6 +58,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--export-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--variants", default=None,
+        help="compare gunicorn worker settings instead of the full run: comma-separated "
+             "CLASS[:THREADS][@SOURCE_DIR], e.g. gthread:4,gthread:1,sync,gevent (hello-world, "
+             "JSON API and form for each, back to back); @SOURCE_DIR serves the survey_server "
+             "package found in that directory, e.g. a copy from `git archive HEAD`")
     options = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -71,6 +77,9 @@ def main() -> None:
         seeded = seed_survey(database, "bench", QUICK)
         survey_url = f"/api/v1/surveys/{seeded.survey_id}/responses"
         auth = f"Authorization: Bearer {seeded.api_key}"
+        if options.variants:
+            compare_variants(wrk, options, environ, folder, config, seeded)
+            return
         report = {}
         with gunicorn_server(environ, survey=True) as base, \
                 gunicorn_server(environ, survey=False) as hello_base:
@@ -92,12 +101,46 @@ def main() -> None:
         print_report(report, options)
 
 
+def compare_variants(wrk, options, environ, folder, config, seeded) -> None:
+    """Hello-world, JSON API and form under each worker setting, printed as one table."""
+    survey_url = f"/api/v1/surveys/{seeded.survey_id}/responses"
+    auth = f"Authorization: Bearer {seeded.api_key}"
+    form_bodies = write_form_bodies(folder, config, seeded.survey_id, 100_000)
+    run = partial(run_wrk, wrk, options)
+    print(f"wrk: 2 threads, {options.connections} connections, {options.duration}s per run\n")
+    print("| workers (2 each) | hello/s | JSON API/s | p50/p99 ms | form/s | p50/p99 ms "
+          "| API vs hello | server CPU ms/req hello, API, form | errors |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for variant in options.variants.split(","):
+        workers, _, source = variant.partition("@")
+        worker_class, _, threads = workers.partition(":")
+        settings = {"worker_class": worker_class, "threads": int(threads or 1)}
+        with gunicorn_server(environ, survey=False, **settings) as hello_base:
+            hello = run(hello_base + "/hello", folder, body=API_BODY)
+        with gunicorn_server(environ, survey=True, source=source or None, **settings) as base:
+            api = run(base + survey_url, folder, body=API_BODY, header=auth)
+            form = run(base + "/s/bench/quick?store=shibuya-01", folder,
+                       bodies_file=form_bodies)
+        errors = sum(r["non_2xx"] + r["socket_errors"] for r in (hello, api, form))
+        print(f"| {variant} | {hello['rate']:,.0f} | {api['rate']:,.0f} "
+              f"| {api['p50_ms']:.1f}/{api['p99_ms']:.1f} | {form['rate']:,.0f} "
+              f"| {form['p50_ms']:.1f}/{form['p99_ms']:.1f} "
+              f"| {api['rate'] / hello['rate']:.2f}× | {hello['cpu_ms']:.2f}, {api['cpu_ms']:.2f}, "
+              f"{form['cpu_ms']:.2f} | {errors} |", flush=True)
+    rows = count_rows(Database(config.database_url), seeded.survey_id)
+    print(f"\nrows stored {rows:,} (acknowledged counts are per run above)")
+
+
 class gunicorn_server:
     """The survey server via survey_server.serve.run, or the hello app, same settings."""
 
-    def __init__(self, environ: dict, *, survey: bool) -> None:
+    def __init__(self, environ: dict, *, survey: bool, worker_class: str = "gthread",
+                 threads: int = 4, source: str | None = None) -> None:
         self.environ = environ
         self.survey = survey
+        self.source = source  # a directory whose survey_server package is served instead
+        self.worker_class = worker_class
+        self.threads = threads
 
     def __enter__(self) -> str:
         with socket.socket() as probe:
@@ -106,23 +149,31 @@ class gunicorn_server:
         if self.survey:
             command = [sys.executable, "-c",
                        "from cxlab.config import Config; from survey_server.serve import run; "
-                       f"run(Config.from_environ(), port={self.port}, workers=2)"]
+                       f"run(Config.from_environ(), port={self.port}, workers=2{self._workers()})"]
         else:
             command = [sys.executable, "-m", "gunicorn", "--chdir", str(HERE),
-                       "-b", f"127.0.0.1:{self.port}", "-w", "2", "-k", "gthread",
-                       "--threads", "4", "--keep-alive", "5", "--no-control-socket",
+                       "-b", f"127.0.0.1:{self.port}", "-w", "2", "-k", self.worker_class,
+                       "--threads", str(self.threads), "--keep-alive", "5", "--no-control-socket",
                        "hello_app:app"]
-        self.process = subprocess.Popen(command, env=self.environ, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        # `python -c` imports from its working directory first.
+        self.process = subprocess.Popen(command, env=self.environ, cwd=self.source or ROOT,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 requests.get(base + ("/healthz" if self.survey else "/hello"), timeout=1)
                 return base
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still importing
                 time.sleep(0.1)
+        self.__exit__()
         raise SystemExit("the server did not start")
+
+    def _workers(self) -> str:
+        # Only when not the defaults, so an older serve.run (a --variants @SOURCE_DIR) runs.
+        if (self.worker_class, self.threads) == ("gthread", 4):
+            return ""
+        return f", worker_class={self.worker_class!r}, threads={self.threads}"
 
     def __exit__(self, *_exc) -> None:
         self.process.terminate()
@@ -156,6 +207,9 @@ end
 
 def run_wrk(wrk, options, url, folder, *, body=None, header=None, bodies_file=None,
             connections=None, delay_ms=None) -> dict:
+    """One wrk run against ``url``; also the server processes' CPU time per request."""
+    pids = server_pids(url.split("/", 3)[0] + "//" + url.split("/", 3)[2])
+    cpu_before = cpu_seconds(pids)
     script = Path(folder) / "post.lua"
     lua = WRK_SCRIPT
     if delay_ms:
@@ -175,7 +229,22 @@ def run_wrk(wrk, options, url, folder, *, body=None, header=None, bodies_file=No
     if bodies_file:
         command += ["--", str(bodies_file), "2"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return parse_wrk(output, options.duration)
+    result = parse_wrk(output, options.duration)
+    result["cpu_ms"] = 1000 * (cpu_seconds(pids) - cpu_before) / max(1, result["requests"])
+    return result
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` so far (from /proc; 0 for a gone process)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def parse_wrk(output: str, duration: int) -> dict:
@@ -275,8 +344,9 @@ def rss_mb(pid: int) -> float:
 def print_report(report: dict, options) -> None:
     hello = report["hello"]
     print(f"wrk: 2 threads, {options.connections} connections, {options.duration}s per run\n")
-    print("| run | accepted/s | p50 ms | p99 ms | non-2xx | socket errors | vs hello |")
-    print("|---|---|---|---|---|---|---|")
+    print("| run | accepted/s | p50 ms | p99 ms | non-2xx | socket errors | vs hello "
+          "| server CPU ms/req |")
+    print("|---|---|---|---|---|---|---|---|")
     names = {"hello": "hello-world Bottle (baseline)", "api": "JSON API POST, max rate",
              "api_1000": "JSON API POST, paced (10 conns, 10 ms think time)",
              "form": "HTML form POST (final page), max rate"}
@@ -284,7 +354,7 @@ def print_report(report: dict, options) -> None:
         run = report[key]
         print(f"| {name} | {run['rate']:,.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} "
               f"| {run['non_2xx']} | {run['socket_errors']} | "
-              f"{run['rate'] / hello['rate']:.2f}× |")
+              f"{run['rate'] / hello['rate']:.2f}× | {run['cpu_ms']:.2f} |")
     rows = report["rows"]
     print(f"\nacknowledged (2xx) {rows['acknowledged']:,}, rows stored {rows['stored']:,}, "
           f"lost {rows['lost']}")

@@ -37,7 +37,7 @@ from survey_server.portal_tokens import (
     SessionClaims,
     UploadReferences,
 )
-from survey_server.respondent import VIEWS_DIR, message_page, read_form, request_language
+from survey_server.respondent import VIEWS_LOOKUP, message_page, read_form, request_language
 
 SESSION_COOKIE = "cxlab_portal"
 LOGIN_COOKIE = "cxlab_portal_login"
@@ -428,7 +428,7 @@ class PortalPages:
         status: int = 200, **values: Any,
     ) -> bottle.HTTPResponse:
         body = bottle.template(
-            template, template_lookup=[VIEWS_DIR], lang=language,
+            template, template_lookup=VIEWS_LOOKUP, lang=language,
             t=lambda key, **more: i18n.text(key, language, **more),
             switch_url=_switch_language_url(language),
             csrf_token=self.sessions.csrf_token(claims.session_id) if claims else "",

@@ -24,12 +24,15 @@ from survey_server import i18n
 from survey_server.context import ServerContext, tag_request
 
 VIEWS_DIR = str(Path(__file__).with_name("views"))
+# Bottle caches a compiled template under id(template_lookup): one list for every call,
+# or each request may read and compile the template again (a new list, a new id).
+VIEWS_LOOKUP = [VIEWS_DIR]
 MAX_FORM_FIELDS = 2000
 
 
 def render(template: str, status: int = 200, **values: Any) -> bottle.HTTPResponse:
     """A page from survey_server/views as a response with ``status``."""
-    body = bottle.template(template, template_lookup=[VIEWS_DIR], **values)
+    body = bottle.template(template, template_lookup=VIEWS_LOOKUP, **values)
     return bottle.HTTPResponse(body, status, {"Content-Type": "text/html; charset=utf-8"})
 
 
@@ -232,8 +235,11 @@ class _Flow:
         if key is None or (expected_key is not None and key != expected_key):
             return message_page(400, language, "bad_form_title", "bad_form", link=self.action)
         with pages.database.session() as session:
-            stored = responses.find_response(session, self.survey, key)
-        if stored is not None and stored.status == "complete":
+            state = responses.response_state(session, self.survey, key)
+            # Only a partial response has answers to carry over: load its row only then.
+            partial = state is not None and state[1] == "partial"
+            stored = responses.find_response(session, self.survey, key) if partial else None
+        if state is not None and not partial:
             return self.thanks()
         if self.invitation is not None and self.invitation.responded_at is not None:
             return message_page(409, language, "already_answered_title", "already_answered")

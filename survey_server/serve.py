@@ -18,6 +18,7 @@ from cxlab.config import Config
 from cxlab.db import Database
 from gunicorn.app.base import BaseApplication
 
+WORKER_CLASS = "gthread"
 THREADS_PER_WORKER = 4
 
 
@@ -27,6 +28,9 @@ def run(
     port: int = 8080,
     workers: int = 2,
     reload: bool = False,
+    *,
+    worker_class: str = WORKER_CLASS,
+    threads: int = THREADS_PER_WORKER,
 ) -> None:
     """Migrate the database, then serve until stopped (SIGINT/SIGTERM end it cleanly).
 
@@ -41,6 +45,7 @@ def run(
     # set before the workers create their metrics.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     options = gunicorn_options(config, host, port, workers, reload)
+    options.update(worker_class=worker_class, threads=threads)
     _GunicornServer(config, options, metrics_dir).run()
 
 
@@ -59,7 +64,7 @@ def gunicorn_options(
         "bind": f"{host}:{port}",
         "workers": workers,
         # Threads keep slow phones on keep-alive connections from holding a whole worker.
-        "worker_class": "gthread",
+        "worker_class": WORKER_CLASS,
         "threads": THREADS_PER_WORKER,
         "reload": reload,
         "accesslog": None,  # the app writes its own JSON access log
