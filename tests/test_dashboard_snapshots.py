@@ -3,16 +3,21 @@ they came from is unchanged, and only by their own tenant's dashboard."""
 
 from __future__ import annotations
 
+import base64
 import json
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import require
+from cxlab import chart_images
+from cxlab.chart_images import PLOTLY_MIMETYPE
 from cxlab.dashboard import Dashboard, load_dashboard_data, refresh_snapshots
 from cxlab.dashboard_snapshots import partition_version, read_snapshot, write_snapshot
 from cxlab.db.models import Response, Tenant
 from cxlab.demo import seed_store
+from cxlab.errors import CxlabError
 from cxlab.seed import seed_survey as seed_more
 from cxlab.store import Store, StoreNotFound, erase_responses, sync
 from cxlab.store.command import sync_command
@@ -63,8 +68,12 @@ def test_snapshot_shows_exactly_what_the_analysis_shows(seeded):
     assert restored.timings["analysis"] < 0.5
     data.version = None  # no snapshot: analyse
     analysed = Dashboard(data, language="en")
-    assert json.dumps(restored.figures, sort_keys=True) == json.dumps(analysed.figures,
-                                                                      sort_keys=True)
+    assert sorted(restored.figures) == sorted(analysed.figures)
+    for name, output in restored.figures.items():
+        # The same chart; the snapshot may add its still image (cxlab.chart_images).
+        charted = output["data"][PLOTLY_MIMETYPE]
+        assert json.dumps(charted, sort_keys=True) == json.dumps(
+            analysed.figures[name]["data"][PLOTLY_MIMETYPE], sort_keys=True)
     for part in ("fix_first", "download", "segments_note", "comments"):
         assert getattr(restored, part).value == getattr(analysed, part).value
     assert "<li>" in restored.fix_first.value
@@ -139,3 +148,31 @@ def test_background_load_gives_the_same_answers(seeded):
     now = load_dashboard_data(seeded, "acme", SURVEY)
     later = load_dashboard_data(seeded, "acme", SURVEY, background=True)
     assert later.responses.equals(now.responses)
+
+
+def test_sync_adds_a_still_image_of_every_chart(seeded):
+    require(chart_images.images_enabled("ja") and chart_images.images_enabled("en"),
+            "chart images need kaleido, Chromium and a Japanese font (fonts-noto-cjk)")
+    assert refresh_snapshots(seeded, "acme", SURVEY)
+    store = Store.of(seeded)
+    version = partition_version(store, "acme", SURVEY)
+    for language in ("ja", "en"):
+        saved = read_snapshot(store, "acme", SURVEY, f"all-every-{language}", version)
+        for output in saved["figures"].values():
+            png = base64.b64decode(output["data"]["image/png"])
+            assert png.startswith(b"\x89PNG") and len(png) > 5000
+
+
+def test_snapshot_without_images_is_completed_by_the_next_sync(seeded, monkeypatch):
+    require(chart_images.images_enabled("en"), "chart images need kaleido and Chromium")
+    monkeypatch.setenv("CXLAB_CHART_IMAGES", "off")
+    assert refresh_snapshots(seeded, "acme", SURVEY)  # e.g. saved by a dashboard on open
+    assert not refresh_snapshots(seeded, "acme", SURVEY)
+    monkeypatch.setenv("CXLAB_CHART_IMAGES", "auto")
+    assert refresh_snapshots(seeded, "acme", SURVEY)
+
+
+def test_images_can_be_turned_off_and_bad_settings_are_named(monkeypatch):
+    assert not chart_images.images_enabled("en", setting="off")
+    with pytest.raises(CxlabError, match="CXLAB_CHART_IMAGES must be one of auto, off"):
+        chart_images.images_enabled("en", setting="sometimes")

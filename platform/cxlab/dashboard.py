@@ -31,8 +31,11 @@ True
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
+import os
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,7 +45,8 @@ from pathlib import Path
 import ipywidgets as widgets
 import pandas as pd
 
-from cxlab import analysis, charts
+from cxlab import analysis, chart_images, charts
+from cxlab.chart_images import PLOTLY_MIMETYPE  # drawn by the jupyterlab-plotly extension
 from cxlab.config import Config
 from cxlab.dashboard_snapshots import partition_version, read_snapshot, write_snapshot
 from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, has_data
@@ -54,7 +58,6 @@ from cxlab.surveys.definition import SurveyDefinition, localize
 # importance interval, and a million rows must re-analyse in well under a second.
 DRIVER_BOOTSTRAP = 0
 RECENT_COMMENTS = 15
-PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"  # drawn by the jupyterlab-plotly extension
 SNAPSHOT_PARTS = {"figures", "fix_first", "download", "segments_note", "comments", "count",
                   "segments"}
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
@@ -198,23 +201,33 @@ def load_dashboard_data(
     definition = survey_definition(store, tenant, survey)
     wanted = ["submitted_at", *(a.name for a in definition.attributes),
               *(q.id for q in definition.questions_of_type("nps", "rating", "text"))]
-    if background:
+    attribute = definition.attributes[0].name if definition.attributes else None
+    # Demo data has no invitations to count; a client sees only their own rates.
+    rates = None if demo else load_response_rates(config, tenant, survey, attribute)
+    as_of = _synced_at(config, tenant, survey)
+    if background:  # last, so that the thread does not slow the steps above
         loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxlab-dashboard-load")
-        answers = loader.submit(load_responses, store, tenant, survey, start=start, end=end,
+        answers = loader.submit(_load_politely, store, tenant, survey, start=start, end=end,
                                 columns=wanted)
         loader.shutdown(wait=False)  # the thread ends when the answers are in
     else:
         answers = load_responses(store, tenant, survey, start=start, end=end, columns=wanted)
-    attribute = definition.attributes[0].name if definition.attributes else None
-    # Demo data has no invitations to count; a client sees only their own rates.
-    rates = None if demo else load_response_rates(config, tenant, survey, attribute)
     return DashboardData(
         tenant=tenant, survey=survey, definition=definition, answers=answers,
-        as_of=_synced_at(config, tenant, survey), load_seconds=time.perf_counter() - began,
+        as_of=as_of, load_seconds=time.perf_counter() - began,
         demo=demo, response_rates=rates, store=store,
         # A window of the answers is not the partition a snapshot describes.
         version=version if start is None and end is None else None,
     )
+
+
+def _load_politely(*args: object, **kwargs: object) -> pd.DataFrame:
+    """load_responses at a lower CPU priority: on a small server the page being drawn
+    (Voila, and often the browser too) needs the cores more than answers nobody has
+    asked for yet. Threads pyarrow starts from here inherit it."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    return load_responses(*args, **kwargs)
 
 
 def load_response_rates(
@@ -374,9 +387,13 @@ class Dashboard:
 
     SECTIONS = ("headline", "trend", "distribution", "drivers", "ratings", "segments")
 
-    def __init__(self, data: DashboardData, *, language: str = "ja") -> None:
+    def __init__(self, data: DashboardData, *, language: str = "ja",
+                 snapshot_images: bool = False) -> None:
         self.data = data
         self.language = language
+        # Whether a snapshot this dashboard saves carries PNGs of its charts
+        # (cxlab.chart_images): the sync's job, too slow for a page being opened.
+        self.snapshot_images = snapshot_images
         self.timings: dict[str, float] = {"load": data.load_seconds}
         # Each section's chart as the display_data output its widget shows.
         self.figures: dict[str, dict] = {}
@@ -515,7 +532,10 @@ class Dashboard:
         self.segments_note.value, self.comments.value = saved["segments_note"], saved["comments"]
 
     def _save(self, view: str) -> None:
-        content = {"figures": self.figures, "fix_first": self.fix_first.value,
+        figures = self.figures
+        if self.snapshot_images:
+            figures = chart_images.add_images(figures, self.language)
+        content = {"figures": figures, "fix_first": self.fix_first.value,
                    "download": self.download.value, "segments_note": self.segments_note.value,
                    "comments": self.comments.value, "count": len(self.data.responses),
                    "segments": self._segment_values()}
@@ -672,12 +692,19 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     """
     store = Store.of(config)
     version = partition_version(store, tenant, survey)
-    if all(read_snapshot(store, tenant, survey, f"all-every-{language}", version)
-           for language in charts.LANGUAGES):
+
+    def current(language: str) -> bool:
+        saved = read_snapshot(store, tenant, survey, f"all-every-{language}", version)
+        # One saved by a dashboard on open has no chart images; the sync adds them.
+        return bool(saved) and (not chart_images.images_enabled(language) or all(
+            "image/png" in output["data"] for output in saved["figures"].values()))
+
+    if all(current(language) for language in charts.LANGUAGES):
         return False
     data = load_dashboard_data(config, tenant, survey)
     for language in charts.LANGUAGES:
-        board = Dashboard(data, language=language)  # analyses and saves what is missing
+        # Analyses and saves, with chart images where this machine can render them.
+        board = Dashboard(data, language=language, snapshot_images=True)
         board.close()
     return True
 
@@ -690,6 +717,7 @@ def warm_up(responses: int = 400) -> None:
 
     >>> warm_up(responses=60)
     """
+    import cxlab.distribution  # noqa: F401 - imported by the response-rate section
     from cxlab.seed import generate_responses
     from cxlab.surveys import EXAMPLES_DIR, load_definition
 

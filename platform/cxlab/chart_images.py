@@ -1,0 +1,122 @@
+"""Still images of the dashboard's charts, so a page shows them before plotly.js draws.
+
+jupyterlab-plotly, which draws plotly output in Voila, shows an output's ``image/png``
+at once and builds the interactive chart only when the pointer reaches it. Without an
+image it draws every chart three times as the page opens (``react``, a ``redraw`` on
+its first update, and a ``toImage`` to make that PNG for itself): about 2 s for the six
+charts of the overview on 2 cores, most of the time a client waits. So the opening-view
+snapshots that ``cxlab sync`` writes (:mod:`cxlab.dashboard_snapshots`) carry a PNG of
+each chart, rendered here by kaleido in a headless Chromium.
+
+``CXLAB_CHART_IMAGES``: ``auto`` (default) renders them when kaleido finds Chromium
+(``BROWSER_PATH`` or ``chromium`` on PATH) and, for Japanese, a font with Japanese
+glyphs (else the image would show empty boxes until the chart is drawn); ``off``
+never does. Without images the dashboard is the same, only slower to draw.
+
+>>> images_enabled("en", setting="off")
+False
+>>> with_image({"data": {"text/plain": "<plotly figure>"}}, None)
+{'data': {'text/plain': '<plotly figure>'}}
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import functools
+import os
+import shutil
+import subprocess
+import warnings
+
+from cxlab.errors import CxlabError
+
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+IMAGE_WIDTH = 1000  # about the width of a chart in the dashboard on a laptop screen
+DEFAULT_HEIGHT = 360  # jupyterlab-plotly's default when a layout sets none
+SETTINGS = ("auto", "off")
+
+
+def browser_path() -> str | None:
+    """The Chromium kaleido would drive, or None."""
+    return (os.environ.get("BROWSER_PATH") or shutil.which("chromium")
+            or shutil.which("chromium-browser") or shutil.which("google-chrome"))
+
+
+@functools.cache
+def has_japanese_font() -> bool:
+    """Whether fontconfig knows a font with Japanese glyphs (e.g. fonts-noto-cjk)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    try:
+        found = subprocess.run([fc_list, ":lang=ja", "family"], capture_output=True,
+                               text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(found.strip())
+
+
+def images_enabled(language: str, setting: str | None = None) -> bool:
+    """Whether charts in ``language`` get a PNG under ``CXLAB_CHART_IMAGES`` (or
+    ``setting``) on this machine."""
+    setting = (setting or os.environ.get("CXLAB_CHART_IMAGES") or "auto").strip().lower()
+    if setting not in SETTINGS:
+        raise CxlabError(f"CXLAB_CHART_IMAGES must be one of {', '.join(SETTINGS)} "
+                         f"(got {setting!r})")
+    if setting == "off" or browser_path() is None:
+        return False
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        return False
+    return language != "ja" or has_japanese_font()
+
+
+_started = False
+
+
+def _start_renderer() -> None:
+    """One headless Chromium for this process (stopped at exit): starting it costs
+    about 2 s, each image after that 0.1–0.3 s."""
+    global _started
+    if _started:
+        return
+    import kaleido
+
+    os.environ.setdefault("BROWSER_PATH", browser_path() or "")
+    # mathjax=False: the charts use no LaTeX, and kaleido would fetch MathJax from a CDN.
+    kaleido.start_sync_server(n=1, mathjax=False, silence_warnings=True)
+    atexit.register(kaleido.stop_sync_server, silence_warnings=True)
+    _started = True
+
+
+def png_base64(figure: dict) -> str:
+    """``figure`` (plotly JSON: data and layout) as a base64 PNG."""
+    import plotly.io
+
+    _start_renderer()
+    layout = figure.get("layout", {})
+    with warnings.catch_warnings():
+        # plotly warns that per-call kaleido options are ignored when a server runs.
+        warnings.simplefilter("ignore", UserWarning)
+        png = plotly.io.to_image({"data": figure.get("data", []), "layout": layout},
+                                 format="png", width=IMAGE_WIDTH,
+                                 height=layout.get("height") or DEFAULT_HEIGHT)
+    return base64.b64encode(png).decode()
+
+
+def with_image(output: dict, image: str | None) -> dict:
+    """A copy of a display_data ``output`` that also carries ``image`` as image/png."""
+    if image is None:
+        return output
+    return {**output, "data": {**output["data"], "image/png": image}}
+
+
+def add_images(outputs: dict[str, dict], language: str) -> dict[str, dict]:
+    """``outputs`` (plotly display_data outputs by section) with a PNG each, when
+    :func:`images_enabled` for ``language``; unchanged otherwise."""
+    if not images_enabled(language):
+        return outputs
+    return {name: with_image(output, png_base64(output["data"][PLOTLY_MIMETYPE]))
+            for name, output in outputs.items()}
