@@ -3,15 +3,17 @@
 Seeds one tenant (default 1,000,000 restaurant responses) into a temporary SQLite
 database, syncs it to a temporary store, serves a copy of notebooks/dashboards/ with
 ``python -m cxlab.voila_hook`` (the production hook and routes) plus a trivial
-``baseline.ipynb``, and opens each with a fresh token. "Rendered" means every chart,
-the "fix first" list and the comments are on screen. Prints, median of ``--repeat``:
+``baseline.ipynb``, and opens each with a fresh token in a new browser context (empty
+cache). "Rendered" means every chart (as the snapshot's still image, or drawn by
+plotly.js), the "fix first" list and the comments are on screen. Prints, median of
+``--repeat``:
 
 - baseline: the trivial notebook (Voila page + a kernel from the warm pool + one print);
 - import: ``import cxlab.dashboard`` in a fresh interpreter (pandas, pyarrow, scipy, …),
   only with ``--warm-kernels 0``: a pooled kernel imported it before the request;
 - data load and analysis, as measured inside the kernel (``.cx-timings``); the analysis
   of the opening view is a snapshot read, made after the sync as ``cxlab sync`` does
-  (one more run without it shows the time when it is missing);
+  (two more runs show a snapshot without chart images, and none at all);
 - render: the rest (Voila templating, widget state, plotly drawing in the browser).
 
     .venv/bin/python benchmarks/dashboard.py --responses 1000000

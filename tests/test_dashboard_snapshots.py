@@ -176,3 +176,21 @@ def test_images_can_be_turned_off_and_bad_settings_are_named(monkeypatch):
     assert not chart_images.images_enabled("en", setting="off")
     with pytest.raises(CxlabError, match="CXLAB_CHART_IMAGES must be one of auto, off"):
         chart_images.images_enabled("en", setting="sometimes")
+
+
+def test_a_renderer_failure_leaves_the_snapshot_without_images(seeded, monkeypatch):
+    def broken(_figure):
+        raise RuntimeError("Chromium crashed")
+
+    require(chart_images.images_enabled("en"), "chart images need kaleido and Chromium")
+    monkeypatch.setattr(chart_images, "png_base64", broken)
+    monkeypatch.setattr(chart_images, "_broken", None)  # restored after the test
+    with pytest.warns(UserWarning, match="chart images skipped.*Chromium crashed"):
+        assert refresh_snapshots(seeded, "acme", SURVEY)
+    store = Store.of(seeded)
+    saved = read_snapshot(store, "acme", SURVEY, "all-every-en",
+                          partition_version(store, "acme", SURVEY))
+    assert saved and all("image/png" not in o["data"] for o in saved["figures"].values())
+    # Not retried by every later sync of this process: the snapshot counts as current.
+    assert not chart_images.images_enabled("en")
+    assert not refresh_snapshots(seeded, "acme", SURVEY)

@@ -64,7 +64,7 @@ def images_enabled(language: str, setting: str | None = None) -> bool:
     if setting not in SETTINGS:
         raise CxlabError(f"CXLAB_CHART_IMAGES must be one of {', '.join(SETTINGS)} "
                          f"(got {setting!r})")
-    if setting == "off" or browser_path() is None:
+    if setting == "off" or _broken is not None or browser_path() is None:
         return False
     try:
         import kaleido  # noqa: F401
@@ -74,6 +74,7 @@ def images_enabled(language: str, setting: str | None = None) -> bool:
 
 
 _started = False
+_broken: str | None = None  # why rendering failed in this process; not retried until restart
 
 
 def _start_renderer() -> None:
@@ -118,5 +119,15 @@ def add_images(outputs: dict[str, dict], language: str) -> dict[str, dict]:
     :func:`images_enabled` for ``language``; unchanged otherwise."""
     if not images_enabled(language):
         return outputs
-    return {name: with_image(output, png_base64(output["data"][PLOTLY_MIMETYPE]))
-            for name, output in outputs.items()}
+    try:
+        return {name: with_image(output, png_base64(output["data"][PLOTLY_MIMETYPE]))
+                for name, output in outputs.items()}
+    except Exception as error:  # noqa: BLE001 - a browser that fails to start, or a crash
+        # The images only make the page quicker to draw: save the snapshot without them,
+        # and stop trying (a scheduler would otherwise retry and warn every minute).
+        global _broken
+        _broken = f"{type(error).__name__}: {error}"
+        warnings.warn(f"chart images skipped: kaleido could not render them "
+                      f"({type(error).__name__}: {error}); check that {browser_path()} "
+                      "starts headless, or set CXLAB_CHART_IMAGES=off", stacklevel=2)
+        return outputs
