@@ -40,7 +40,6 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
@@ -48,6 +47,7 @@ import pandas as pd
 from cxlab import analysis, chart_images, charts
 from cxlab.chart_images import PLOTLY_MIMETYPE  # drawn by the jupyterlab-plotly extension
 from cxlab.config import Config
+from cxlab.dashboard_rates import ResponseRates, load_response_rates, response_rate_html
 from cxlab.dashboard_snapshots import partition_version, read_snapshot, write_snapshot
 from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, has_data
 from cxlab.errors import CxlabError
@@ -76,15 +76,7 @@ WORDS = {
            "filter": "Filter comments", "no_comments": "No comments match.",
            "differ": "{attribute}s differ ({test}, {p}).",
            "same": "No clear difference between {attribute}s ({p}).",
-           "demo": "Demo data: this tenant has no synced answers here.",
-           "response_rate": "Response rate of e-mail invitations",
-           "rate_by": "Response rate by {attribute}",
-           "rate_note": "Rate = answered ÷ e-mails sent, over the whole period; the "
-                        "interval is Wilson's 95 %.",
-           "no_distributions": "This survey has no e-mail distributions (open links only), "
-                               "so it has no response rate.",
-           "col_distribution": "Distribution", "col_invited": "Invited", "col_sent": "Sent",
-           "col_answered": "Answered", "col_rate": "Rate", "col_ci": "95 % interval"},
+           "demo": "Demo data: this tenant has no synced answers here."},
     "ja": {"all": "全期間", "90d": "直近90日", "30d": "直近30日", "7d": "直近7日",
            "period": "期間", "segment": "", "every": "すべて",
            "as_of": "データ更新 {time}・回答 {n:,} 件",
@@ -97,37 +89,13 @@ WORDS = {
            "filter": "コメントを検索", "no_comments": "該当するコメントはありません。",
            "differ": "{attribute}間に差があります（{test}, {p}）。",
            "same": "{attribute}間に明確な差はありません（{p}）。",
-           "demo": "デモデータです（このテナントの回答はまだ同期されていません）。",
-           "response_rate": "メール配信の回答率",
-           "rate_by": "{attribute}別の回答率",
-           "rate_note": "回答率＝回答数÷送信済みメール数（全期間）。"
-                        "区間はWilsonの95%信頼区間です。",
-           "no_distributions": "このアンケートにはメール配信がありません（公開リンクのみ）。"
-                               "そのため回答率はありません。",
-           "col_distribution": "配信", "col_invited": "招待数", "col_sent": "送信数",
-           "col_answered": "回答数", "col_rate": "回答率", "col_ci": "95%信頼区間"},
+           "demo": "デモデータです（このテナントの回答はまだ同期されていません）。"},
 }
 
 
 def words(key: str, language: str, **values: object) -> str:
     phrase = WORDS.get(language, WORDS["en"])[key]
     return phrase.format(**values) if values else phrase
-
-
-@dataclass(frozen=True)
-class ResponseRates:
-    """One survey's e-mail response rates, read from the database (not the store).
-
-    ``distributions``: one row per distribution of the survey, newest first, with
-    ``distribution``, ``invited``, ``sent``, ``answered``, ``rate`` (None before any
-    e-mail was sent), ``ci_low``, ``ci_high``. ``by_attribute``: ``distribution``,
-    ``attribute``'s values, ``sent``, ``responded``, ``rate``, ``ci_low``, ``ci_high``
-    (see :func:`cxlab.distribution.response_rates`); empty without an attribute.
-    """
-
-    distributions: pd.DataFrame
-    by_attribute: pd.DataFrame
-    attribute: str | None
 
 
 @dataclass
@@ -230,53 +198,6 @@ def _load_politely(*args: object, **kwargs: object) -> pd.DataFrame:
     return load_responses(*args, **kwargs)
 
 
-def load_response_rates(
-    config: Config, tenant: str, survey: str, attribute: str | None = None,
-) -> ResponseRates | None:
-    """``tenant``'s ``survey``'s e-mail response rates per distribution and by
-    ``attribute`` (e.g. store), every query filtered by that tenant; None when the
-    database is missing or unreachable or lacks the tenant or survey (the dashboard
-    then shows no response rate rather than failing)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from cxlab.db import Database
-    from cxlab.distribution import response_rates, summarize_distributions
-    from cxlab.surveys.catalog import get_survey
-    from cxlab.tenancy import get_tenant
-
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
-        return None  # opening it would create an empty database file
-    database = Database(config.database_url)
-    try:
-        with database.session() as session:
-            tenant_row = get_tenant(session, tenant)
-            survey_row = get_survey(session, tenant_row, survey)
-            summaries = [summary for summary in summarize_distributions(session, tenant_row)
-                         if summary.distribution.survey_id == survey_row.id]
-            rows, segments = [], []
-            for summary in summaries:
-                overall = response_rates(session, tenant_row, distribution=summary.distribution)
-                ci = overall.iloc[0] if len(overall) else {"ci_low": None, "ci_high": None}
-                rows.append({"distribution": summary.distribution.name,
-                             "invited": summary.invited, "sent": summary.sent,
-                             "answered": summary.answered, "rate": summary.rate,
-                             "ci_low": ci["ci_low"], "ci_high": ci["ci_high"]})
-                if attribute:
-                    segments.append(response_rates(session, tenant_row, by=attribute,
-                                                   distribution=summary.distribution))
-    except (SQLAlchemyError, CxlabError):
-        return None
-    finally:
-        database.dispose()
-    columns = ["distribution", "invited", "sent", "answered", "rate", "ci_low", "ci_high"]
-    by_attribute = (pd.concat(segments, ignore_index=True) if segments
-                    else pd.DataFrame(columns=["distribution", *([attribute] if attribute else []),
-                                               "sent", "responded", "rate", "ci_low", "ci_high"]))
-    return ResponseRates(pd.DataFrame(rows, columns=columns), by_attribute, attribute)
-
-
 def p_value_text(p: float) -> str:
     """A p-value as a reader expects it: never "p = 0.000".
 
@@ -286,58 +207,6 @@ def p_value_text(p: float) -> str:
     if p < 0.001:
         return "p < 0.001"
     return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
-
-
-def _percent(value: object) -> str:
-    return "—" if value is None or pd.isna(value) else f"{float(value):.1%}"
-
-
-def response_rate_html(
-    rates: ResponseRates | None, definition: SurveyDefinition | None, language: str,
-) -> str:
-    """The dashboard's "Response rate" section: a table per distribution and one by
-    attribute, or a line saying the survey has only open links; "" without ``rates``.
-
-    >>> empty = ResponseRates(pd.DataFrame(), pd.DataFrame(), None)
-    >>> "no e-mail distributions" in response_rate_html(empty, None, "en")
-    True
-    >>> response_rate_html(None, None, "en")
-    ''
-    """
-    if rates is None:
-        return ""
-    heading = f"<h3>{words('response_rate', language)}</h3>"
-    if rates.distributions.empty:
-        return f"{heading}<p>{html.escape(words('no_distributions', language))}</p>"
-
-    def interval(frame: pd.DataFrame) -> list[str]:
-        return ["" if pd.isna(low) or pd.isna(high) else f"{low:.1%} … {high:.1%}"
-                for low, high in zip(frame["ci_low"], frame["ci_high"], strict=True)]
-
-    table = rates.distributions
-    shown = pd.DataFrame({
-        words("col_distribution", language): table["distribution"],
-        words("col_invited", language): table["invited"],
-        words("col_sent", language): table["sent"],
-        words("col_answered", language): table["answered"],
-        words("col_rate", language): [_percent(rate) for rate in table["rate"]],
-        words("col_ci", language): interval(table),
-    })
-    parts = [heading, shown.to_html(index=False, classes="cx-rates", border=0)]
-    if rates.attribute and not rates.by_attribute.empty:
-        by = rates.by_attribute
-        label = charts.item_label(definition, rates.attribute, language)
-        parts += [f"<h4>{html.escape(words('rate_by', language, attribute=label))}</h4>",
-                  pd.DataFrame({
-                      words("col_distribution", language): by["distribution"],
-                      label: by[rates.attribute].astype(str),
-                      words("col_sent", language): by["sent"],
-                      words("col_answered", language): by["responded"],
-                      words("col_rate", language): [_percent(rate) for rate in by["rate"]],
-                      words("col_ci", language): interval(by),
-                  }).to_html(index=False, classes="cx-rates-by", border=0)]
-    parts.append(f"<p><small>{html.escape(words('rate_note', language))}</small></p>")
-    return "".join(parts)
 
 
 def _synced_at(config: Config, tenant: str, survey: str) -> datetime | None:
