@@ -1,5 +1,7 @@
 """The client dashboard: load one tenant's survey once, then re-analyse on every filter
-change without touching the store again (docs/dashboards.md).
+change without touching the store again (docs/dashboards.md). The opening view comes
+from the snapshot the sync saved (:mod:`cxlab.dashboard_snapshots`) when it is current,
+while the answers load in the background for the first filter change.
 
 Notebooks call :func:`build_dashboard` and display the widget it returns::
 
@@ -7,8 +9,7 @@ Notebooks call :func:`build_dashboard` and display the widget it returns::
     board.widget
 
 Without a store (a fresh checkout, CI), :func:`cxlab.demo.demo_config` seeds a small
-private one,
-so the notebooks run with their default parameters anywhere:
+private one, so the notebooks run with their default parameters anywhere:
 
 >>> from cxlab.demo import demo_config
 >>> config = demo_config(responses=600)

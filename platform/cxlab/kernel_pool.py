@@ -28,7 +28,32 @@ from typing import Any
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from traitlets import Float, Integer, Unicode, default
 
+from cxlab.errors import CxlabError
+
 WARM_UP_CODE = "import cxlab.dashboard\ncxlab.dashboard.warm_up()\n"
+
+
+def warm_kernels_setting(environ: dict[str, str] | None = None) -> int:
+    """``CXLAB_DASHBOARD_WARM_KERNELS`` (default 2), or a :class:`CxlabError` that says
+    what to set.
+
+    >>> warm_kernels_setting({}), warm_kernels_setting({"CXLAB_DASHBOARD_WARM_KERNELS": "0"})
+    (2, 0)
+    >>> try:
+    ...     warm_kernels_setting({"CXLAB_DASHBOARD_WARM_KERNELS": "many"})
+    ... except CxlabError as error:
+    ...     print(error)
+    CXLAB_DASHBOARD_WARM_KERNELS must be a whole number from 0 to 32 (got 'many'); ...
+    """
+    raw = (os.environ if environ is None else environ).get("CXLAB_DASHBOARD_WARM_KERNELS", "2")
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 32:
+        raise CxlabError(f"CXLAB_DASHBOARD_WARM_KERNELS must be a whole number from 0 to 32 "
+                         f"(got {raw!r}); 2 suits most servers")
+    return value
 
 
 class WarmKernelManager(AsyncMappingKernelManager):
@@ -45,7 +70,7 @@ class WarmKernelManager(AsyncMappingKernelManager):
 
     @default("pool_size")
     def _pool_size_from_environment(self) -> int:
-        return int(os.environ.get("CXLAB_DASHBOARD_WARM_KERNELS", "2"))
+        return warm_kernels_setting()
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

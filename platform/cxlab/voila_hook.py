@@ -177,6 +177,9 @@ def serve_dashboards(
     Kernels inherit this process's environment, so ``config`` is handed to them as
     CXLAB_* variables; notebooks read it with ``Config.from_environ()``.
     """
+    from cxlab.kernel_pool import warm_kernels_setting
+
+    warm_kernels_setting()  # a bad value stops here with its fix, not in Voila's start-up
     os.environ.update(kernel_environment(config))
     app = voila_app_class()()
     app.initialize(voila_arguments(port, host, root))
