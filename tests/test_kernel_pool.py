@@ -7,6 +7,8 @@ happens, a request still gets a kernel.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 
 from cxlab.kernel_pool import WarmKernelManager
@@ -111,6 +113,30 @@ def test_pool_size_zero_starts_every_kernel_fresh(tmp_path, monkeypatch):
         kernel = await manager.start_kernel(kernel_name="python3", path="")
         try:
             assert manager.list_kernel_ids() == [kernel] and manager._warm == []
+        finally:
+            await manager.shutdown_all(now=True)
+
+    asyncio.run(scenario())
+
+
+def test_a_kernel_that_died_in_the_pool_is_not_handed_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("CXLAB_DASHBOARD_WARM_KERNELS", "1")
+
+    async def scenario() -> None:
+        manager = WarmKernelManager(root_dir=str(tmp_path))
+        manager.prime(path="")
+        await wait_until_warm(manager, 1)
+        dead = manager._warm[0].result()
+        os.kill(manager.get_kernel(dead).provisioner.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while await manager.get_kernel(dead).is_alive():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        kernel = await manager.start_kernel(kernel_name="python3", path="")
+        try:
+            assert kernel != dead and dead not in manager.list_kernel_ids()
+            ran = await run_in(manager, kernel, "print(6 * 7)")
+            assert ran == {"status": "ok", "output": "42\n"}
         finally:
             await manager.shutdown_all(now=True)
 

@@ -103,8 +103,13 @@ class WarmKernelManager(AsyncMappingKernelManager):
             if task.done():
                 self._warm.remove(task)
                 kernel_id = task.result() if not task.exception() else None
-                if kernel_id is not None and kernel_id in self:
+                if kernel_id is None or kernel_id not in self:
+                    continue
+                if await self.get_kernel(kernel_id).is_alive():
                     return kernel_id
+                # It died while waiting (e.g. out of memory): never hand out a dead one.
+                self.log.warning("Warm kernel %s died in the pool", kernel_id)
+                await self.shutdown_kernel(kernel_id, now=True)
         return None
 
     def _refill(self, delay: float = 0.0) -> None:
