@@ -15,8 +15,8 @@ never does. Without images the dashboard is the same, only slower to draw.
 
 >>> images_enabled("en", setting="off")
 False
->>> with_image({"data": {"text/plain": "<plotly figure>"}}, None)
-{'data': {'text/plain': '<plotly figure>'}}
+>>> with_image({"data": {"text/plain": "<plotly figure>"}}, "iVBOR")["data"]["image/png"]
+'iVBOR'
 """
 
 from __future__ import annotations
@@ -107,10 +107,8 @@ def png_base64(figure: dict) -> str:
     return base64.b64encode(png).decode()
 
 
-def with_image(output: dict, image: str | None) -> dict:
-    """A copy of a display_data ``output`` that also carries ``image`` as image/png."""
-    if image is None:
-        return output
+def with_image(output: dict, image: str) -> dict:
+    """A copy of a display_data ``output`` that also carries ``image`` (base64 PNG)."""
     return {**output, "data": {**output["data"], "image/png": image}}
 
 

@@ -49,7 +49,12 @@ from cxlab import analysis, chart_images, charts
 from cxlab.chart_images import PLOTLY_MIMETYPE  # drawn by the jupyterlab-plotly extension
 from cxlab.config import Config
 from cxlab.dashboard_rates import ResponseRates, load_response_rates, response_rate_html
-from cxlab.dashboard_snapshots import partition_version, read_snapshot, write_snapshot
+from cxlab.dashboard_snapshots import (
+    opening_view,
+    partition_version,
+    read_snapshot,
+    write_snapshot,
+)
 from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, has_data
 from cxlab.errors import CxlabError
 from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
@@ -379,8 +384,8 @@ class Dashboard:
         data = self.data
         if data.store is None or data.version is None:
             return None
-        saved = read_snapshot(data.store, data.tenant, data.survey, f"all-every-{self.language}",
-                              data.version)
+        saved = read_snapshot(data.store, data.tenant, data.survey,
+                              opening_view(self.language), data.version)
         # A snapshot of an older layout is ignored (and replaced) rather than half used.
         return saved if saved and saved.keys() >= SNAPSHOT_PARTS else None
 
@@ -391,7 +396,7 @@ class Dashboard:
         if (data.store is None or data.version is None or self.periods.value != "all"
                 or self.segments.value or self.comment_filter.value.strip()):
             return None
-        return f"all-every-{self.language}"
+        return opening_view(self.language)
 
     def _restore(self, saved: dict) -> None:
         self.figures = saved["figures"]
@@ -564,7 +569,7 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     version = partition_version(store, tenant, survey)
 
     def current(language: str) -> bool:
-        saved = read_snapshot(store, tenant, survey, f"all-every-{language}", version)
+        saved = read_snapshot(store, tenant, survey, opening_view(language), version)
         # One saved by a dashboard on open has no chart images; the sync adds them.
         return bool(saved) and (not chart_images.images_enabled(language) or all(
             "image/png" in output["data"] for output in saved["figures"].values()))

@@ -41,6 +41,15 @@ PREFIX = "_dashboard-"
 VIEW_NAME = re.compile(r"[a-z0-9]+-[a-z0-9]+-[a-z]{2}")
 
 
+def opening_view(language: str) -> str:
+    """The name of the view a dashboard opens with in ``language``.
+
+    >>> opening_view("ja")
+    'all-every-ja'
+    """
+    return f"all-every-{language}"
+
+
 def snapshot_path(store: Store, tenant: str, survey: str, view: str) -> str:
     """Where the snapshot of ``view`` (e.g. ``"all-every-ja"``) is kept."""
     if not VIEW_NAME.fullmatch(view):
