@@ -24,7 +24,8 @@ TENANTS = {"alpha": 2000, "beta": 900}  # distinct sizes: the page says whose da
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     var_dir = tmp_path_factory.mktemp("dashboards") / "var"
-    environ = {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_SECRET_KEY": SECRET}
+    environ = {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_SECRET_KEY": SECRET,
+               "CXLAB_DASHBOARD_CONNECT_TIMEOUT": "10"}
     seed_store(Config.from_environ(environ), TENANTS)
     port = free_port()
     process = spawn_dashboards({**os.environ, **environ}, port=port)
@@ -33,10 +34,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     process.wait(timeout=10)
 
 
-def get(server: tuple[str, int], path: str) -> tuple[int, str]:
-    """GET ``path`` exactly as written (no client-side normalisation of ``..``)."""
+def get(server: tuple[str, int], path: str, language: str = "en") -> tuple[int, str]:
+    """GET ``path`` exactly as written (no client-side normalisation of ``..``), from a
+    browser that prefers ``language``."""
     connection = http.client.HTTPConnection(*server, timeout=60)
-    connection.request("GET", path)
+    connection.request("GET", path, headers={"Accept-Language": language})
     response = connection.getresponse()
     body = response.read().decode("utf-8", "replace")
     connection.close()
@@ -49,14 +51,15 @@ def token(tenant: str = "alpha", notebook: str = "overview.ipynb") -> str:
 
 
 def answers_shown(body: str) -> int:
-    """The answer count of the status line (JSON-escaped inside the widget state)."""
+    """The answer count of the Japanese status line, as the start of the widget's
+    plain-text form shows it (JSON-escaped)."""
     counts = re.findall(r"(\d[\d,]*) \\u4ef6", body)
     assert counts, "the dashboard's status line is missing"
     return int(counts[0].replace(",", ""))
 
 
 def test_valid_token_renders_the_tenants_dashboard(server):
-    status, body = get(server, f"/voila/render/overview.ipynb?token={token()}")
+    status, body = get(server, f"/voila/render/overview.ipynb?token={token()}", "ja")
     assert status == 200
     assert answers_shown(body) == TENANTS["alpha"]
     assert "application/vnd.jupyter.widget-view+json" in body
@@ -67,7 +70,7 @@ def test_pooled_kernels_serve_each_tenant_once_and_only_its_data(server):
     their own answers, and no kernel serves two pages."""
     kernels = []
     for tenant in ("alpha", "beta", "alpha", "beta"):
-        status, body = get(server, f"/voila/render/overview.ipynb?token={token(tenant)}")
+        status, body = get(server, f"/voila/render/overview.ipynb?token={token(tenant)}", "ja")
         assert status == 200
         assert answers_shown(body) == TENANTS[tenant]
         kernels += re.findall(r'"kernelId": "([0-9a-f-]{36})"', body)
@@ -76,7 +79,7 @@ def test_pooled_kernels_serve_each_tenant_once_and_only_its_data(server):
 
 def test_tenant_in_the_query_string_is_ignored(server):
     status, body = get(server, f"/voila/render/overview.ipynb?token={token()}&tenant=beta"
-                               "&survey=other")
+                               "&survey=other", "ja")
     assert status == 200
     assert answers_shown(body) == TENANTS["alpha"]
 
@@ -84,9 +87,9 @@ def test_tenant_in_the_query_string_is_ignored(server):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("", "open dashboards from the client portal"),
-        ("?token=", "open dashboards from the client portal"),
-        ("?token=not-a-token", "this dashboard link is not valid"),
+        ("", "Dashboards open from the client portal"),
+        ("?token=", "Dashboards open from the client portal"),
+        ("?token=not-a-token", "This dashboard link is not valid"),
     ],
 )
 def test_missing_or_garbage_token_is_refused(server, query, message):
@@ -100,7 +103,7 @@ def test_tampered_signature_is_refused(server):
     genuine = token()
     forged = genuine[:-3] + ("AAA" if not genuine.endswith("AAA") else "BBB")
     status, body = get(server, f"/voila/render/overview.ipynb?token={forged}")
-    assert (status, "this dashboard link is not valid" in body) == (403, True)
+    assert (status, "This dashboard link is not valid" in body) == (403, True)
 
 
 def test_token_signed_with_another_key_is_refused(server):
@@ -116,12 +119,16 @@ def test_expired_token_is_refused(server, monkeypatch):
     monkeypatch.undo()
     status, body = get(server, f"/voila/render/overview.ipynb?token={expired}")
     assert status == 403
-    assert "expired" in body
+    assert "This link has expired" in body
+    # A way back: the portal route that mints a fresh token for the same survey.
+    assert 'href="http://127.0.0.1:8080/portal/dashboard/store-visit?lang=en"' in body
+    status, body = get(server, f"/voila/render/overview.ipynb?token={expired}", "ja")
+    assert status == 403 and "有効期限が切れています" in body and 'lang="ja"' in body
 
 
 def test_token_for_another_notebook_is_refused(server):
     status, body = get(server, f"/voila/render/overview.ipynb?token={token(notebook='x.ipynb')}")
-    assert (status, "this link is for another dashboard" in body) == (403, True)
+    assert (status, "This link is for another dashboard" in body) == (403, True)
 
 
 @pytest.mark.parametrize(
@@ -181,7 +188,7 @@ def test_hook_injects_tenant_and_survey_from_the_token_only():
     assert 'survey = "store-visit"' in cell.source
     assert "demo_fallback = False" in cell.source
     assert "alpha" not in cell.source
-    assert "language" not in cell.source  # none asked for: the notebook's default stays
+    assert 'language = "ja"' in cell.source  # none asked for, no browser preference
 
 
 def test_hook_takes_only_a_known_language_from_the_query_string():
@@ -203,4 +210,4 @@ def test_hook_takes_only_a_known_language_from_the_query_string():
 
     assert 'language = "en"' in injected("en")
     assert "import" not in injected('en"\nimport os')
-    assert "language" not in injected("fr")
+    assert 'language = "ja"' in injected("fr")  # unknown: the default, never "fr"

@@ -50,6 +50,13 @@ class Config:
     lookup_ttl_seconds: int = 5
     # Where Voila serves the dashboards; the portal redirects there with a token.
     dashboard_url: str = "http://127.0.0.1:8866"
+    # The dashboard server's kernels: warm ones kept ready, caps on live ones (0: no
+    # cap), and when an unused one is shut down (see docs/dashboards.md).
+    dashboard_warm_kernels: int = 2
+    dashboard_max_kernels: int = 20
+    dashboard_max_kernels_per_tenant: int = 8
+    dashboard_connect_timeout: int = 30
+    dashboard_idle_timeout: int = 900
     # The survey server's address as respondents reach it: the base of the personal
     # links and unsubscribe links in e-mails, which are read far from any request.
     public_url: str = "http://127.0.0.1:8080"
@@ -87,13 +94,23 @@ class Config:
             dashboard_url=_http_url(
                 environ, "CXLAB_DASHBOARD_URL", "http://127.0.0.1:8866"
             ).rstrip("/"),
+            dashboard_warm_kernels=_whole_number(
+                environ, "CXLAB_DASHBOARD_WARM_KERNELS", 2, minimum=0, maximum=32),
+            dashboard_max_kernels=_whole_number(
+                environ, "CXLAB_DASHBOARD_MAX_KERNELS", 20, minimum=0),
+            dashboard_max_kernels_per_tenant=_whole_number(
+                environ, "CXLAB_DASHBOARD_MAX_KERNELS_PER_TENANT", 8, minimum=0),
+            dashboard_connect_timeout=_whole_number(
+                environ, "CXLAB_DASHBOARD_CONNECT_TIMEOUT", 30),
+            dashboard_idle_timeout=_whole_number(environ, "CXLAB_DASHBOARD_IDLE_TIMEOUT", 900),
             public_url=_http_url(environ, "CXLAB_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
             mail_from=environ.get("CXLAB_MAIL_FROM") or "cxlab <no-reply@localhost>",
         )
 
 
 def _whole_number(
-    environ: Mapping[str, str], name: str, default: int, *, minimum: int = 1
+    environ: Mapping[str, str], name: str, default: int, *, minimum: int = 1,
+    maximum: int | None = None,
 ) -> int:
     value = environ.get(name)
     if not value:
@@ -102,8 +119,9 @@ def _whole_number(
         number = int(value)
     except ValueError:
         number = minimum - 1
-    if number < minimum:
-        raise ConfigError(f"{name}: must be a whole number of at least {minimum}, got {value!r}")
+    if number < minimum or (maximum is not None and number > maximum):
+        within = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise ConfigError(f"{name}: must be a whole number {within}, got {value!r}")
     return number
 
 

@@ -3,14 +3,17 @@
 ``serve_dashboards(config)`` runs Voila on ``notebooks/dashboards/`` only, with:
 
 - :func:`prelaunch_hook` as ``VoilaConfiguration.prelaunch_hook``: before a kernel
-  starts it verifies the ``token`` query argument (:mod:`cxlab.dashboard_tokens`),
-  answers a plain 403 page when it is missing, tampered, expired or for another
-  notebook, and injects ``tenant`` and ``survey`` *from the token* (never from the
-  query string) with papermill's ``parameterize_notebook``;
+  starts it verifies and redeems the single-use ``token`` query argument
+  (:mod:`cxlab.dashboard_tokens`), answers a 403 page in the viewer's language with a
+  way back to the portal when it is missing, tampered, expired, used or for another
+  notebook, a 503 "busy" page beyond the kernel caps (:mod:`cxlab.kernel_pool`), and
+  injects ``tenant`` and ``survey`` *from the token* (never from the query string) with
+  papermill's ``parameterize_notebook``;
 - no tree listing, no contents API and no raw file access (those routes answer 404),
   and only ``/voila/render/<name>.ipynb`` of a notebook in that folder is routed;
 - tracebacks hidden; Voila's preheating is off (it refuses a prelaunch hook), and
-  :class:`cxlab.kernel_pool.WarmKernelManager` keeps started, warmed-up kernels instead.
+  :class:`cxlab.kernel_pool.WarmKernelManager` keeps started, warmed-up kernels instead,
+  caps them and frees those nobody uses.
 
 A refused request, as the hook sees it:
 
@@ -26,7 +29,7 @@ A refused request, as the hook sees it:
 ...     hook(request, notebook=None, cwd=".")
 ... except Finish:
 ...     pass
->>> sent["status"], "open dashboards from the client portal" in sent["body"]
+>>> sent["status"], "ポータルからダッシュボードを開いてください" in sent["body"]
 (403, True)
 """
 
@@ -42,6 +45,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import nbformat
 import tornado.ioloop
@@ -50,54 +54,162 @@ from papermill.parameterize import parameterize_notebook
 
 from cxlab.charts import LANGUAGES
 from cxlab.config import Config
-from cxlab.dashboard_tokens import DashboardTokenError, DashboardTokens
+from cxlab.dashboard_tokens import DashboardTokenError, DashboardTokens, RedeemedTokens
+from cxlab.kernel_pool import DashboardBusy
 
 DASHBOARDS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "dashboards"
 NOTEBOOK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.ipynb")
-PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{title}</title></head><body style="font-family: system-ui, sans-serif; margin: 3em">
-<h1>{title}</h1><p>{message}</p></body></html>"""
+# What a refused page says, per language: (title, message) by refusal, and the buttons.
+PAGE_TEXT = {
+    "en": {
+        "missing": ("Open your dashboard from the portal",
+                    "Dashboards open from the client portal, where you sign in."),
+        "invalid": ("This link does not work", "This dashboard link is not valid."),
+        "expired": ("This link has expired",
+                    "Dashboard links work for a few minutes. Open the dashboard again "
+                    "from the portal."),
+        "used": ("This link has been used",
+                 "Each dashboard link opens one page once. Open the dashboard again from "
+                 "the portal."),
+        "other-notebook": ("This link is for another dashboard",
+                           "Open the dashboard again from the portal."),
+        "not-found": ("There is no such page", "Open dashboards from the client portal."),
+        "busy": ("The dashboards are busy",
+                 "Many dashboards are open right now. Try again in a moment."),
+        "to_portal": "Open it again from the portal", "retry": "Try again",
+    },
+    "ja": {
+        "missing": ("ポータルからダッシュボードを開いてください",
+                    "ダッシュボードはサインインしたクライアントポータルから開きます。"),
+        "invalid": ("このリンクは使えません", "このダッシュボードのリンクは無効です。"),
+        "expired": ("このリンクは有効期限が切れています",
+                    "ダッシュボードのリンクは数分間だけ有効です。ポータルからもう一度開いてください。"),
+        "used": ("このリンクは使用済みです",
+                 "ダッシュボードのリンクは1回だけ開けます。ポータルからもう一度開いてください。"),
+        "other-notebook": ("このリンクは別のダッシュボード用です",
+                           "ポータルからもう一度開いてください。"),
+        "not-found": ("ページが見つかりません",
+                      "ダッシュボードはクライアントポータルから開いてください。"),
+        "busy": ("ただいま混み合っています",
+                 "多くのダッシュボードが開かれています。しばらくしてからもう一度お試しください。"),
+        "to_portal": "ポータルからもう一度開く", "retry": "もう一度試す",
+    },
+}
+PAGE = """<!doctype html><html lang="{language}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title><style>
+body {{ font-family: system-ui, "Noto Sans CJK JP", sans-serif; margin: 0; padding: 3em 1.5em;
+  color: #1f2933; background: #f5f7fa; }}
+main {{ max-width: 34em; margin: 0 auto; background: #fff; padding: 2em;
+  border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }}
+h1 {{ font-size: 1.4em; margin-top: 0; }}
+a.button {{ display: inline-block; margin-top: 1em; padding: .7em 1.2em; border-radius: 6px;
+  background: #1d4ed8; color: #fff; text-decoration: none; font-weight: 600; }}
+</style></head><body><main><h1>{title}</h1><p>{message}</p>{action}</main></body></html>"""
 
 
-def plain_page(handler: Any, status: int, message: str) -> None:
-    """Answer ``status`` with a small HTML page and stop the request (no traceback)."""
-    title = "Not allowed" if status == 403 else "Not found"
+def page_language(handler: Any) -> str:
+    """``ja`` or ``en``: the ``language`` query argument, else the browser's first choice
+    among them (Accept-Language), else ``ja``.
+
+    >>> from types import SimpleNamespace
+    >>> page_language(SimpleNamespace(get_query_argument=lambda name, default=None: None,
+    ...     request=SimpleNamespace(headers={"Accept-Language": "en-GB,en;q=0.9,ja;q=0.5"})))
+    'en'
+    """
+    chosen = handler.get_query_argument("language", None)
+    if chosen in LANGUAGES:
+        return chosen
+    headers = getattr(getattr(handler, "request", None), "headers", {}) or {}
+    for part in str(headers.get("Accept-Language", "")).split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "ja"
+
+
+def refusal_page(handler: Any, status: int, reason: str, *, language: str = "ja",
+                 action_url: str | None = None, action: str = "to_portal") -> None:
+    """Answer ``status`` with a page in ``language`` that says why (``reason``) and
+    offers one button, then stop the request (no traceback)."""
+    text = PAGE_TEXT.get(language, PAGE_TEXT["ja"])
+    title, message = text[reason]
+    button = (f'<a class="button" href="{html.escape(action_url)}">{html.escape(text[action])}</a>'
+              if action_url else "")
     handler.set_status(status)
     handler.set_header("Content-Type", "text/html; charset=utf-8")
     handler.set_header("Cache-Control", "no-store")
-    handler.finish(PAGE.format(title=title, message=html.escape(message)))
+    if status == 503:
+        handler.set_header("Retry-After", "30")
+    handler.finish(PAGE.format(language=language, title=html.escape(title),
+                               message=html.escape(message), action=button))
     raise tornado.web.Finish()
 
 
-def prelaunch_hook(secret_key: str) -> Callable[..., nbformat.NotebookNode]:
+def portal_link(portal_url: str, survey: str | None, language: str) -> str:
+    """Where "open it again" leads: the portal route that mints a fresh dashboard token.
+
+    >>> portal_link("https://cx.example", "store-visit", "en")
+    'https://cx.example/portal/dashboard/store-visit?lang=en'
+    >>> portal_link("https://cx.example", None, "ja")
+    'https://cx.example/portal/?lang=ja'
+    """
+    path = f"/portal/dashboard/{quote(survey, safe='')}" if survey else "/portal/"
+    return f"{portal_url}{path}?lang={language}"
+
+
+def prelaunch_hook(secret_key: str, portal_url: str = "") -> Callable[..., nbformat.NotebookNode]:
     """The ``VoilaConfiguration.prelaunch_hook`` for tokens signed with ``secret_key``.
 
     Voila calls it as ``hook(handler, notebook=..., cwd=...)`` before it starts a
-    kernel; it returns the notebook with an ``injected-parameters`` cell that sets
-    ``tenant``, ``survey`` and ``demo_fallback = False`` (a client never sees demo data),
-    and ``language`` when the query string asks for "ja" or "en".
+    kernel. It refuses a missing, tampered, expired, used or foreign token with a page
+    that links back to the portal (``portal_url``); answers 503 "busy" when the kernel
+    manager's cap is reached; redeems the token (single use); sets the XSRF cookie the
+    page's close handler needs; and returns the notebook with an ``injected-parameters``
+    cell that sets ``tenant``, ``survey``, ``demo_fallback = False`` (a client never sees
+    demo data), ``language`` and ``portal_url``.
     """
     tokens = DashboardTokens(secret_key)
+    redeemed = RedeemedTokens(tokens.max_age)
 
     def hook(handler: Any, notebook: nbformat.NotebookNode, cwd: str) -> nbformat.NotebookNode:
         name = (handler.path_args or [""])[0] if hasattr(handler, "path_args") else ""
+        language = page_language(handler)
         if not NOTEBOOK_NAME.fullmatch(name or ""):
-            plain_page(handler, 404, "There is no such dashboard.")
+            refusal_page(handler, 404, "not-found", language=language)
         try:
             grant = tokens.verify(handler.get_query_argument("token", None), name)
         except DashboardTokenError as error:
-            plain_page(handler, 403, str(error))
+            refusal_page(handler, 403, error.reason, language=language,
+                         action_url=portal_link(portal_url, error.survey, language)
+                         if portal_url else None)
+        kernels = getattr(handler, "kernel_manager", None)
+        if hasattr(kernels, "admit"):
+            try:
+                admission = kernels.admit(grant.tenant)
+            except DashboardBusy:
+                refusal_page(handler, 503, "busy", language=language,
+                             action_url=handler.request.uri, action="retry")
+        try:
+            redeemed.redeem(grant)
+        except DashboardTokenError as error:
+            if hasattr(kernels, "admit"):
+                kernels.release(admission)
+            refusal_page(handler, 403, error.reason, language=language,
+                         action_url=portal_link(portal_url, error.survey, language)
+                         if portal_url else None)
+        # Voila's page posts "_xsrf" from this cookie when it closes, to free the kernel.
+        if hasattr(handler, "xsrf_token"):
+            handler.xsrf_token  # noqa: B018 - reading it sets the cookie
         # parameterize_notebook indexes every cell's metadata.tags and writes
         # metadata.papermill, which a notebook saved outside papermill lacks.
         for cell in notebook.cells:
             cell.metadata.setdefault("tags", [])
         notebook.metadata.setdefault("papermill", {})
         parameters = {"tenant": grant.tenant, "survey": grant.survey or "",
-                      "demo_fallback": False}
-        # The display language is the one choice the query string may make.
-        language = handler.get_query_argument("language", None)
-        if language in LANGUAGES:
-            parameters["language"] = language
+                      "demo_fallback": False, "language": language,
+                      "portal_url": portal_link(portal_url, None, language) if portal_url
+                      else ""}
         return parameterize_notebook(notebook, parameters, kernel_name="python3",
                                      language="python")
 
@@ -113,9 +225,8 @@ def voila_app_class() -> type:
 
     class NotFoundHandler(tornado.web.RequestHandler):
         def get(self, *_args: str) -> None:
-            # The Finish that plain_page raises is how tornado ends a request early.
-            plain_page(self, 404, "There is no such page. Open dashboards from the "
-                                  "client portal.")
+            # The Finish that refusal_page raises is how tornado ends a request early.
+            refusal_page(self, 404, "not-found", language=page_language(self))
 
     class DashboardVoila(Voila):
         name = "cxlab-dashboards"
@@ -140,8 +251,17 @@ def voila_app_class() -> type:
     return DashboardVoila
 
 
-def voila_arguments(port: int, host: str, root: Path = DASHBOARDS_DIR) -> list[str]:
-    """The command-line configuration :func:`serve_dashboards` gives Voila."""
+def voila_arguments(config: Config, port: int, host: str,
+                    root: Path = DASHBOARDS_DIR) -> list[str]:
+    """The command-line configuration :func:`serve_dashboards` gives Voila: the kernel
+    limits of ``config`` included.
+
+    >>> config = Config.from_environ({"CXLAB_VAR_DIR": "/tmp/k", "CXLAB_SECRET_KEY": "s" * 40,
+    ...                               "CXLAB_DASHBOARD_MAX_KERNELS": "6"})
+    >>> [a for a in voila_arguments(config, 8866, "127.0.0.1") if "max_kernels=" in a]
+    ['--WarmKernelManager.max_kernels=6']
+    """
+    kernels = "--WarmKernelManager."
     return [
         str(root), "--no-browser", f"--port={port}", f"--Voila.ip={host}",
         "--Voila.port_retries=0", "--show_tracebacks=False",
@@ -151,6 +271,15 @@ def voila_arguments(port: int, host: str, root: Path = DASHBOARDS_DIR) -> list[s
         "--VoilaConfiguration.allow_template_override=NO",
         "--VoilaConfiguration.allow_theme_override=NO",
         "--Voila.tornado_settings={'serve_traceback': False}",
+        f"{kernels}pool_size={config.dashboard_warm_kernels}",
+        f"{kernels}max_kernels={config.dashboard_max_kernels}",
+        f"{kernels}max_kernels_per_tenant={config.dashboard_max_kernels_per_tenant}",
+        f"{kernels}connect_timeout={config.dashboard_connect_timeout}",
+        # Jupyter's culler: idle kernels go even when a page is still connected (a tab
+        # left open overnight); checked every minute or sooner for short timeouts.
+        f"{kernels}cull_idle_timeout={config.dashboard_idle_timeout}",
+        f"{kernels}cull_interval={min(60, max(1, config.dashboard_idle_timeout // 3))}",
+        f"{kernels}cull_connected=True",
     ]
 
 
@@ -177,13 +306,11 @@ def serve_dashboards(
     Kernels inherit this process's environment, so ``config`` is handed to them as
     CXLAB_* variables; notebooks read it with ``Config.from_environ()``.
     """
-    from cxlab.kernel_pool import warm_kernels_setting
-
-    warm_kernels_setting()  # a bad value stops here with its fix, not in Voila's start-up
     os.environ.update(kernel_environment(config))
     app = voila_app_class()()
-    app.initialize(voila_arguments(port, host, root))
-    app.voila_configuration.prelaunch_hook = prelaunch_hook(config.secret_key)
+    app.initialize(voila_arguments(config, port, host, root))
+    app.voila_configuration.prelaunch_hook = prelaunch_hook(config.secret_key,
+                                                            f"{config.public_url}")
     # Runs once the loop starts, when start() has made the kernel manager. Voila asks for
     # kernels with the notebook's folder relative to the root: "" for this flat folder.
     tornado.ioloop.IOLoop.current().add_callback(lambda: app.kernel_manager.prime(path=""))
