@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from cxlab.csv_cells import csv_safe_row
 from cxlab.responses import StoredResponse
 from cxlab.surveys.definition import SurveyDefinition
 
@@ -65,12 +66,16 @@ def _cells(definition: SurveyDefinition, row: StoredResponse) -> list[Any]:
 
 
 def csv_stream(definition: SurveyDefinition, rows: Iterable[StoredResponse]) -> Iterator[bytes]:
-    """The rows as CSV (UTF-8, header first); one column per attribute and question."""
+    """The rows as CSV (UTF-8, header first); one column per attribute and question.
+
+    Text a spreadsheet would run as a formula is prefixed with ``'``
+    (:mod:`cxlab.csv_cells`); numbers stay numbers.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns(definition))
+    writer.writerow(csv_safe_row(columns(definition)))
     for row in rows:
-        writer.writerow(_cells(definition, row))
+        writer.writerow(csv_safe_row(_cells(definition, row)))
         if buffer.tell() >= BLOCK_BYTES:
             yield buffer.getvalue().encode()
             buffer.seek(0)
