@@ -169,9 +169,18 @@ class ResponsesApi:
         if problems:
             raise ApiError(400, problems)
         definition = found.definition
-        rows = responses.iter_responses(
-            self.database, survey, since=since, include_partial=include_partial == "true"
-        )
+
+        def read_rows():
+            return responses.iter_responses(
+                self.database, survey, since=since, include_partial=include_partial == "true"
+            )
+
+        rows = read_rows()
+        if definition.anonymity.unlinked:
+            # An anonymous survey's rows show no segment smaller than min_group.
+            hidden = exports.small_segments(definition, read_rows(),
+                                            definition.anonymity.min_group)
+            rows = exports.without_small_segments(definition, rows, hidden)
         if kind == "csv":
             body = exports.csv_stream(definition, rows)
         elif kind == "jsonl":

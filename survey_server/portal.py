@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 import bottle
 import pandas as pd
 from cxlab import distribution, portal_auth, report_files
+from cxlab.anonymity import suppressed_groups
 from cxlab.dashboard_tokens import DashboardTokens
 from cxlab.errors import CxlabError, NotFound
 from cxlab.portal_auth import LoginPolicy, PortalUser
@@ -263,6 +264,7 @@ class PortalPages:
                 summary = next(s for s in distribution.summarize_distributions(
                     session, user.tenant) if s.distribution.id == chosen.id)
                 survey = get_survey_by_id(session, user.tenant.id, chosen.survey_id)
+                min_group = definition_of(survey).anonymity.min_group
                 by_attribute = [
                     (localize(attribute.label, language) or attribute.name, attribute.name,
                      distribution.response_rates(session, user.tenant, by=attribute.name,
@@ -272,11 +274,7 @@ class PortalPages:
         except NotFound:
             return self._not_found(language)
         tables = [
-            {"label": label, "rows": [
-                {"value": row[name], "sent": int(row["sent"]),
-                 "answered": int(row["responded"]), "rate": _percent(row["rate"])}
-                for _, row in table.iterrows()
-            ]}
+            {"label": label, "rows": _rate_rows(table, name, min_group, language)}
             for label, name, table in by_attribute if not table.empty
         ]
         return self._page(
@@ -529,6 +527,22 @@ def _distribution_choice(forms: bottle.FormsDict) -> dict[str, Any]:
         "name": (forms.getunicode("name") or "").strip()[:MAX_DISTRIBUTION_NAME],
         "reminder": reminder,
     }
+
+
+def _rate_rows(table: pd.DataFrame, name: str, min_group: int,
+               language: str) -> list[dict[str, Any]]:
+    """A response-rate table's rows, with the answered count and rate of any group
+    below the survey's min_group hidden — and, since the distribution's total is on
+    the same page, as many more as complementary suppression needs."""
+    hidden = suppressed_groups(
+        {row[name]: int(row["responded"]) for _, row in table.iterrows()}, min_group)
+    word = i18n.text("hidden_for_anonymity", language)
+    return [
+        {"value": row[name], "sent": int(row["sent"]),
+         "answered": word if row[name] in hidden else int(row["responded"]),
+         "rate": "–" if row[name] in hidden else _percent(row["rate"])}
+        for _, row in table.iterrows()
+    ]
 
 
 def _survey_title(survey, language: str) -> str:

@@ -227,8 +227,17 @@ class _Flow:
             action=self.action, nonce=self.pages.tokens.nonce(self.survey.id, key),
             questions=questions, required_text=i18n.text("required", language),
             button=i18n.text("submit" if last else "next", language),
-            resume_hint=resume_hint,
+            resume_hint=resume_hint, anonymity=self.anonymity_statement(),
         )
+
+    def anonymity_statement(self) -> str:
+        """What this link does with the answers, in the respondent's language."""
+        anonymity = self.definition.anonymity
+        if self.invitation is None:
+            key = "anonymity_open"
+        else:
+            key = "anonymity_unlinked" if anonymity.unlinked else "anonymity_linked"
+        return i18n.text(key, self.language, min_group=anonymity.min_group)
 
     def submit(
         self, expected_key: str | None = None, key_prefix: str = ""
