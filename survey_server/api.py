@@ -8,7 +8,7 @@ Errors are ``{"errors": [{"field": ..., "message": ...}]}``; see /api/v1/openapi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ class ResponseItem:
     attributes: dict[str, str]
     submitted_at: datetime | None
     idempotency_key: str | None
+    request_hash: str | None = None
 
 
 class ResponsesApi:
@@ -103,8 +104,9 @@ class ResponsesApi:
         item, errors = self._check_item(found.definition, body, prefix="")
         if errors:
             raise ApiError(422, errors)
+        item = _with_header_key(item, body)
         with self.context.write_gate.writing(), self.database.session() as session:
-            recorded = self._record(session, survey, item)
+            recorded = self._record(session, survey, item, owner, "idempotency_key")
         if recorded.created:
             self.context.metrics.response_accepted(owner.tenant_slug)
             return json_response(201, {"id": recorded.id})
@@ -134,9 +136,14 @@ class ResponsesApi:
             errors += item_errors
         if errors:
             raise ApiError(422, errors)
+        items = _with_header_keys(items, body)
         # One transaction: the whole batch is stored, or (on an error) none of it.
         with self.context.write_gate.writing(), self.database.session() as session:
-            recorded = [self._record(session, survey, item) for item in items]
+            recorded = [
+                self._record(session, survey, item, owner,
+                             f"responses[{index}].idempotency_key")
+                for index, item in enumerate(items)
+            ]
         created = sum(1 for r in recorded if r.created)
         self.context.metrics.response_accepted(owner.tenant_slug, created)
         return json_response(
@@ -162,9 +169,18 @@ class ResponsesApi:
         if problems:
             raise ApiError(400, problems)
         definition = found.definition
-        rows = responses.iter_responses(
-            self.database, survey, since=since, include_partial=include_partial == "true"
-        )
+
+        def read_rows():
+            return responses.iter_responses(
+                self.database, survey, since=since, include_partial=include_partial == "true"
+            )
+
+        rows = read_rows()
+        if definition.anonymity.unlinked:
+            # An anonymous survey's rows show no segment smaller than min_group.
+            hidden = exports.small_segments(definition, read_rows(),
+                                            definition.anonymity.min_group)
+            rows = exports.without_small_segments(definition, rows, hidden)
         if kind == "csv":
             body = exports.csv_stream(definition, rows)
         elif kind == "jsonl":
@@ -263,13 +279,69 @@ class ResponsesApi:
                            f"must be text of 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters"))
         if errors:
             return None, errors
-        return ResponseItem(answers, attributes, submitted_at, key), []
+        fingerprint = responses.request_hash({
+            "answers": answers, "attributes": attributes,
+            "submitted_at": submitted_at.isoformat() if submitted_at else None,
+        }) if key is not None else None
+        return ResponseItem(answers, attributes, submitted_at, key, fingerprint), []
 
-    def _record(self, session, survey: Survey, item: ResponseItem) -> responses.Recorded:
-        return responses.record_response(
-            session, survey, item.answers, attributes=item.attributes,
-            submitted_at=item.submitted_at, idempotency_key=item.idempotency_key,
-        )
+    def _record(
+        self, session, survey: Survey, item: ResponseItem, owner: ApiKeyOwner, field: str
+    ) -> responses.Recorded:
+        # The client's key lives in the API key's own namespace: it can never name an
+        # invitation's or a form's response.
+        key = item.idempotency_key
+        try:
+            return responses.record_response(
+                session, survey, item.answers, attributes=item.attributes,
+                submitted_at=item.submitted_at,
+                idempotency_key=responses.client_key(owner.key_id, key) if key else None,
+                request_hash=item.request_hash,
+            )
+        except responses.IdempotencyConflict as conflict:
+            raise ApiError(422, [(field, str(conflict))]) from None
+
+
+def _header_key() -> str | None:
+    """The ``Idempotency-Key`` header (IETF httpapi draft: a structured-field string,
+    so surrounding quotes are dropped), or None; ApiError 422 when malformed."""
+    value = bottle.request.get_header("Idempotency-Key")
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if not 0 < len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH or not value.isprintable():
+        raise ApiError(422, [("Idempotency-Key",
+                              f"must be text of 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters")])
+    return value
+
+
+def _with_header_key(item: ResponseItem, body: dict[str, Any]) -> ResponseItem:
+    """The item keyed by the ``Idempotency-Key`` header, when one came."""
+    header = _header_key()
+    if header is None:
+        return item
+    if item.idempotency_key is not None and item.idempotency_key != header:
+        raise ApiError(422, [("Idempotency-Key",
+                              "differs from the body's idempotency_key; send one key")])
+    return replace(item, idempotency_key=header,
+                   request_hash=item.request_hash or responses.request_hash(body))
+
+
+def _with_header_keys(items: list[ResponseItem], body: dict[str, Any]) -> list[ResponseItem]:
+    """A batch under an ``Idempotency-Key`` header: each item without its own key gets
+    ``<header>/<index>``, fingerprinted by the whole batch, so a retry with another
+    batch under the same header is refused rather than half-stored."""
+    header = _header_key()
+    if header is None:
+        return items
+    whole = responses.request_hash(body)
+    return [
+        item if item.idempotency_key is not None
+        else replace(item, idempotency_key=f"{header}/{index}", request_hash=whole)
+        for index, item in enumerate(items)
+    ]
 
 
 def _parse_time(value: Any) -> tuple[datetime | None, str | None]:

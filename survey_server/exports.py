@@ -23,9 +23,13 @@ import csv
 import io
 import json
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
+from cxlab.anonymity import is_small, suppressed_groups
+from cxlab.csv_cells import csv_safe_row
 from cxlab.responses import StoredResponse
 from cxlab.surveys.definition import SurveyDefinition
 
@@ -35,6 +39,7 @@ FORMATS = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
 }
 BLOCK_BYTES = 64 * 1024
+HIDDEN = "(hidden)"
 FIXED_COLUMNS = ["response_id", "submitted_at", "status", "survey_version"]
 
 
@@ -65,17 +70,86 @@ def _cells(definition: SurveyDefinition, row: StoredResponse) -> list[Any]:
 
 
 def csv_stream(definition: SurveyDefinition, rows: Iterable[StoredResponse]) -> Iterator[bytes]:
-    """The rows as CSV (UTF-8, header first); one column per attribute and question."""
+    """The rows as CSV (UTF-8, header first); one column per attribute and question.
+
+    Text a spreadsheet would run as a formula is prefixed with ``'``
+    (:mod:`cxlab.csv_cells`); numbers stay numbers.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns(definition))
+    writer.writerow(csv_safe_row(columns(definition)))
     for row in rows:
-        writer.writerow(_cells(definition, row))
+        writer.writerow(csv_safe_row(_cells(definition, row)))
         if buffer.tell() >= BLOCK_BYTES:
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode()
+
+
+def small_segments(
+    definition: SurveyDefinition, rows: Iterable[StoredResponse], min_group: int
+) -> tuple[dict[str, set[str]], set[tuple[str, ...]]]:
+    """What an export of an anonymous (unlinked) survey must not show: per attribute,
+    the values held by fewer than ``min_group`` rows (with complementary suppression:
+    the export's row count is its total), and the combinations of the remaining
+    values that are still that small (two attributes can single a person out).
+
+    >>> from datetime import UTC, datetime
+    >>> from cxlab.surveys import parse_definition
+    >>> definition = parse_definition({"slug": "s", "title": "S", "attributes": ["dept"],
+    ...     "questions": [{"id": "enps", "type": "nps", "label": "eNPS"}]})
+    >>> def row(dept):
+    ...     return StoredResponse(1, "complete", 1, datetime(2026, 5, 1, tzinfo=UTC),
+    ...                           {"dept": dept}, {"enps": 9})
+    >>> hidden, _ = small_segments(definition, [row("a")] * 9 + [row("b")] * 2
+    ...                            + [row("c")] * 6, 5)
+    >>> sorted(hidden["dept"])
+    ['b', 'c']
+    """
+    names = [attribute.name for attribute in definition.attributes]
+    counts: dict[str, Counter] = {name: Counter() for name in names}
+    combinations: list[tuple[str, ...]] = []
+    for row in rows:
+        attributes = row.attributes or {}
+        values = tuple(str(attributes.get(name, "")) for name in names)
+        for name, value in zip(names, values, strict=True):
+            counts[name][value] += 1
+        combinations.append(values)
+    hidden = {name: {str(v) for v in suppressed_groups(counts[name], min_group)}
+              for name in names}
+    masked = Counter(_masked(values, names, hidden) for values in combinations)
+    small = {values for values, n in masked.items() if is_small(n, min_group)}
+    return hidden, small
+
+
+def _masked(values: tuple[str, ...], names: list[str],
+            hidden: dict[str, set[str]]) -> tuple[str, ...]:
+    return tuple(HIDDEN if value in hidden[name] else value
+                 for name, value in zip(names, values, strict=True))
+
+
+def without_small_segments(
+    definition: SurveyDefinition, rows: Iterable[StoredResponse],
+    hidden: tuple[dict[str, set[str]], set[tuple[str, ...]]],
+) -> Iterator[StoredResponse]:
+    """The rows with the attribute values :func:`small_segments` found replaced by
+    ``(hidden)``; a row whose combination is small loses all its attributes. The
+    answers are all there: nothing is lost, only the segment is not shown."""
+    by_attribute, small = hidden
+    names = [attribute.name for attribute in definition.attributes]
+    for row in rows:
+        attributes = row.attributes or {}
+        values = tuple(str(attributes.get(name, "")) for name in names)
+        masked = _masked(values, names, by_attribute)
+        if masked in small:
+            masked = tuple(HIDDEN for _ in names)
+        if masked != values:
+            kept = {name: value for name, value in attributes.items() if name not in names}
+            shown = {name: value for name, value in zip(names, masked, strict=True)
+                     if value != "" or name in attributes}
+            row = replace(row, attributes={**kept, **shown})
+        yield row
 
 
 def jsonl_stream(rows: Iterable[StoredResponse]) -> Iterator[bytes]:

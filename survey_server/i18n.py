@@ -38,6 +38,27 @@ TEXT = {
         "en": "Thank you for your answers.",
     },
     "thanks_title": {"ja": "送信しました", "en": "Thank you"},
+    # What the survey page says about anonymity: truthful for each kind of link.
+    "anonymity_unlinked": {
+        "ja": "匿名の調査です。回答はメールアドレスやご招待と結び付けずに保存され、結果は"
+              "{min_group}人以上のグループについてのみ表示されます。",
+        "en": "This survey is anonymous: your answers are stored with no link to your "
+              "invitation or e-mail address, and results are shown only for groups of at "
+              "least {min_group} people.",
+    },
+    "anonymity_linked": {
+        "ja": "回答はご招待（メールアドレス）と結び付けて保存されます。結果は{min_group}人"
+              "以上のグループについてのみ表示されます。",
+        "en": "Your answers are stored with your invitation, and so with your e-mail "
+              "address. Results are shown only for groups of at least {min_group} people.",
+    },
+    "anonymity_open": {
+        "ja": "回答はお名前やメールアドレスなしで保存されます（回答欄にご自身で書いた場合を"
+              "除く）。結果は{min_group}人以上のグループについてのみ表示されます。",
+        "en": "Your answers are stored without your name or e-mail address (unless you "
+              "write them in an answer). Results are shown only for groups of at least "
+              "{min_group} people.",
+    },
     "already_answered_title": {"ja": "回答済みです", "en": "Already answered"},
     "already_answered": {
         "ja": "このアンケートにはすでにご回答いただいています。ありがとうございました。",
@@ -216,6 +237,7 @@ TEXT = {
         "ja": "配信を作成できるのは管理者だけです。",
         "en": "Only your organisation's administrators can create distributions.",
     },
+    "hidden_for_anonymity": {"ja": "非表示（匿名性の保護）", "en": "hidden (anonymity)"},
     "portal_not_found": {
         "ja": "お探しのページは見つかりませんでした。",
         "en": "We could not find this page.",

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 import bottle
 import pandas as pd
 from cxlab import distribution, portal_auth, report_files
+from cxlab.anonymity import suppressed_groups
 from cxlab.dashboard_tokens import DashboardTokens
 from cxlab.errors import CxlabError, NotFound
 from cxlab.portal_auth import LoginPolicy, PortalUser
@@ -47,6 +48,7 @@ DASHBOARD_NOTEBOOK = "overview.ipynb"
 PREVIEW_ROWS = 10
 MAX_DISTRIBUTION_NAME = 200
 MAX_REMINDER_DAYS = 365
+MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns; a larger number names no row
 PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
@@ -71,7 +73,11 @@ class PortalPages:
         self.database = context.database
         self.config = context.config
         self.policy = policy or LoginPolicy()
-        self.sessions = PortalSessions(context.config.secret_key)
+        self.sessions = PortalSessions(
+            context.config.secret_key,
+            idle=timedelta(minutes=context.config.session_idle_minutes),
+            absolute=timedelta(hours=context.config.session_max_hours),
+        )
         self.dashboard_tokens = DashboardTokens(context.config.secret_key)
         self.uploads = UploadReferences(context.config.secret_key)
 
@@ -120,7 +126,8 @@ class PortalPages:
             return page
         with self.database.session() as session:
             user = authenticate_user(session, email, password)
-            claims = (user.id, user.tenant_id) if user is not None else None
+            claims = (user.id, user.tenant_id, user.session_generation) if (
+                user is not None and user.disabled_at is None) else None
         with self.context.write_gate.writing(), self.database.session() as session:
             if claims is None:
                 portal_auth.record_failure(session, email, client_ip, self.policy)
@@ -129,7 +136,9 @@ class PortalPages:
         if claims is None:
             return self._login_page(language, 401, email=email, error="login_failed")
         response = self._redirect("/portal/", language)
-        self._set_session(response, self.sessions.issue(*claims))
+        user_id, tenant_id, generation = claims
+        self._set_session(response, self.sessions.issue(user_id, tenant_id,
+                                                         generation=generation))
         response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
         return response
 
@@ -142,6 +151,9 @@ class PortalPages:
         bound_to = claims.session_id if claims else None
         if not self.sessions.csrf_matches(bound_to, _field(form, "csrf_token")):
             return self._csrf_refused(language, "/portal/")
+        # Server-side: a copy of this cookie taken before sign-out is dead too.
+        with self.context.write_gate.writing(), self.database.session() as session:
+            portal_auth.end_sessions(session, claims.user_id)
         response = self._redirect("/portal/login", language)
         response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
         return response
@@ -243,12 +255,16 @@ class PortalPages:
         if signed_in is None:
             return self._redirect("/portal/login", language)
         user, claims = signed_in
+        if not 0 < distribution_id <= MAX_ROW_ID:
+            # Beyond any row id (and beyond what the database can compare): not found.
+            return self._not_found(language)
         try:
             with self.database.session() as session:
                 chosen = distribution.get_distribution(session, user.tenant, distribution_id)
                 summary = next(s for s in distribution.summarize_distributions(
                     session, user.tenant) if s.distribution.id == chosen.id)
                 survey = get_survey_by_id(session, user.tenant.id, chosen.survey_id)
+                min_group = definition_of(survey).anonymity.min_group
                 by_attribute = [
                     (localize(attribute.label, language) or attribute.name, attribute.name,
                      distribution.response_rates(session, user.tenant, by=attribute.name,
@@ -258,11 +274,7 @@ class PortalPages:
         except NotFound:
             return self._not_found(language)
         tables = [
-            {"label": label, "rows": [
-                {"value": row[name], "sent": int(row["sent"]),
-                 "answered": int(row["responded"]), "rate": _percent(row["rate"])}
-                for _, row in table.iterrows()
-            ]}
+            {"label": label, "rows": _rate_rows(table, name, min_group, language)}
             for label, name, table in by_attribute if not table.empty
         ]
         return self._page(
@@ -412,12 +424,15 @@ class PortalPages:
         return response
 
     def _signed_in(self) -> tuple[PortalUser, SessionClaims] | None:
-        """The signed-in user, if the session cookie is genuine and they still exist."""
+        """The signed-in user, if the session cookie is genuine, within its idle and
+        absolute lifetimes, not ended since (sign-out, password reset, disabling) and
+        the user still exists."""
         claims = self.sessions.read(bottle.request.get_cookie(SESSION_COOKIE))
         if claims is None:
             return None
         with self.database.session() as session:
-            user = portal_auth.portal_user(session, claims.user_id, claims.tenant_id)
+            user = portal_auth.portal_user(
+                session, claims.user_id, claims.tenant_id, claims.generation)
         if user is None:
             return None
         tag_request(tenant=user.tenant.slug)
@@ -436,10 +451,9 @@ class PortalPages:
         )
         response = bottle.HTTPResponse(body, status, dict(PAGE_HEADERS))
         if claims is not None:
-            # Re-signed on every page: the session expires after SESSION_IDLE unused.
-            self._set_session(
-                response, self.sessions.issue(claims.user_id, claims.tenant_id, claims.session_id)
-            )
+            # Re-signed on every page: the session expires after its idle time unused,
+            # and at its absolute lifetime in any case (the start time is kept).
+            self._set_session(response, self.sessions.renew(claims))
         return response
 
     def _login_page(
@@ -513,6 +527,22 @@ def _distribution_choice(forms: bottle.FormsDict) -> dict[str, Any]:
         "name": (forms.getunicode("name") or "").strip()[:MAX_DISTRIBUTION_NAME],
         "reminder": reminder,
     }
+
+
+def _rate_rows(table: pd.DataFrame, name: str, min_group: int,
+               language: str) -> list[dict[str, Any]]:
+    """A response-rate table's rows, with the answered count and rate of any group
+    below the survey's min_group hidden — and, since the distribution's total is on
+    the same page, as many more as complementary suppression needs."""
+    hidden = suppressed_groups(
+        {row[name]: int(row["responded"]) for _, row in table.iterrows()}, min_group)
+    word = i18n.text("hidden_for_anonymity", language)
+    return [
+        {"value": row[name], "sent": int(row["sent"]),
+         "answered": word if row[name] in hidden else int(row["responded"]),
+         "rate": "–" if row[name] in hidden else _percent(row["rate"])}
+        for _, row in table.iterrows()
+    ]
 
 
 def _survey_title(survey, language: str) -> str:

@@ -12,13 +12,15 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-SESSION_IDLE = timedelta(hours=8)
+SESSION_IDLE = timedelta(minutes=60)
+SESSION_MAX = timedelta(hours=12)
 LOGIN_FORM_AGE = timedelta(hours=2)
 MAX_COOKIE_LENGTH = 1000
 # A recipient CSV waits this long between its preview and the confirmation.
@@ -29,48 +31,74 @@ MAX_REFERENCE_LENGTH = 4000  # a 200-character Japanese name, JSON-escaped and s
 
 @dataclass(frozen=True)
 class SessionClaims:
+    """A session cookie's content: ids, the user's session generation when it was
+    issued (a raised generation ends it) and when it began (epoch seconds)."""
+
     user_id: int
     tenant_id: int
     session_id: str
+    generation: int = 0
+    issued_at: int = 0
 
 
 class PortalSessions:
     """Signs and reads the portal's cookies and derives their CSRF tokens.
 
     >>> sessions = PortalSessions("a secret key of some length")
-    >>> claims = sessions.read(sessions.issue(3, 1))
-    >>> (claims.user_id, claims.tenant_id)
-    (3, 1)
+    >>> claims = sessions.read(sessions.issue(3, 1, generation=2))
+    >>> (claims.user_id, claims.tenant_id, claims.generation)
+    (3, 1, 2)
+    >>> sessions.read(sessions.renew(claims)).session_id == claims.session_id
+    True
     >>> sessions.csrf_matches(claims.session_id, sessions.csrf_token(claims.session_id))
     True
     >>> sessions.read("tampered" + sessions.issue(3, 1)) is None
     True
     """
 
-    def __init__(self, secret_key: str, *, idle: timedelta = SESSION_IDLE) -> None:
+    def __init__(
+        self, secret_key: str, *, idle: timedelta = SESSION_IDLE,
+        absolute: timedelta = SESSION_MAX,
+    ) -> None:
         self._sessions = URLSafeTimedSerializer(secret_key, salt="cxlab.portal-session")
         self._login_forms = URLSafeTimedSerializer(secret_key, salt="cxlab.portal-login")
         self._csrf_key = hmac.new(
             secret_key.encode(), b"cxlab.portal-csrf", hashlib.sha256
         ).digest()
         self.idle = idle
+        self.absolute = absolute
 
-    def issue(self, user_id: int, tenant_id: int, session_id: str | None = None) -> str:
-        """A session cookie value; a new session gets a new random id."""
-        return self._sessions.dumps(
-            {"u": user_id, "t": tenant_id, "s": session_id or secrets.token_urlsafe(24)}
-        )
+    def issue(self, user_id: int, tenant_id: int, *, generation: int = 0) -> str:
+        """A new session's cookie value: a new random id, begun now."""
+        return self._dump(SessionClaims(
+            user_id, tenant_id, secrets.token_urlsafe(24), generation, int(time.time())))
+
+    def renew(self, claims: SessionClaims) -> str:
+        """The same session signed afresh (its idle time restarts; its start stays)."""
+        return self._dump(claims)
+
+    def _dump(self, claims: SessionClaims) -> str:
+        return self._sessions.dumps({
+            "u": claims.user_id, "t": claims.tenant_id, "s": claims.session_id,
+            "g": claims.generation, "i": claims.issued_at,
+        })
 
     def read(self, value: str | None) -> SessionClaims | None:
-        """The claims of a genuine session cookie used within the idle time, else None."""
+        """The claims of a genuine session cookie used within the idle time and begun
+        within the absolute lifetime, else None. (Whether the user's generation still
+        matches is the caller's check: it needs the database.)"""
         claims = self._loads(self._sessions, value, self.idle)
         if not isinstance(claims, dict):
             return None
         user_id, tenant_id, session_id = claims.get("u"), claims.get("t"), claims.get("s")
+        generation, issued_at = claims.get("g"), claims.get("i")
         if not (isinstance(user_id, int) and isinstance(tenant_id, int)
-                and isinstance(session_id, str) and session_id):
+                and isinstance(session_id, str) and session_id
+                and isinstance(generation, int) and isinstance(issued_at, int)):
             return None
-        return SessionClaims(user_id, tenant_id, session_id)
+        if time.time() - issued_at > self.absolute.total_seconds():
+            return None
+        return SessionClaims(user_id, tenant_id, session_id, generation, issued_at)
 
     def issue_login_form(self) -> tuple[str, str]:
         """A pre-session cookie value and the id its login form's token derives from."""

@@ -120,8 +120,11 @@ class RespondentPages:
         definition = definition_of(survey)
         language = request_language(definition.languages)
         # One response per invitation: its idempotency key is fixed, so a double
-        # submit finds the first and a second visit finds it answered.
-        key = f"inv-{invitation.id}"
+        # submit finds the first and a second visit finds it answered. An unlinked
+        # survey's key is random, kept on the invitation only while a long survey is
+        # half-done (so the link resumes it), and never names the invitation.
+        unlinked = definition.anonymity.unlinked
+        key = invitation.response_key if unlinked else f"inv-{invitation.id}"
         url = f"/i/{quote(token)}?" + urlencode({"lang": language})
         flow = _Flow(
             self, survey, definition, language, link.tenant_slug, action=url,
@@ -129,17 +132,19 @@ class RespondentPages:
             continue_url=lambda _key: url,
         )
         if bottle.request.method == "POST":
-            return flow.submit(expected_key=key)
+            return flow.submit(expected_key=key, key_prefix="inv-")
         if invitation.responded_at is not None:
             return message_page(200, language, "already_answered_title", "already_answered")
         unavailable = self._unavailable(survey, language)
         if unavailable is not None:
             return unavailable
-        with self.database.session() as session:
-            stored = responses.find_resumable(session, survey, key, self.resume_age)
+        stored = None
+        if key is not None:
+            with self.database.session() as session:
+                stored = responses.find_resumable(session, survey, key, self.resume_age)
         if stored is not None:
             return flow.show_page(stored.resume_page or 0, stored.answers, key, resumed=True)
-        return flow.show_page(0, {}, key)
+        return flow.show_page(0, {}, key or self.tokens.new_key("inv-"))
 
     # ------------------------------------------------------------ helpers
 
@@ -222,17 +227,31 @@ class _Flow:
             action=self.action, nonce=self.pages.tokens.nonce(self.survey.id, key),
             questions=questions, required_text=i18n.text("required", language),
             button=i18n.text("submit" if last else "next", language),
-            resume_hint=resume_hint,
+            resume_hint=resume_hint, anonymity=self.anonymity_statement(),
         )
 
-    def submit(self, expected_key: str | None = None) -> bottle.HTTPResponse:
+    def anonymity_statement(self) -> str:
+        """What this link does with the answers, in the respondent's language."""
+        anonymity = self.definition.anonymity
+        if self.invitation is None:
+            key = "anonymity_open"
+        else:
+            key = "anonymity_unlinked" if anonymity.unlinked else "anonymity_linked"
+        return i18n.text(key, self.language, min_group=anonymity.min_group)
+
+    def submit(
+        self, expected_key: str | None = None, key_prefix: str = ""
+    ) -> bottle.HTTPResponse:
         pages, definition, language = self.pages, self.definition, self.language
+        unlinked = self.invitation is not None and definition.anonymity.unlinked
         form = read_form()
         if isinstance(form, bottle.HTTPResponse):
             return form
         nonce = (form.get("nonce") or [None])[0]
         key = pages.tokens.key_from_nonce(self.survey.id, nonce)
-        if key is None or (expected_key is not None and key != expected_key):
+        if key is None or not key.startswith(key_prefix) or (
+            expected_key is not None and key != expected_key
+        ):
             return message_page(400, language, "bad_form_title", "bad_form", link=self.action)
         with pages.database.session() as session:
             state = responses.response_state(session, self.survey, key)
@@ -273,14 +292,14 @@ class _Flow:
             with pages.context.write_gate.writing(), pages.database.session() as session:
                 responses.save_partial(
                     session, self.survey, clean, idempotency_key=key, resume_page=page + 1,
-                    attributes=attributes, invitation=self.invitation,
+                    attributes=attributes, invitation=self.invitation, unlinked=unlinked,
                 )
             return bottle.HTTPResponse(status=303, Location=self.continue_url(key))
         try:
             with pages.context.write_gate.writing(), pages.database.session() as session:
                 recorded = responses.record_response(
                     session, self.survey, clean, attributes=attributes,
-                    idempotency_key=key, invitation=self.invitation,
+                    idempotency_key=key, invitation=self.invitation, unlinked=unlinked,
                 )
         except responses.AlreadyAnswered:
             return message_page(409, language, "already_answered_title", "already_answered")

@@ -27,9 +27,10 @@ class FormTokens:
         self.resume_seconds = resume_days * 86_400
 
     @staticmethod
-    def new_key() -> str:
-        """A fresh idempotency key for one respondent's answers to an open survey."""
-        return "form-" + secrets.token_urlsafe(18)
+    def new_key(prefix: str = "form-") -> str:
+        """A fresh idempotency key for one respondent's answers (an open survey's, or
+        with ``prefix="inv-"`` an unlinked invitation's)."""
+        return prefix + secrets.token_urlsafe(18)
 
     def nonce(self, survey_id: int, key: str) -> str:
         """The hidden form field that names ``key``; submitting twice reuses it."""

@@ -183,7 +183,7 @@ def test_export_streams_csv_jsonl_and_xlsx(api, database):
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [row["nps"] for row in rows] == ["9", "3"]
     assert rows[0]["heard_from"] == "sns;walk_by" and rows[0]["store"] == "sakae-06"
-    assert rows[0]["comment"] == "=1+1 美味しい"
+    assert rows[0]["comment"] == "'=1+1 美味しい"  # neutralised: text, not a formula
 
     lines = requests.get(url, params={"format": "jsonl", "since": "2026-02-01T00:00:00Z"},
                          headers=headers).text.splitlines()

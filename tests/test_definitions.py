@@ -3,7 +3,7 @@ reported with its path; answers are checked against the definition."""
 
 import pytest
 from cxlab.surveys import EXAMPLES_DIR, DefinitionError, load_definition, parse_definition
-from cxlab.surveys.definition import validate_answers
+from cxlab.surveys.definition import Anonymity, validate_answers
 
 BASE = {"slug": "s", "title": {"ja": "調査", "en": "Survey"}}
 
@@ -139,3 +139,49 @@ def test_answers_to_hidden_questions_are_dropped(visit):
 def test_invalid_answers_name_the_question_and_reason(visit, answers, field, message):
     _, errors = validate_answers(visit, answers)
     assert message in errors[field]
+
+
+# ---------------------------------------------------------------- anonymity
+
+
+def test_anonymity_defaults_follow_the_survey_kind():
+    questions = [{"id": "q", "type": "nps", "label": "Q"}]
+    cx = parse_definition({**BASE, "questions": questions})
+    ex = parse_definition({**BASE, "kind": "ex", "questions": questions})
+    assert (cx.kind, cx.anonymity) == ("cx", Anonymity(min_group=5, unlinked=False))
+    assert (ex.kind, ex.anonymity) == ("ex", Anonymity(min_group=5, unlinked=True))
+
+
+def test_anonymity_can_be_set_per_survey_and_is_frozen():
+    definition = parse_definition({
+        **BASE, "kind": "ex", "anonymity": {"min_group": 8, "unlinked": False},
+        "questions": [{"id": "q", "type": "nps", "label": "Q"}]})
+    assert definition.anonymity == Anonymity(min_group=8, unlinked=False)
+    with pytest.raises(AttributeError):
+        definition.anonymity.min_group = 1  # type: ignore[misc]
+
+
+def test_the_employee_example_is_an_unlinked_ex_survey():
+    definition = load_definition(EXAMPLES_DIR / "employee_engagement.yaml")
+    assert definition.kind == "ex"
+    assert definition.anonymity == Anonymity(min_group=5, unlinked=True)
+    restaurant = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+    assert restaurant.anonymity.unlinked is False
+
+
+@pytest.mark.parametrize(
+    ("extra", "path", "message"),
+    [
+        ({"kind": "hr"}, "kind", "must be one of cx, ex"),
+        ({"anonymity": "yes"}, "anonymity", "must be a mapping"),
+        ({"anonymity": {"min_group": 0}}, "anonymity.min_group", "whole number from 1"),
+        ({"anonymity": {"min_group": "5"}}, "anonymity.min_group", "whole number from 1"),
+        ({"anonymity": {"min_group": True}}, "anonymity.min_group", "whole number from 1"),
+        ({"anonymity": {"unlinked": "no"}}, "anonymity.unlinked", "true or false"),
+        ({"anonymity": {"k": 5}}, "anonymity.k", "unknown key"),
+    ],
+)
+def test_bad_anonymity_values_are_reported_with_their_path(extra, path, message):
+    questions = [{"id": "q", "type": "nps", "label": "Q"}]
+    problems = problems_of({**BASE, **extra, "questions": questions})
+    assert any(p == path and message in m for p, m in problems), problems

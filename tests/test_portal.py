@@ -156,11 +156,12 @@ def test_login_succeeds_with_the_right_password_and_sets_a_safe_cookie(portal):
     assert "httponly" in flags
     assert "samesite=lax" in flags
     assert "path=/portal" in flags
-    assert "max-age=28800" in flags
+    assert "max-age=3600" in flags  # the idle timeout (CXLAB_SESSION_IDLE_MINUTES=60)
     assert "secure" not in flags  # plain http here; https below
     payload = cookie.split("=", 1)[1].split(";")[0].split(".")[0]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    assert set(claims) == {"u", "t", "s"}  # user id, tenant id, session id: nothing else
+    # user id, tenant id, session id, session generation, start time: nothing else
+    assert set(claims) == {"u", "t", "s", "g", "i"}
 
 
 def test_the_cookie_is_secure_over_https(portal):

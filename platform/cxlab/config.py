@@ -62,6 +62,10 @@ class Config:
     public_url: str = "http://127.0.0.1:8080"
     # The From: of invitation and reminder e-mails.
     mail_from: str = "cxlab <no-reply@localhost>"
+    # A portal session ends after this many minutes unused, and after this many hours
+    # whatever happens (OWASP session management: idle and absolute timeouts).
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
 
     @property
     def outbox_dir(self) -> Path:
@@ -105,6 +109,8 @@ class Config:
             dashboard_idle_timeout=_whole_number(environ, "CXLAB_DASHBOARD_IDLE_TIMEOUT", 900),
             public_url=_http_url(environ, "CXLAB_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
             mail_from=environ.get("CXLAB_MAIL_FROM") or "cxlab <no-reply@localhost>",
+            session_idle_minutes=_whole_number(environ, "CXLAB_SESSION_IDLE_MINUTES", 60),
+            session_max_hours=_whole_number(environ, "CXLAB_SESSION_MAX_HOURS", 12),
         )
 
 

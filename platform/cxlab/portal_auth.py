@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import ceil
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from cxlab.db.models import LoginAttempt, Tenant, User
@@ -121,14 +121,29 @@ def clear_failures(session: Session, email: str) -> None:
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == normalize_email(email)))
 
 
-def portal_user(session: Session, user_id: int, tenant_id: int) -> PortalUser | None:
-    """The user of a portal session, if they still exist in that tenant."""
+def portal_user(
+    session: Session, user_id: int, tenant_id: int, generation: int | None = None
+) -> PortalUser | None:
+    """The user of a portal session, if they still exist in that tenant, are not
+    disabled and (given ``generation``) their sessions have not been ended since."""
     row = session.execute(
         select(User, Tenant)
         .join(Tenant, Tenant.id == User.tenant_id)
-        .where(User.id == user_id, User.tenant_id == tenant_id)
+        .where(User.id == user_id, User.tenant_id == tenant_id, User.disabled_at.is_(None))
     ).first()
     if row is None:
         return None
+    if generation is not None and row.User.session_generation != generation:
+        return None
     return PortalUser(user_id=row.User.id, email=row.User.email, tenant=row.Tenant,
                       role=row.User.role)
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session of a user, every copy of every cookie: sign-out, a password
+    reset and disabling the user all raise the generation the cookies must carry."""
+    session.execute(
+        update(User).where(User.id == user_id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )

@@ -31,6 +31,7 @@ from scipy import special
 from cxlab import analysis
 from cxlab.analysis.drivers import ANSWERS_PER_ITEM, MIN_ANSWERS
 from cxlab.analysis.nps import DETRACTOR_MAX, MIN_N, PROMOTER_MIN
+from cxlab.anonymity import is_small, suppressed_groups
 from cxlab.charts import item_label
 from cxlab.config import Config
 from cxlab.errors import CxlabError
@@ -60,6 +61,8 @@ class SurveyReport:
     segments: pd.DataFrame
     segment_sentences: list[str]
     comments: pd.DataFrame  # kind ("low"/"high"), submitted_at, score, comment
+    # Fewer answers than the survey's anonymity.min_group: nothing but a note is shown.
+    hidden: bool = False
 
 
 @dataclass
@@ -153,6 +156,7 @@ def survey_report(
 ) -> SurveyReport | None:
     """One survey's part of the report, or None when it has no answers in the period."""
     definition = survey_definition(config, tenant, survey)
+    min_group = definition.anonymity.min_group
     outcome = definition.questions_of_type("nps")[0].id
     items = [q.id for q in definition.questions_of_type("rating")]
     texts = [q.id for q in definition.questions_of_type("text")]
@@ -162,10 +166,23 @@ def survey_report(
     history = load_responses(config, tenant, survey, start=window_start, end=end,
                              columns=columns)
     week = history[history["submitted_at"] >= start]
-    if week[outcome].notna().sum() == 0:
+    answers = int(week[outcome].notna().sum())
+    if answers == 0:
         return None
+    title = localize(definition.title, LANGUAGE)
+    if answers < min_group:
+        # Scores, trend, segments and comments of so few people could name them.
+        return SurveyReport(
+            survey=survey, title=title, answers=answers, nps=pd.DataFrame(),
+            nps_sentence=(f"Fewer than {min_group} answers this period: the results are "
+                          "hidden to protect the respondents' anonymity."),
+            trend=pd.DataFrame(), priorities=[], drivers_note="", segments=pd.DataFrame(),
+            segment_sentences=[], comments=pd.DataFrame(), hidden=True,
+        )
     previous = history[(history["submitted_at"] >= start - (end - start))
                        & (history["submitted_at"] < start)]
+    if is_small(int(previous[outcome].notna().sum()), min_group):
+        previous = previous.iloc[0:0]  # too few to compare with: shown as no answers
     headline = nps_change(week[outcome], previous[outcome])
     priorities, drivers_note = [], ""
     if items:
@@ -173,12 +190,13 @@ def survey_report(
                                                           definition)
     segments, segment_sentences = pd.DataFrame(), []
     if attribute:
-        segments, segment_sentences = segment_highlights(week, outcome, attribute, definition)
+        segments, segment_sentences = segment_highlights(
+            week, outcome, attribute, definition, min_group=min_group)
     return SurveyReport(
-        survey=survey, title=localize(definition.title, LANGUAGE),
-        answers=int(week[outcome].notna().sum()), nps=headline,
+        survey=survey, title=title, answers=answers, nps=headline,
         nps_sentence=nps_sentence(headline),
-        trend=weekly_trend(history, outcome, start, end), priorities=priorities,
+        trend=weekly_trend(history, outcome, start, end, min_group=min_group),
+        priorities=priorities,
         drivers_note=drivers_note, segments=segments, segment_sentences=segment_sentences,
         comments=notable_comments(week, outcome, texts),
     )
@@ -233,12 +251,13 @@ def nps_sentence(table: pd.DataFrame) -> str:
 
 def weekly_trend(
     responses: pd.DataFrame, outcome: str, start: pd.Timestamp, end: pd.Timestamp,
-    *, weeks: int = TREND_WEEKS,
+    *, weeks: int = TREND_WEEKS, min_group: int = 1,
 ) -> pd.DataFrame:
     """NPS with CI per report-length period, the last ``weeks`` ending at ``end``.
 
     Periods are aligned to the report (not to calendar weeks in UTC), so the last row
-    is exactly the report period; ``week`` is each period's first day.
+    is exactly the report period; ``week`` is each period's first day. A period with
+    fewer than ``min_group`` answers shows as empty (n 0, no NPS).
 
     >>> stamps = pd.to_datetime(["2026-11-10", "2026-11-17", "2026-11-18"], utc=True)
     >>> frame = pd.DataFrame({"submitted_at": stamps, "nps": [10, 3, 9]})
@@ -258,6 +277,10 @@ def weekly_trend(
                           outcome: kept[outcome].to_numpy()})
     table = analysis.nps_by(frame, outcome, by="week")
     table["week"] = pd.to_datetime(table["week"].astype("datetime64[ns]"))
+    small = table["n"].map(lambda n: is_small(int(n), min_group))
+    table.loc[small, ["nps", "ci_low", "ci_high"]] = np.nan
+    table.loc[small, "n"] = 0
+    table.loc[small, "note"] = "hidden: too few answers"
     return table[["week", "n", "nps", "ci_low", "ci_high", "note"]]
 
 
@@ -333,9 +356,14 @@ def priority_sentences(
 def segment_highlights(
     responses: pd.DataFrame, outcome: str, attribute: str,
     definition: SurveyDefinition | None = None, *, min_n: int = MIN_SEGMENT_ANSWERS,
+    min_group: int = 1,
 ) -> tuple[pd.DataFrame, list[str]]:
     """NPS per segment, and sentences naming the best and worst segment among those with
     at least ``min_n`` answers (the rest are "too few answers" and not ranked).
+
+    Segments below ``min_group`` answers, and as many more as complementary
+    suppression needs (:mod:`cxlab.anonymity`: the report shows the total), are
+    hidden: their n and NPS are blanked and only their names are listed.
 
     >>> frame = pd.DataFrame({"store": ["a"] * 40 + ["b"] * 40 + ["c"] * 5,
     ...                       "nps": [10] * 30 + [3] * 10 + [9] * 20 + [5] * 20 + [10] * 5})
@@ -352,8 +380,13 @@ def segment_highlights(
     table = analysis.nps_by(responses, outcome, by=attribute, min_n=min_n)
     table = table[table["n"] > 0].copy()
     table[attribute] = table[attribute].astype(str)
-    table["ranked"] = table["n"] >= min_n
-    table = table.sort_values(["ranked", "nps"], ascending=False).reset_index(drop=True)
+    hidden = suppressed_groups(dict(zip(table[attribute], table["n"], strict=True)), min_group)
+    table["hidden"] = table[attribute].isin(hidden)
+    table["ranked"] = (table["n"] >= min_n) & ~table["hidden"]
+    table = table.sort_values(["hidden", "ranked", "nps"], ascending=[True, False, False]
+                              ).reset_index(drop=True)
+    table.loc[table["hidden"], ["nps", "ci_low", "ci_high"]] = np.nan
+    table["n"] = table["n"].astype("Int64").mask(table["hidden"])
     ranked = table[table["ranked"]]
     sentences = []
     if len(ranked) >= 2:
@@ -363,13 +396,17 @@ def segment_highlights(
     else:
         sentences.append(f"Too few answers to compare {label}s this period: a {label} needs "
                          f"at least {min_n} answers to be ranked.")
-    small = table[~table["ranked"]]
+    small = table[~table["ranked"] & ~table["hidden"]]
     if len(small) and len(ranked) >= 2:
         listed = ", ".join(f"{row[attribute]} ({row.n})" for _, row in small.iterrows())
         plural = f"{len(small)} {label}{'s' if len(small) > 1 else ''}"
         verb = "are" if len(small) > 1 else "is"
         sentences.append(f"{plural} with fewer than {min_n} answers {verb} not ranked: "
                          f"{listed}.")
+    if table["hidden"].any():
+        names = ", ".join(table.loc[table["hidden"], attribute])
+        sentences.append(f"Hidden to protect anonymity (fewer than {min_group} answers, or "
+                         f"needed to keep those from being worked out): {names}.")
     return table, sentences
 
 
@@ -463,9 +500,11 @@ def survey_html(part: SurveyReport) -> str:
     """One survey's section of the report as HTML."""
     escape = html.escape
     out = [f"<h2>{escape(part.title)} <small>({escape(part.survey)})</small></h2>",
-           f"<p class='cx-nps'><strong>{escape(part.nps_sentence)}</strong></p>",
-           "<h3>NPS over the last weeks</h3>", trend_svg(part.trend),
-           "<h3>What to improve first</h3>"]
+           f"<p class='cx-nps'><strong>{escape(part.nps_sentence)}</strong></p>"]
+    if part.hidden:
+        return "\n".join(out)
+    out += ["<h3>NPS over the last weeks</h3>", trend_svg(part.trend),
+            "<h3>What to improve first</h3>"]
     if part.priorities:
         out.append("<ol>" + "".join(f"<li>{escape(s)}</li>" for s in part.priorities) + "</ol>")
     out.append(f"<p><small>{escape(part.drivers_note)}</small></p>")

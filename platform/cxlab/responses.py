@@ -21,6 +21,8 @@ caller owns the transaction, so "recorded" means "recorded once the session comm
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +43,31 @@ EXPORT_CHUNK_SIZE = 1000
 
 class AlreadyAnswered(CxlabError):
     """The invitation has been used for a response already (one response each)."""
+
+
+class IdempotencyConflict(CxlabError):
+    """An idempotency key was used before with a different request body."""
+
+
+def client_key(api_key_id: int, key: str) -> str:
+    """The stored form of a client's idempotency key: scoped to the API key that sent
+    it, so no client can reach another client's or a server-made key (``inv-…``,
+    ``form-…``).
+
+    >>> client_key(7, "inv-4")
+    'api:7:inv-4'
+    """
+    return f"api:{api_key_id}:{key}"
+
+
+def request_hash(document: Any) -> str:
+    """SHA-256 of a JSON document in a canonical form (keys sorted), as hex.
+
+    >>> request_hash({"b": 1, "a": [2]}) == request_hash({"a": [2], "b": 1})
+    True
+    """
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -112,8 +139,8 @@ def find_response(session: Session, survey: Survey, idempotency_key: str) -> Res
 
 def response_state(
     session: Session, survey: Survey, idempotency_key: str
-) -> tuple[int, str] | None:
-    """``(id, status)`` of the response under ``idempotency_key``, or None.
+) -> tuple[int, str, str | None] | None:
+    """``(id, status, request_hash)`` of the response under ``idempotency_key``, or None.
 
     What ingestion asks of every keyed submission; a prebuilt Core query, because
     loading the ORM row cost more than the insert that usually follows.
@@ -123,7 +150,7 @@ def response_state(
     }).first()
 
 
-_STATE_QUERY = select(Response.id, Response.status).where(
+_STATE_QUERY = select(Response.id, Response.status, Response.request_hash).where(
     Response.tenant_id == bindparam("tenant_id"),
     Response.survey_id == bindparam("survey_id"),
     Response.idempotency_key == bindparam("key"),
@@ -152,23 +179,29 @@ def record_response(
     submitted_at: datetime | None = None,
     idempotency_key: str | None = None,
     invitation: Invitation | None = None,
+    request_hash: str | None = None,
+    unlinked: bool = False,
 ) -> Recorded:
     """Store a complete response (answers already validated) and return its id.
 
     With an ``idempotency_key`` seen before, nothing new is stored and the earlier id
     comes back with ``created=False``; a partial response under that key is completed.
+    When both the stored response and this call have a ``request_hash`` and they
+    differ, :class:`IdempotencyConflict` is raised instead.
     With an ``invitation``, the invitation is marked responded, and a second response
-    raises :class:`AlreadyAnswered`.
+    raises :class:`AlreadyAnswered`; ``unlinked`` keeps the invitation's id off the
+    response (the invitation records only the day it was answered).
     """
     submitted_at = submitted_at or datetime.now(UTC)
     state = response_state(session, survey, idempotency_key) if idempotency_key else None
     if state is not None and state[1] == "complete":
+        _check_same_request(state[2], request_hash)
         return Recorded(state[0], created=False)
     if state is not None:
         existing = find_response(session, survey, idempotency_key)
         if existing is not None and existing.status != "complete":  # else changed meanwhile
             if invitation is not None:
-                _claim_invitation(session, invitation, submitted_at)
+                _claim_invitation(session, invitation, submitted_at, unlinked=unlinked)
             existing.status = "complete"
             existing.answers = answers
             existing.attributes = attributes or existing.attributes
@@ -178,7 +211,7 @@ def record_response(
             return Recorded(existing.id, created=True)
     if invitation is not None:
         try:
-            _claim_invitation(session, invitation, submitted_at)
+            _claim_invitation(session, invitation, submitted_at, unlinked=unlinked)
         except AlreadyAnswered:
             # A concurrent double submit of the same invitation won the race: it is
             # the same respondent, so answer as the idempotent repeat it is.
@@ -194,13 +227,24 @@ def record_response(
         attributes=attributes or {},
         submitted_at=submitted_at,
         idempotency_key=idempotency_key,
-        invitation_id=invitation.id if invitation is not None else None,
+        invitation_id=invitation.id if invitation is not None and not unlinked else None,
         resume_page=None,
+        request_hash=request_hash,
     )
     if new_id is None:
         # Lost an insert race on the idempotency key: the winner's row is the answer.
-        return Recorded(find_response(session, survey, idempotency_key).id, created=False)
+        winner = find_response(session, survey, idempotency_key)
+        _check_same_request(winner.request_hash, request_hash)
+        return Recorded(winner.id, created=False)
     return Recorded(new_id, created=True)
+
+
+def _check_same_request(stored: str | None, given: str | None) -> None:
+    if stored is not None and given is not None and stored != given:
+        raise IdempotencyConflict(
+            "this idempotency key was used before with a different body; "
+            "send a new key for a new response"
+        )
 
 
 def save_partial(
@@ -212,14 +256,26 @@ def save_partial(
     resume_page: int,
     attributes: dict[str, str] | None = None,
     invitation: Invitation | None = None,
+    unlinked: bool = False,
 ) -> int:
     """Save the answers of the pages done so far of a long survey; return the row id.
+
+    ``unlinked``: the response keeps no invitation id; the invitation keeps the
+    (random) key until the response is complete, so its link can resume it.
 
     The row is stored with ``status='partial'`` (left out of analysis and exports
     unless asked for) and ``resume_page``, where the respondent continues. A response
     already completed under the key is left as it is.
     """
     now = datetime.now(UTC)
+    if unlinked and invitation is not None:
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.tenant_id == survey.tenant_id,
+                   Invitation.response_key.is_(None))
+            .values(response_key=idempotency_key)
+            .execution_options(synchronize_session=False)
+        )
     existing = find_response(session, survey, idempotency_key)
     if existing is None:
         new_id = _insert(
@@ -230,7 +286,7 @@ def save_partial(
             attributes=attributes or {},
             submitted_at=now,
             idempotency_key=idempotency_key,
-            invitation_id=invitation.id if invitation is not None else None,
+            invitation_id=invitation.id if invitation is not None and not unlinked else None,
             resume_page=resume_page,
         )
         if new_id is not None:
@@ -246,7 +302,18 @@ def save_partial(
     return existing.id
 
 
-def _claim_invitation(session: Session, invitation: Invitation, when: datetime) -> None:
+def _claim_invitation(
+    session: Session, invitation: Invitation, when: datetime, *, unlinked: bool = False
+) -> None:
+    values: dict[str, Any] = {"responded_at": when}
+    if unlinked:
+        # Only *that* it was answered: the day, not the second that would match the
+        # response's time, and the key of the half-done response is forgotten.
+        values = {
+            "responded_at": when.astimezone(UTC).replace(hour=0, minute=0, second=0,
+                                                          microsecond=0),
+            "response_key": None,
+        }
     # One conditional UPDATE: of two concurrent submissions only one can claim it.
     claimed = session.execute(
         update(Invitation)
@@ -255,7 +322,7 @@ def _claim_invitation(session: Session, invitation: Invitation, when: datetime) 
             Invitation.tenant_id == invitation.tenant_id,
             Invitation.responded_at.is_(None),
         )
-        .values(responded_at=when)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:

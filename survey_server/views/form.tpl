@@ -3,6 +3,7 @@
 % if intro:
 <p class="intro">{{intro}}</p>
 % end
+<p class="hint" id="anonymity">{{anonymity}}</p>
 % if pages > 1:
 <div class="progress">
   <span id="progress-label">{{progress_text}}</span>

@@ -93,6 +93,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20), default="viewer")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Every portal session carries the generation it was issued under; raising it
+    # (sign-out, password reset, disabling) ends every copy of every session cookie.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    disabled_at: Mapped[datetime | None]
 
 
 class ApiKey(Base):
@@ -170,6 +174,9 @@ class Invitation(Base):
     reminded_at: Mapped[datetime | None]
     responded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Unlinked surveys: the random idempotency key of a half-done response, so the link
+    # resumes it; cleared once the response is complete, leaving nothing that links.
+    response_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class Response(Base):
@@ -185,14 +192,19 @@ class Response(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     survey_version: Mapped[int]
+    # Unique: one response per invitation (NULL for API, open-link and unlinked ones).
     invitation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invitations.id", ondelete="SET NULL"), index=True
+        ForeignKey("invitations.id", ondelete="SET NULL"), index=True, unique=True
     )
     status: Mapped[str] = mapped_column(String(10), default="complete")
     submitted_at: Mapped[datetime]
     answers: Mapped[dict[str, Any]]
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    # Scoped to its source: "api:<api key id>:<client key>", "form-…", "inv-…".
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the request a client key came with: the same key with another body
+    # is refused (422) instead of silently answered with the first one's id.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     # The page a partial response resumes at (None once complete); its submitted_at is
     # the time of the last saved page, so resume links expire from there.
     resume_page: Mapped[int | None]
@@ -272,3 +284,19 @@ class OptOut(Base):
     # Stored lower-cased, so Ana@Example.com and ana@example.com are one address.
     email: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OptOutLink(Base):
+    """The opaque token of an address's unsubscribe link (the link carries no address);
+    long-lived, revoked by setting ``revoked_at``."""
+
+    __tablename__ = "opt_out_links"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email", name="uq_opt_out_links_tenant_email"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

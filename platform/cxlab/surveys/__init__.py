@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from cxlab.surveys.definition import (
+    Anonymity,
     DefinitionError,
     SurveyDefinition,
     load_definition,
@@ -15,6 +16,7 @@ EXAMPLES_DIR = Path(__file__).with_name("examples")
 
 __all__ = [
     "EXAMPLES_DIR",
+    "Anonymity",
     "DefinitionError",
     "SurveyDefinition",
     "load_definition",

@@ -31,6 +31,10 @@ SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 CONDITION_OPERATORS = ("equals", "not_equals", "in", "not_in", "min", "max", "answered")
 MAX_TEXT_LENGTH = 5000
+SURVEY_KINDS = ("cx", "ex")
+DEFAULT_MIN_GROUP = 5
+"""The smallest group any surface shows (Qualtrics EX and Viva Glint default to 5)."""
+MAX_MIN_GROUP = 1000
 
 Text = dict[str, str]
 """A label in one or more languages, e.g. ``{"ja": "店舗", "en": "Store"}``."""
@@ -135,6 +139,29 @@ class Attribute:
 
 
 @dataclass(frozen=True)
+class Anonymity:
+    """How a survey protects its respondents (``anonymity:`` in the definition).
+
+    ``min_group``: no surface (dashboard, report, export, portal) shows a group of
+    fewer answers, numbers or comments. ``unlinked``: an invitation records only that it
+    was answered; the response keeps no invitation id or e-mail address.
+
+    >>> Anonymity.default("ex")
+    Anonymity(min_group=5, unlinked=True)
+    >>> Anonymity.default("cx")
+    Anonymity(min_group=5, unlinked=False)
+    """
+
+    min_group: int = DEFAULT_MIN_GROUP
+    unlinked: bool = False
+
+    @classmethod
+    def default(cls, kind: str) -> Anonymity:
+        """The default for a survey kind: EX surveys are unlinked, CX surveys are not."""
+        return cls(min_group=DEFAULT_MIN_GROUP, unlinked=kind == "ex")
+
+
+@dataclass(frozen=True)
 class SurveyDefinition:
     slug: str
     title: Text
@@ -144,6 +171,8 @@ class SurveyDefinition:
     intro: Text | None = None
     thanks: Text | None = None
     page_titles: tuple[Text | None, ...] = (None,)
+    kind: str = "cx"
+    anonymity: Anonymity = field(default_factory=Anonymity)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def question(self, question_id: str) -> Question:
@@ -203,7 +232,12 @@ class _Parser:
         if not isinstance(raw, dict):
             raise DefinitionError([("(top)", "must be a mapping with slug, title and questions")])
         self.unknown_keys(
-            raw, "", {"slug", "title", "questions", "attributes", "languages", "intro", "thanks"}
+            raw,
+            "",
+            {
+                "slug", "title", "questions", "attributes", "languages", "intro", "thanks",
+                "kind", "anonymity",
+            },
         )
         slug = raw.get("slug")
         if not isinstance(slug, str) or not slug or not set(slug) <= SLUG_CHARS:
@@ -219,6 +253,11 @@ class _Parser:
         thanks = self.text(raw.get("thanks"), "thanks")
         attributes = self.attributes(raw.get("attributes", []))
         questions, page_titles = self.questions(raw.get("questions"))
+        kind = raw.get("kind", "cx")
+        if kind not in SURVEY_KINDS:
+            self.problem("kind", f"must be one of {', '.join(SURVEY_KINDS)}")
+            kind = "cx"
+        anonymity = self.anonymity(raw.get("anonymity"), kind)
         if self.problems:
             raise DefinitionError(self.problems)
         return SurveyDefinition(
@@ -230,6 +269,8 @@ class _Parser:
             intro=intro,
             thanks=thanks,
             page_titles=tuple(page_titles),
+            kind=kind,
+            anonymity=anonymity,
             raw=raw,
         )
 
@@ -253,6 +294,28 @@ class _Parser:
             return dict(raw)
         self.problem(path, "must be a string or a mapping of ja/en to non-empty strings")
         return None
+
+    def anonymity(self, raw: Any, kind: str) -> Anonymity:
+        default = Anonymity.default(kind)
+        if raw is None:
+            return default
+        if not isinstance(raw, dict):
+            self.problem("anonymity", "must be a mapping: {min_group: 5, unlinked: true}")
+            return default
+        self.unknown_keys(raw, "anonymity", {"min_group", "unlinked"})
+        min_group = raw.get("min_group", default.min_group)
+        if (
+            not isinstance(min_group, int)
+            or isinstance(min_group, bool)
+            or not 1 <= min_group <= MAX_MIN_GROUP
+        ):
+            self.problem("anonymity.min_group", f"must be a whole number from 1 to {MAX_MIN_GROUP}")
+            min_group = default.min_group
+        unlinked = raw.get("unlinked", default.unlinked)
+        if not isinstance(unlinked, bool):
+            self.problem("anonymity.unlinked", "must be true or false")
+            unlinked = default.unlinked
+        return Anonymity(min_group=min_group, unlinked=unlinked)
 
     def attributes(self, raw: Any) -> list[Attribute]:
         if not isinstance(raw, list):
