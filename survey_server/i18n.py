@@ -165,6 +165,7 @@ TEXT = {
     "no_reports": {"ja": "レポートはまだありません。", "en": "There are no reports yet."},
     "back_to_portal": {"ja": "ポータルに戻る", "en": "Back to the portal"},
     "logout": {"ja": "ログアウト", "en": "Sign out"},
+    "logout_confirm": {"ja": "ログアウトしますか？", "en": "Sign out of the portal?"},
     "other_language": {"ja": "English", "en": "日本語"},
     "distributions": {"ja": "配信", "en": "Distributions"},
     "distribution": {"ja": "配信", "en": "Distribution"},

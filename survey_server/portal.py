@@ -86,6 +86,8 @@ class PortalPages:
         app.get("/portal/", callback=self.home)
         app.route("/portal/login", ["GET", "POST"], self.login)
         app.post("/portal/logout", callback=self.logout)
+        # The dashboard links here: a link cannot post the CSRF token, so it asks first.
+        app.get("/portal/logout", callback=self.confirm_logout)
         app.get("/portal/dashboard/<survey_slug>", callback=self.dashboard)
         app.get("/portal/reports", callback=self.reports)
         app.get("/portal/reports/<job>/<file_name>", callback=self.report_file)
@@ -158,6 +160,14 @@ class PortalPages:
         response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
         return response
 
+    def confirm_logout(self) -> bottle.HTTPResponse:
+        language = request_language()
+        signed_in = self._signed_in()
+        if signed_in is None:
+            return self._redirect("/portal/login", language)
+        return self._page("portal_logout.tpl", language, signed_in[1],
+                          home_url=self._url("/portal/", language))
+
     def home(self) -> bottle.HTTPResponse:
         language = request_language()
         signed_in = self._signed_in()
@@ -203,7 +213,8 @@ class PortalPages:
             return self._not_found(language)
         tag_request(survey=survey.slug)
         token = self.dashboard_tokens.issue(
-            user.tenant.slug, user.email, DASHBOARD_NOTEBOOK, survey=survey.slug
+            user.tenant.slug, user.email, DASHBOARD_NOTEBOOK, survey=survey.slug,
+            title=_survey_title(survey, language),
         )
         # The dashboard speaks the portal's language (the hook takes only ja or en).
         location = (f"{self.config.dashboard_url}/voila/render/{DASHBOARD_NOTEBOOK}?"

@@ -13,7 +13,7 @@ import pytest
 from conftest import require
 from cxlab import chart_images
 from cxlab.chart_images import PLOTLY_MIMETYPE
-from cxlab.dashboard import Dashboard, load_dashboard_data, refresh_snapshots
+from cxlab.dashboard import LAYOUT_VERSION, Dashboard, load_dashboard_data, refresh_snapshots
 from cxlab.dashboard_snapshots import partition_version, read_snapshot, write_snapshot
 from cxlab.db.models import Response, Tenant
 from cxlab.demo import seed_store
@@ -36,14 +36,14 @@ def seeded(config, database):
     return config
 
 
-def plant(config, tenant: str) -> None:
+def plant(config, tenant: str, layout: int = LAYOUT_VERSION) -> None:
     """A snapshot of ``tenant``'s current data whose comments say POISON."""
     store = Store.of(config)
     version = partition_version(store, tenant, SURVEY)
     board = Dashboard(load_dashboard_data(config, tenant, SURVEY), language="ja")
     content = {"figures": board.figures, "fix_first": "", "download": "",
                "segments_note": "", "comments": POISON, "count": len(board.data.responses),
-               "segments": board._segment_values()}
+               "segments": board._segment_values(), "layout": layout}
     write_snapshot(store, tenant, SURVEY, "all-every-ja", version, content)
 
 
@@ -82,6 +82,10 @@ def test_snapshot_shows_exactly_what_the_analysis_shows(seeded):
 def test_a_matching_snapshot_is_used(seeded):
     plant(seeded, "acme")
     assert opening_comments(seeded, "acme") == POISON
+    # A snapshot of an older layout (e.g. from before small groups were suppressed) is
+    # recomputed, never shown.
+    plant(seeded, "acme", layout=LAYOUT_VERSION - 1)
+    assert opening_comments(seeded, "acme") != POISON
 
 
 def test_new_answers_make_the_snapshot_stale(seeded, database):

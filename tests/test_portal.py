@@ -247,6 +247,19 @@ def test_every_post_needs_the_right_csrf_token(portal):
     assert csrf_of(page.text)
 
 
+def test_the_dashboards_sign_out_link_asks_then_signs_out(portal):
+    """The dashboard links to GET /portal/logout: a page with the CSRF-protected form."""
+    client = signed_in(portal)
+    page = client.get(portal.base_url + "/portal/logout?lang=en")
+    assert page.status_code == 200 and "Sign out of the portal?" in page.text
+    response = client.post(portal.base_url + "/portal/logout?lang=en",
+                           data={"csrf_token": csrf_of(page.text)}, allow_redirects=False)
+    assert response.status_code == 303
+    assert client.get(portal.base_url + "/portal/", allow_redirects=False).status_code == 303
+    signed_out = client.get(portal.base_url + "/portal/logout", allow_redirects=False)
+    assert signed_out.status_code == 303 and "/portal/login" in signed_out.headers["Location"]
+
+
 def test_logout_clears_the_session(portal):
     client = signed_in(portal)
     token = csrf_of(client.get(portal.base_url + "/portal/").text)
@@ -321,6 +334,11 @@ def test_the_dashboard_link_redirects_to_voila_with_a_valid_token(portal):
     english = client.get(portal.base_url + "/portal/dashboard/store-visit?lang=en",
                          allow_redirects=False).headers["Location"]
     assert parse_qs(urlsplit(english).query)["language"] == ["en"]
+    # The survey's title in the page's language becomes the dashboard tab's title.
+    title = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml").title
+    english_token = parse_qs(urlsplit(english).query)["token"][0]
+    assert DashboardTokens(portal.config.secret_key).verify(
+        english_token, "overview.ipynb").title == title["en"]
 
 
 def test_survey_titles_follow_the_page_language(portal):

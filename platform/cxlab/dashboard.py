@@ -46,8 +46,10 @@ import ipywidgets as widgets
 import pandas as pd
 
 from cxlab import analysis, chart_images, charts
+from cxlab.anonymity import may_show_part, suppressed_groups
 from cxlab.chart_images import PLOTLY_MIMETYPE  # drawn by the jupyterlab-plotly extension
 from cxlab.config import Config
+from cxlab.csv_cells import csv_safe_frame
 from cxlab.dashboard_rates import ResponseRates, load_response_rates, response_rate_html
 from cxlab.dashboard_snapshots import (
     opening_view,
@@ -65,7 +67,10 @@ from cxlab.surveys.definition import SurveyDefinition, localize
 DRIVER_BOOTSTRAP = 0
 RECENT_COMMENTS = 15
 SNAPSHOT_PARTS = {"figures", "fix_first", "download", "segments_note", "comments", "count",
-                  "segments"}
+                  "segments", "layout"}
+# Raised whenever what a snapshot holds changes meaning (e.g. small groups suppressed):
+# a snapshot of another layout is recomputed, never shown.
+LAYOUT_VERSION = 2
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
     "all": None, "90d": 90, "30d": 30, "7d": 7,
 }
@@ -80,9 +85,17 @@ WORDS = {
            "drivers_unavailable": "Not enough answers to tell what moves NPS ({reason}).",
            "download": "Download this table (CSV)", "comments": "Recent comments",
            "filter": "Filter comments", "no_comments": "No comments match.",
-           "differ": "{attribute}s differ ({test}, {p}).",
-           "same": "No clear difference between {attribute}s ({p}).",
-           "demo": "Demo data: this tenant has no synced answers here."},
+           "differ": "{attribute}s differ clearly.",
+           "same": "No clear difference between {attribute}s.",
+           "demo": "Demo data: this tenant has no synced answers here.",
+           "too_few": "Too few answers to show: at least {n} are needed so that no one "
+                      "can be recognised. Widen the period or choose all {attribute}s.",
+           "hidden_groups": "{count} {attribute}(s) with too few answers are not shown.",
+           "not_synced": "No answers yet. Answers appear here a few minutes after they "
+                         "arrive.",
+           "unreachable": "The answers cannot be read right now. Please try again in a few "
+                          "minutes.",
+           "portal": "← Portal", "sign_out": "Sign out"},
     "ja": {"all": "全期間", "90d": "直近90日", "30d": "直近30日", "7d": "直近7日",
            "period": "期間", "segment": "", "every": "すべて",
            "as_of": "データ更新 {time}・回答 {n:,} 件",
@@ -93,9 +106,15 @@ WORDS = {
            "drivers_unavailable": "回答が少なく、NPSを動かす要因を推定できません（{reason}）。",
            "download": "この表をダウンロード（CSV）", "comments": "最近のコメント",
            "filter": "コメントを検索", "no_comments": "該当するコメントはありません。",
-           "differ": "{attribute}間に差があります（{test}, {p}）。",
-           "same": "{attribute}間に明確な差はありません（{p}）。",
-           "demo": "デモデータです（このテナントの回答はまだ同期されていません）。"},
+           "differ": "{attribute}によって明らかな差があります。",
+           "same": "{attribute}による明確な差はありません。",
+           "demo": "デモデータです（このテナントの回答はまだ同期されていません）。",
+           "too_few": "回答が少ないため表示しません（回答者を特定できないよう、{n}件以上が"
+                      "必要です）。期間を広げるか、すべての{attribute}を選んでください。",
+           "hidden_groups": "回答が少ない{attribute}（{count}件）は表示していません。",
+           "not_synced": "まだ回答がありません。回答は届いてから数分後にここに表示されます。",
+           "unreachable": "現在、回答を読み込めません。数分後にもう一度お試しください。",
+           "portal": "← ポータル", "sign_out": "サインアウト"},
 }
 
 
@@ -251,8 +270,9 @@ def csv_link(frame: pd.DataFrame, filename: str, label: str) -> str:
     >>> csv_link(pd.DataFrame({"a": [1]}), "t.csv", "CSV")[:60]
     '<a download="t.csv" href="data:text/csv;charset=utf-8;base64'
     """
-    # A byte-order mark so Excel opens Japanese text as UTF-8.
-    payload = base64.b64encode(("\ufeff" + frame.to_csv(index=False)).encode()).decode()
+    # A byte-order mark so Excel opens Japanese text as UTF-8; no cell a spreadsheet runs.
+    text = csv_safe_frame(frame).to_csv(index=False)
+    payload = base64.b64encode(("\ufeff" + text).encode()).decode()
     return (f'<a download="{html.escape(filename)}" href="data:text/csv;charset=utf-8;'
             f'base64,{payload}" class="cx-download">{html.escape(label)}</a>')
 
@@ -263,9 +283,11 @@ class Dashboard:
     SECTIONS = ("headline", "trend", "distribution", "drivers", "ratings", "segments")
 
     def __init__(self, data: DashboardData, *, language: str = "ja",
-                 snapshot_images: bool = False) -> None:
+                 snapshot_images: bool = False, portal_url: str = "") -> None:
         self.data = data
         self.language = language
+        # No view, table row or comment list from fewer answers than this is shown.
+        self.min_group = data.definition.anonymity.min_group
         # Whether a snapshot this dashboard saves carries PNGs of its charts
         # (cxlab.chart_images): the sync's job, too slow for a page being opened.
         self.snapshot_images = snapshot_images
@@ -290,6 +312,7 @@ class Dashboard:
         self.empty = widgets.HTML().add_class("cx-empty")
         self.comments = widgets.HTML().add_class("cx-comments")
         self.status = widgets.HTML().add_class("cx-status")
+        self.nav = widgets.HTML(navigation_html(portal_url, language)).add_class("cx-nav")
         self.fix_first = widgets.HTML().add_class("cx-fix-first")
         self.download = widgets.HTML().add_class("cx-download")
         self.segments_note = widgets.HTML()
@@ -311,7 +334,7 @@ class Dashboard:
 
     def close(self) -> None:
         """Close every widget (a dashboard built outside a page, e.g. by the sync)."""
-        for widget in (self.periods, self.segments, self.comment_filter, self.empty,
+        for widget in (self.periods, self.segments, self.comment_filter, self.empty, self.nav,
                        self.comments, self.status, self.fix_first, self.download,
                        self.segments_note, self.response_rate, *self.outputs.values()):
             widget.close()
@@ -322,7 +345,8 @@ class Dashboard:
         controls = widgets.HBox([self.periods, self.segments]).add_class("cx-controls")
         out = self.outputs
         return widgets.VBox([
-            self.status, controls, self.empty, out["headline"], out["trend"], out["distribution"],
+            self.nav, self.status, controls, self.empty, out["headline"], out["trend"],
+            out["distribution"],
             self.fix_first, out["drivers"], out["ratings"], self.segments_note,
             out["segments"], self.download, self.response_rate, self.comment_filter,
             self.comments,
@@ -360,7 +384,7 @@ class Dashboard:
         """Filter the loaded answers by period and segment and redraw every section."""
         began = time.perf_counter()
         snapshot = self._snapshot_view()
-        if snapshot and self._opening:
+        if snapshot and self._opening and self._opening["count"] >= self.min_group:
             self._view = None  # filtered from the answers only when something needs it
             self._show_status(self._opening["count"])
             self._restore(self._opening)
@@ -370,6 +394,8 @@ class Dashboard:
             self._show_status(len(self.data.responses))
             if view.empty:
                 self._show_empty()
+            elif not self._may_show(view, period_frame):
+                self._show_too_few()
             else:
                 self._analyse(view, period_frame)
                 if snapshot:
@@ -387,7 +413,8 @@ class Dashboard:
         saved = read_snapshot(data.store, data.tenant, data.survey,
                               opening_view(self.language), data.version)
         # A snapshot of an older layout is ignored (and replaced) rather than half used.
-        return saved if saved and saved.keys() >= SNAPSHOT_PARTS else None
+        current = saved and saved.keys() >= SNAPSHOT_PARTS and saved["layout"] == LAYOUT_VERSION
+        return saved if current else None
 
     def _snapshot_view(self) -> str | None:
         """The snapshot name of the current view when it is the one a dashboard opens
@@ -413,7 +440,7 @@ class Dashboard:
         content = {"figures": figures, "fix_first": self.fix_first.value,
                    "download": self.download.value, "segments_note": self.segments_note.value,
                    "comments": self.comments.value, "count": len(self.data.responses),
-                   "segments": self._segment_values()}
+                   "segments": self._segment_values(), "layout": LAYOUT_VERSION}
         self._opening = content
         try:
             write_snapshot(self.data.store, self.data.tenant, self.data.survey, view,
@@ -429,6 +456,21 @@ class Dashboard:
         self.status.value = (f"<h2>{title}</h2><span class='cx-as-of'>"
                              f"{words('as_of', language, time=stamp, n=count)}"
                              f"</span>{demo}")
+
+    def _may_show(self, view: pd.DataFrame, period_frame: pd.DataFrame) -> bool:
+        """Whether the view is large enough to show, and so is what each filter leaves
+        out of the larger view it is cut from (else subtracting the two would show a
+        small group: cxlab.anonymity.may_show_part)."""
+        whole = len(self.data.responses)
+        checks = [(len(view), len(period_frame)), (len(period_frame), whole)]
+        return all(may_show_part(part, of, self.min_group) for part, of in checks)
+
+    def _show_too_few(self) -> None:
+        data = self.data
+        attribute = charts.item_label(data.definition, data.attribute or "", self.language)
+        self._show_empty()
+        self.empty.value = "<p>{}</p>".format(html.escape(
+            words("too_few", self.language, n=self.min_group, attribute=attribute)))
 
     def _show_empty(self) -> None:
         data = self.data
@@ -503,18 +545,29 @@ class Dashboard:
             return
         by_segment = analysis.nps_by(period_frame, data.outcome, by=data.attribute)
         by_segment = by_segment[by_segment["n"] > 0]
+        # The period's total is on screen, so small groups are suppressed together with
+        # enough others that total minus the shown rows reveals none of them.
+        hidden = suppressed_groups(dict(zip(by_segment[data.attribute].astype(str),
+                                            by_segment["n"], strict=True)), self.min_group)
+        by_segment = by_segment[~by_segment[data.attribute].astype(str).isin(hidden)]
         figures["segments"] = charts.segment_table(by_segment, data.attribute, data.definition,
                                                    language=language)
         rows = charts.segment_rows(by_segment, data.attribute, language=language)
         self.download.value = csv_link(rows, f"{data.tenant}-{data.survey}-{data.attribute}.csv",
                                        words("download", language))
         label = charts.item_label(data.definition, data.attribute, language)
+        notes = []
         test = analysis.compare_segments(period_frame, data.outcome, data.attribute).test.iloc[0]
         if pd.notna(test["p"]):
             key = "differ" if test["p"] < 0.05 else "same"
-            self.segments_note.value = html.escape(
-                words(key, language, attribute=label, test=test["test"],
-                      p=p_value_text(float(test["p"]))))
+            # Plain words for clients; the test and its p-value for consultants, on hover.
+            detail = f"{test['test']}, {p_value_text(float(test['p']))}"
+            notes.append(f'<span title="{html.escape(detail)}">'
+                         f'{html.escape(words(key, language, attribute=label))}</span>')
+        if hidden:
+            notes.append(html.escape(
+                words("hidden_groups", language, count=len(hidden), attribute=label)))
+        self.segments_note.value = " ".join(notes)
 
     def _show_comments(self) -> None:
         self.comments.value = ""
@@ -548,11 +601,50 @@ def build_dashboard(
     end: str | datetime | None = None,
     language: str = "ja",
     demo_fallback: bool = False,
-) -> Dashboard:
-    """Load ``tenant``'s ``survey`` once and build its dashboard; display ``.widget``."""
-    data = load_dashboard_data(config, tenant, survey or None, start=start or None,
-                               end=end or None, demo_fallback=demo_fallback, background=True)
-    return Dashboard(data, language=language if language in charts.LANGUAGES else "ja")
+    portal_url: str = "",
+) -> Dashboard | DashboardMessage:
+    """Load ``tenant``'s ``survey`` once and build its dashboard; display ``.widget``.
+
+    A survey with no synced answers, or a store that cannot be read, gives a
+    :class:`DashboardMessage` saying so in ``language`` instead of an error.
+    """
+    language = language if language in charts.LANGUAGES else "ja"
+    try:
+        data = load_dashboard_data(config, tenant, survey or None, start=start or None,
+                                   end=end or None, demo_fallback=demo_fallback,
+                                   background=True)
+    except StoreNotFound:
+        return DashboardMessage(words("not_synced", language), portal_url, language)
+    except OSError:
+        return DashboardMessage(words("unreachable", language), portal_url, language)
+    return Dashboard(data, language=language, portal_url=portal_url)
+
+
+def navigation_html(portal_url: str, language: str) -> str:
+    """Links back to the portal and to sign out, in ``language`` (none without a portal).
+
+    >>> print(navigation_html("https://cx.example/portal/", "en").replace(" · ", "\\n"))
+    <a href="https://cx.example/portal/?lang=en" target="_top">← Portal</a>
+    <a href="https://cx.example/portal/logout?lang=en" target="_top">Sign out</a>
+    """
+    if not portal_url:
+        return ""
+    links = [(f"{portal_url}?lang={language}", words("portal", language)),
+             (f"{portal_url}logout?lang={language}", words("sign_out", language))]
+    return " · ".join(f'<a href="{html.escape(url)}" target="_top">{html.escape(label)}</a>'
+                      for url, label in links)
+
+
+class DashboardMessage:
+    """What a dashboard shows instead of figures: no answers yet, or the store
+    unreachable; with the way back to the portal."""
+
+    def __init__(self, message: str, portal_url: str = "", language: str = "ja") -> None:
+        self.message = message
+        self.widget = widgets.VBox([
+            widgets.HTML(navigation_html(portal_url, language)).add_class("cx-nav"),
+            widgets.HTML(f"<p>{html.escape(message)}</p>").add_class("cx-empty"),
+        ]).add_class("cx-dashboard")
 
 
 def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:

@@ -69,6 +69,7 @@ class DashboardGrant:
     notebook: str
     survey: str | None
     token_id: str = ""
+    title: str | None = None  # the survey's title in the portal's language: the page's title
 
 
 class DashboardTokens:
@@ -76,10 +77,11 @@ class DashboardTokens:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="cxlab.dashboard")
         self.max_age = max_age
 
-    def issue(self, tenant: str, user: str, notebook: str, *, survey: str | None = None) -> str:
+    def issue(self, tenant: str, user: str, notebook: str, *, survey: str | None = None,
+              title: str | None = None) -> str:
         return self._serializer.dumps({
             "tenant": tenant, "user": user, "notebook": notebook, "survey": survey,
-            "id": secrets.token_urlsafe(12),
+            "id": secrets.token_urlsafe(12), "title": title,
         })
 
     def verify(self, token: str | None, notebook: str) -> DashboardGrant:
@@ -106,6 +108,7 @@ class DashboardTokens:
         return DashboardGrant(
             tenant=claims["tenant"], user=claims["user"], notebook=claims["notebook"],
             survey=_survey_of(claims), token_id=claims["id"],
+            title=claims["title"] if isinstance(claims.get("title"), str) else None,
         )
 
 

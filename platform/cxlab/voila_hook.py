@@ -77,6 +77,7 @@ PAGE_TEXT = {
         "busy": ("The dashboards are busy",
                  "Many dashboards are open right now. Try again in a moment."),
         "to_portal": "Open it again from the portal", "retry": "Try again",
+        "dashboard": "Dashboard",
     },
     "ja": {
         "missing": ("ポータルからダッシュボードを開いてください",
@@ -93,6 +94,7 @@ PAGE_TEXT = {
         "busy": ("ただいま混み合っています",
                  "多くのダッシュボードが開かれています。しばらくしてからもう一度お試しください。"),
         "to_portal": "ポータルからもう一度開く", "retry": "もう一度試す",
+        "dashboard": "ダッシュボード",
     },
 }
 PAGE = """<!doctype html><html lang="{language}"><head><meta charset="utf-8">
@@ -206,10 +208,11 @@ def prelaunch_hook(secret_key: str, portal_url: str = "") -> Callable[..., nbfor
         for cell in notebook.cells:
             cell.metadata.setdefault("tags", [])
         notebook.metadata.setdefault("papermill", {})
+        # The browser tab's title (Voila's template reads metadata.title).
+        notebook.metadata["title"] = grant.title or PAGE_TEXT[language]["dashboard"]
         parameters = {"tenant": grant.tenant, "survey": grant.survey or "",
                       "demo_fallback": False, "language": language,
-                      "portal_url": portal_link(portal_url, None, language) if portal_url
-                      else ""}
+                      "portal_url": f"{portal_url}/portal/" if portal_url else ""}
         return parameterize_notebook(notebook, parameters, kernel_name="python3",
                                      language="python")
 

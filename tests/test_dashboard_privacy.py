@@ -1,0 +1,100 @@
+"""What the dashboard never shows: a figure from fewer answers than the survey's minimum
+group, a segment that could be recovered by subtraction, an error cell for a survey
+that has no answers yet, or statistical jargon in client text."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pandas as pd
+import pytest
+from cxlab.dashboard import Dashboard, DashboardMessage, build_dashboard, load_dashboard_data
+from cxlab.demo import demo_config
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return demo_config(responses=600)
+
+
+def segment_labels(board: Dashboard) -> list[str]:
+    table = board.figures["segments"]["data"]["application/vnd.plotly.v1+json"]["data"][0]
+    return [str(value) for value in table["cells"]["values"][0]]
+
+
+def test_a_selection_of_fewer_than_min_group_answers_shows_no_figure(demo):
+    data = load_dashboard_data(demo, "demo", "store-visit")
+    counts = data.responses[data.attribute].value_counts()
+    small = next(str(store) for store, n in counts.items() if 0 < n < 5)
+    board = Dashboard(data, language="en")
+    board.segments.value = small
+    assert 0 < board.view_size < data.definition.anonymity.min_group
+    assert board.figures == {}
+    assert "Too few answers to show" in board.empty.value
+    assert board.comments.value == "" and board.fix_first.value == ""
+    assert board.download.value == ""
+
+
+def test_a_view_whose_complement_is_small_is_not_shown(demo):
+    """Everyone but 1–4 people: whole minus view would show those few."""
+    data = load_dashboard_data(demo, "demo", "store-visit")
+    frame = data.responses
+    big = str(frame[data.attribute].value_counts().index[0])
+    # Keep the big store and three answers of another: the "big store" view is the
+    # whole minus three people.
+    others = frame[frame[data.attribute] != big].head(3)
+    data.answers = pd.concat([frame[frame[data.attribute] == big], others])
+    board = Dashboard(data, language="en")
+    assert board.figures  # the whole is large enough
+    board.segments.value = big
+    assert board.figures == {} and "Too few answers to show" in board.empty.value
+
+
+def test_small_segments_are_hidden_with_a_complement_and_said_so(demo):
+    data = load_dashboard_data(demo, "demo", "store-visit")
+    counts = data.responses[data.attribute].value_counts()
+    board = Dashboard(data, language="en")
+    shown = segment_labels(board)
+    small = [str(store) for store, n in counts.items() if 0 < n < 5]
+    assert small and not set(small) & set(shown)
+    # Hidden ones add up to at least min_group, so the total gives none of them away.
+    hidden = [str(store) for store in counts.index if str(store) not in shown]
+    assert len(hidden) >= 2 and counts[hidden].sum() >= 5
+    assert f"{len(hidden)} Store(s) with too few answers are not shown" in (
+        board.segments_note.value)
+    # Nor in the CSV download (a data: URL with the table in base64).
+    payload = re.search(r"base64,([A-Za-z0-9+/=]+)", board.download.value).group(1)
+    csv_text = base64.b64decode(payload).decode("utf-8-sig")
+    assert not any(store in csv_text for store in hidden)
+
+
+def test_segment_differences_are_told_in_plain_words(demo):
+    data = load_dashboard_data(demo, "demo", "store-visit")
+    board = Dashboard(data, language="en")
+    note = board.segments_note.value
+    visible = note.split(">", 1)[1]  # the text a client reads, after the tooltip
+    assert "difference between Stores" in visible or "Stores differ clearly" in visible
+    assert "welch" not in visible and "p =" not in visible and "p <" not in visible
+    assert 'title="welch_anova, p' in note  # the detail, for a consultant, on hover
+    japanese = Dashboard(load_dashboard_data(demo, "demo", "store-visit"), language="ja")
+    assert "差" in japanese.segments_note.value and "Store" not in (
+        japanese.segments_note.value.split(">", 1)[1])
+
+
+def test_a_survey_with_no_synced_answers_shows_a_friendly_message(demo):
+    board = build_dashboard(demo, "demo", "never-synced", language="ja",
+                            portal_url="https://cx.example/portal/")
+    assert isinstance(board, DashboardMessage)
+    shown = json.dumps([child.value for child in board.widget.children], ensure_ascii=False)
+    assert "まだ回答がありません" in shown and "error" not in shown.lower()
+    assert "https://cx.example/portal/?lang=ja" in shown  # a way back
+
+
+def test_the_dashboard_links_back_to_the_portal_and_to_sign_out(demo):
+    board = build_dashboard(demo, "demo", "store-visit", language="en",
+                            portal_url="https://cx.example/portal/")
+    assert 'href="https://cx.example/portal/?lang=en"' in board.nav.value
+    assert 'href="https://cx.example/portal/logout?lang=en"' in board.nav.value
+    assert board.widget.children[0] is board.nav
