@@ -1,5 +1,7 @@
 """Synthetic data: deterministic, and carrying the driver structure it claims to plant."""
 
+from datetime import UTC, datetime, timedelta
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,9 +21,10 @@ def engagement():
 
 
 def test_same_seed_same_data_other_seed_other_data(visit):
-    first = generate_responses(visit, 2000, seed=11)
-    again = generate_responses(visit, 2000, seed=11)
-    other = generate_responses(visit, 2000, seed=12)
+    end = datetime(2026, 11, 1, tzinfo=UTC)
+    first = generate_responses(visit, 2000, seed=11, end=end)
+    again = generate_responses(visit, 2000, seed=11, end=end)
+    other = generate_responses(visit, 2000, seed=12, end=end)
     pd.testing.assert_frame_equal(first, again)
     assert not first["nps"].equals(other["nps"])
 
@@ -79,9 +82,16 @@ def test_multi_item_scales_are_reliable(engagement):
     assert 0.7 < alpha < 0.95
 
 
-def test_segments_have_unequal_sizes_and_dates_stay_in_range(visit):
-    from datetime import UTC, datetime
+def test_answers_end_now_by_default_so_every_recent_period_has_data(visit):
+    before = datetime.now(UTC)
+    frame = generate_responses(visit, 3000, seed=5)
+    newest, oldest = frame["submitted_at"].max(), frame["submitted_at"].min()
+    assert before - timedelta(days=1) < newest <= datetime.now(UTC)
+    assert before - timedelta(days=91) < oldest < before - timedelta(days=85)
+    assert (frame["submitted_at"] > before - timedelta(days=7)).sum() > 100
 
+
+def test_segments_have_unequal_sizes_and_dates_stay_in_range(visit):
     start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
     frame = generate_responses(visit, 5000, seed=3, start=start, end=end)
     counts = frame["store"].value_counts()

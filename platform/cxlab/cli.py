@@ -291,9 +291,10 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
 @click.option("--survey", "survey_slug", required=True)
 @click.option("--responses", "count", type=click.IntRange(1, 20_000_000), required=True)
 @click.option("--seed", "random_seed", type=int, default=0, show_default=True,
-              help="Same seed, same data.")
+              help="Same seed and --end, same data.")
 @click.option("--start", help="First day (YYYY-MM-DD); default 90 days before --end.")
-@click.option("--end", help="Last day (YYYY-MM-DD); default 2026-11-01.")
+@click.option("--end", help="Last day (YYYY-MM-DD); default now, so the newest answers "
+                            "are today's.")
 def seed_command(
     tenant_slug: str, survey_slug: str, count: int, random_seed: int,
     start: str | None, end: str | None,

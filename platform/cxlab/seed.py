@@ -136,8 +136,10 @@ def generate_responses(
     end: datetime | None = None,
 ) -> pd.DataFrame:
     """``count`` synthetic responses: one column per question (multi → lists),
-    one per attribute, and ``submitted_at`` (UTC, ascending)."""
-    end = end or datetime(2026, 11, 1, tzinfo=UTC)
+    one per attribute, and ``submitted_at`` (UTC, ascending) from ``start`` to ``end``
+    (default: the 90 days up to now, so that "last 7 days" and this week's report have
+    answers whenever the demo runs; pass ``end`` for the same dates every time)."""
+    end = end or datetime.now(UTC)
     start = start or end - timedelta(days=90)
     if end <= start:
         raise CxlabError("seed: the end of the date range must be after its start")
