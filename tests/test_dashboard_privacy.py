@@ -98,3 +98,44 @@ def test_the_dashboard_links_back_to_the_portal_and_to_sign_out(demo):
     assert 'href="https://cx.example/portal/?lang=en"' in board.nav.value
     assert 'href="https://cx.example/portal/logout?lang=en"' in board.nav.value
     assert board.widget.children[0] is board.nav
+
+
+@pytest.fixture(scope="module")
+def employees(tmp_path_factory):
+    from cxlab.config import Config
+    from cxlab.demo import seed_store
+
+    var_dir = tmp_path_factory.mktemp("ex") / "var"
+    config = Config.from_environ({"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test"})
+    seed_store(config, {"works": 800}, survey_file="employee_engagement.yaml")
+    return config
+
+
+def test_an_employee_survey_speaks_of_employees_and_enps(employees):
+    for language, customer_words in (("en", ("customer", "Customer")), ("ja", ("お客様",))):
+        board = build_dashboard(employees, "works", "engagement", language=language)
+        board.data.responses  # noqa: B018 - wait for the answers
+        shown = json.dumps([board.fix_first.value, board.groups.value, board.comments.value,
+                            board.figures], ensure_ascii=False)
+        assert "eNPS" in json.dumps(board.figures["headline"], ensure_ascii=False)
+        assert "eNPS" in json.dumps(board.figures["trend"], ensure_ascii=False)
+        assert not any(word in shown for word in customer_words)
+        # Seeded comments are employees' words, not a restaurant's.
+        assert "料理" not in shown and "food" not in shown
+
+
+def test_an_employee_survey_shows_a_score_per_item_group_with_its_n(employees):
+    from cxlab.analysis.groups import group_scores
+
+    board = build_dashboard(employees, "works", "engagement", language="en")
+    groups = board.data.definition.item_groups()
+    table = group_scores(board.data.responses, groups).set_index("group")
+    html_table = board.groups.value
+    assert "Scores by theme" in html_table
+    for group, label in (("engagement", "Engagement"), ("manager", "Manager"),
+                         ("growth", "Growth")):
+        row = table.loc[group]
+        assert f"<th scope='row'>{label}</th><td>{row['favourable']:.0%}</td>" in html_table
+        assert f"<td>{int(row['n']):,}</td>" in html_table
+    japanese = build_dashboard(employees, "works", "engagement", language="ja")
+    assert "エンゲージメント" in japanese.groups.value and "テーマ別" in japanese.groups.value

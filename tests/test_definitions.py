@@ -185,3 +185,20 @@ def test_bad_anonymity_values_are_reported_with_their_path(extra, path, message)
     questions = [{"id": "q", "type": "nps", "label": "Q"}]
     problems = problems_of({**BASE, **extra, "questions": questions})
     assert any(p == path and message in m for p, m in problems), problems
+
+
+def test_group_labels_must_name_a_group_some_question_uses():
+    raw = {
+        "slug": "s", "title": "T",
+        "questions": [{"id": "nps", "type": "nps", "label": "N"},
+                      {"id": "q1", "type": "rating", "label": "Q", "group": "growth",
+                       "scale": 5}],
+        "groups": {"growth": {"en": "Growth"}, "pay": "Pay"},
+    }
+    with pytest.raises(DefinitionError) as refused:
+        parse_definition(raw)
+    assert "groups.pay: no question has this group" in str(refused.value)
+    del raw["groups"]["pay"]
+    definition = parse_definition(raw)
+    assert definition.group_labels == {"growth": {"en": "Growth"}}
+    assert definition.item_groups() == {"growth": ["q1"]}

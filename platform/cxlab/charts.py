@@ -84,6 +84,18 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+# Employee surveys (``kind: ex``) speak of employees and eNPS; every other phrase is
+# the same as for customers.
+EX_TEXT: dict[str, dict[str, str]] = {
+    "en": {"nps": "eNPS", "trend": "eNPS over time",
+           "distribution": "How employees scored (0–10)",
+           "drivers": "What moves eNPS: importance × performance",
+           "importance": "Importance (share of explained eNPS)", "segments": "eNPS by {attribute}"},
+    "ja": {"nps": "eNPS", "trend": "eNPSの推移", "distribution": "推奨度の分布（0〜10）",
+           "drivers": "eNPSを動かす要因：重要度 × 満足度",
+           "importance": "重要度（説明されたeNPSに占める割合）", "segments": "{attribute}別のeNPS"},
+}
+
 COLORS = {
     "detractors": "#d1495b",
     "passives": "#edae49",
@@ -98,12 +110,18 @@ COLORS = {
 SCALE_COLORS = ("#d1495b", "#f08a5d", "#e9e4d4", "#7fb8c4", "#00798c")
 
 
-def text(key: str, language: str, **values: object) -> str:
-    """A dashboard phrase in ``language`` (English when the language is unknown).
+def text(key: str, language: str, kind: str = "cx", **values: object) -> str:
+    """A dashboard phrase in ``language`` (English when the language is unknown), in the
+    words of a ``kind`` of survey ("cx" customers, "ex" employees).
 
     >>> text("segments", "ja", attribute="店舗")
     '店舗別のNPS'
+    >>> text("segments", "en", kind="ex", attribute="Department")
+    'eNPS by Department'
     """
+    if kind == "ex" and key in EX_TEXT.get(language, {}):
+        phrase = EX_TEXT[language][key]
+        return phrase.format(**values) if values else phrase
     phrase = TEXT.get(language, TEXT["en"]).get(key, TEXT["en"].get(key, key))
     return phrase.format(**values) if values else phrase
 
@@ -130,8 +148,10 @@ def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     return figure
 
 
-def nps_headline(summary: pd.DataFrame, *, language: str = "ja", ci: float = 0.95) -> go.Figure:
-    """The headline number: NPS of :func:`cxlab.analysis.nps` with its interval and n."""
+def nps_headline(summary: pd.DataFrame, *, language: str = "ja", ci: float = 0.95,
+                 kind: str = "cx") -> go.Figure:
+    """The headline number: NPS (eNPS for ``kind="ex"``) of :func:`cxlab.analysis.nps`
+    with its interval and n."""
     row = summary.iloc[0]
     n = int(row["n"])
     if n == 0 or pd.isna(row["nps"]):
@@ -147,10 +167,11 @@ def nps_headline(summary: pd.DataFrame, *, language: str = "ja", ci: float = 0.9
         number={"valueformat": "+.1f", "font": {"size": 64}},
         title={"text": f"<span style='font-size:0.8em;color:#555'>{subtitle}</span>"},
     ))
-    return _layout(figure, text("nps", language), height=220)
+    return _layout(figure, text("nps", language, kind), height=220)
 
 
-def nps_trend(trend_frame: pd.DataFrame, *, language: str = "ja", ci: float = 0.95) -> go.Figure:
+def nps_trend(trend_frame: pd.DataFrame, *, language: str = "ja", ci: float = 0.95,
+              kind: str = "cx") -> go.Figure:
     """NPS per period from :func:`cxlab.analysis.trend` with its confidence band."""
     periods = pd.to_datetime(trend_frame["period"])
     figure = go.Figure()
@@ -161,17 +182,18 @@ def nps_trend(trend_frame: pd.DataFrame, *, language: str = "ja", ci: float = 0.
         name=text("interval", language, ci=ci),
     ))
     figure.add_trace(go.Scatter(
-        x=periods, y=trend_frame["value"], mode="lines+markers", name=text("nps", language),
+        x=periods, y=trend_frame["value"], mode="lines+markers",
+        name=text("nps", language, kind),
         line={"color": COLORS["line"], "width": 2},
         customdata=trend_frame[["n"]],
         hovertemplate="%{x|%Y-%m-%d}: %{y:+.1f} (n=%{customdata[0]:,})",
     ))
     figure.update_xaxes(title=text("period", language))
-    figure.update_yaxes(title=text("nps", language), zeroline=True)
-    return _layout(figure, text("trend", language))
+    figure.update_yaxes(title=text("nps", language, kind), zeroline=True)
+    return _layout(figure, text("trend", language, kind))
 
 
-def score_distribution(scores: pd.Series, *, language: str = "ja") -> go.Figure:
+def score_distribution(scores: pd.Series, *, language: str = "ja", kind: str = "cx") -> go.Figure:
     """Answers per 0–10 score, coloured detractor / passive / promoter."""
     counts = scores.dropna().astype(int).value_counts().reindex(range(11), fill_value=0)
     groups = (("detractors", range(0, 7)), ("passives", range(7, 9)), ("promoters", range(9, 11)))
@@ -182,7 +204,7 @@ def score_distribution(scores: pd.Series, *, language: str = "ja") -> go.Figure:
     ])
     figure.update_xaxes(title=text("score", language), dtick=1)
     figure.update_yaxes(title=text("answers", language))
-    return _layout(figure, text("distribution", language))
+    return _layout(figure, text("distribution", language, kind))
 
 
 def driver_map(
@@ -219,9 +241,11 @@ def driver_map(
     if len(table):
         figure.add_vline(x=1 / len(table), line_dash="dot", line_color="#888")
         figure.add_hline(y=float(table["performance"].mean()), line_dash="dot", line_color="#888")
-    figure.update_xaxes(title=text("importance", language), tickformat=".0%", rangemode="tozero")
+    kind = definition.kind if definition is not None else "cx"
+    figure.update_xaxes(title=text("importance", language, kind), tickformat=".0%",
+                        rangemode="tozero")
     figure.update_yaxes(title=text("performance", language))
-    return _layout(figure, text("drivers", language), height=440)
+    return _layout(figure, text("drivers", language, kind), height=440)
 
 
 def item_ratings(
@@ -271,7 +295,8 @@ def segment_table(
                "fill_color": [["#ffffff" if ok else "#f3f3f3"
                                for ok in by_segment["enough_answers"]]]},
     ))
-    title = text("segments", language, attribute=item_label(definition, attribute, language))
+    kind = definition.kind if definition is not None else "cx"
+    title = text("segments", language, kind, attribute=item_label(definition, attribute, language))
     return _layout(figure, title, height=120 + 30 * len(rows))
 
 

@@ -46,6 +46,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from cxlab import analysis, chart_images, charts
+from cxlab.analysis.groups import group_scores
 from cxlab.anonymity import may_show_part, suppressed_groups
 from cxlab.chart_images import PLOTLY_MIMETYPE  # drawn by the jupyterlab-plotly extension
 from cxlab.config import Config
@@ -67,10 +68,10 @@ from cxlab.surveys.definition import SurveyDefinition, localize
 DRIVER_BOOTSTRAP = 0
 RECENT_COMMENTS = 15
 SNAPSHOT_PARTS = {"figures", "fix_first", "download", "segments_note", "comments", "count",
-                  "segments", "layout"}
+                  "segments", "groups", "layout"}
 # Raised whenever what a snapshot holds changes meaning (e.g. small groups suppressed):
 # a snapshot of another layout is recomputed, never shown.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
     "all": None, "90d": 90, "30d": 30, "7d": 7,
 }
@@ -118,7 +119,26 @@ WORDS = {
 }
 
 
-def words(key: str, language: str, **values: object) -> str:
+# Employee surveys (``kind: ex``) speak of employees; every other phrase is shared.
+EX_WORDS = {
+    "en": {"fix_first": "Fix first — these matter most to employees and score below the rest:",
+           "groups": "Scores by theme", "group": "Theme", "favourable": "Favourable",
+           "interval": "95 % interval", "mean": "Average"},
+    "ja": {"fix_first": "最優先で改善：従業員にとって重要で、評価が他より低い項目",
+           "groups": "テーマ別のスコア", "group": "テーマ", "favourable": "肯定的回答",
+           "interval": "95%信頼区間", "mean": "平均"},
+}
+
+
+def words(key: str, language: str, kind: str = "cx", **values: object) -> str:
+    """A dashboard phrase in ``language``, in the words of a ``kind`` of survey.
+
+    >>> words("fix_first", "en", "ex")[:45]
+    'Fix first — these matter most to employees an'
+    """
+    if kind == "ex" and key in EX_WORDS.get(language, {}):
+        phrase = EX_WORDS[language][key]
+        return phrase.format(**values) if values else phrase
     phrase = WORDS.get(language, WORDS["en"])[key]
     return phrase.format(**values) if values else phrase
 
@@ -314,6 +334,7 @@ class Dashboard:
         self.status = widgets.HTML().add_class("cx-status")
         self.nav = widgets.HTML(navigation_html(portal_url, language)).add_class("cx-nav")
         self.fix_first = widgets.HTML().add_class("cx-fix-first")
+        self.groups = widgets.HTML().add_class("cx-groups")
         self.download = widgets.HTML().add_class("cx-download")
         self.segments_note = widgets.HTML()
         self.response_rate = widgets.HTML(
@@ -335,6 +356,7 @@ class Dashboard:
     def close(self) -> None:
         """Close every widget (a dashboard built outside a page, e.g. by the sync)."""
         for widget in (self.periods, self.segments, self.comment_filter, self.empty, self.nav,
+                       self.groups,
                        self.comments, self.status, self.fix_first, self.download,
                        self.segments_note, self.response_rate, *self.outputs.values()):
             widget.close()
@@ -347,7 +369,7 @@ class Dashboard:
         return widgets.VBox([
             self.nav, self.status, controls, self.empty, out["headline"], out["trend"],
             out["distribution"],
-            self.fix_first, out["drivers"], out["ratings"], self.segments_note,
+            self.groups, self.fix_first, out["drivers"], out["ratings"], self.segments_note,
             out["segments"], self.download, self.response_rate, self.comment_filter,
             self.comments,
         ]).add_class("cx-dashboard")
@@ -432,6 +454,7 @@ class Dashboard:
         self.empty.value = ""
         self.fix_first.value, self.download.value = saved["fix_first"], saved["download"]
         self.segments_note.value, self.comments.value = saved["segments_note"], saved["comments"]
+        self.groups.value = saved["groups"]
 
     def _save(self, view: str) -> None:
         figures = self.figures
@@ -440,6 +463,7 @@ class Dashboard:
         content = {"figures": figures, "fix_first": self.fix_first.value,
                    "download": self.download.value, "segments_note": self.segments_note.value,
                    "comments": self.comments.value, "count": len(self.data.responses),
+                   "groups": self.groups.value,
                    "segments": self._segment_values(), "layout": LAYOUT_VERSION}
         self._opening = content
         try:
@@ -481,19 +505,23 @@ class Dashboard:
             output.outputs = ()
         self.empty.value = f"<p>{html.escape(message)}</p>"
         self.fix_first.value = self.download.value = self.segments_note.value = ""
-        self.comments.value = ""
+        self.comments.value = self.groups.value = ""
 
     def _analyse(self, view: pd.DataFrame, period_frame: pd.DataFrame) -> None:
         data, language = self.data, self.language
-        outcome = data.outcome
+        outcome, kind = data.outcome, data.definition.kind
         scale = self._scale()
         figures = {
-            "headline": charts.nps_headline(analysis.nps(view[outcome]), language=language),
-            "distribution": charts.score_distribution(view[outcome], language=language),
+            "headline": charts.nps_headline(analysis.nps(view[outcome]), language=language,
+                                            kind=kind),
+            "distribution": charts.score_distribution(view[outcome], language=language,
+                                                      kind=kind),
         }
         span = view["submitted_at"].max() - view["submitted_at"].min()
         freq = "W" if span > pd.Timedelta(days=35) else "D"
-        figures["trend"] = charts.nps_trend(analysis.trend(view, outcome, freq), language=language)
+        figures["trend"] = charts.nps_trend(analysis.trend(view, outcome, freq), language=language,
+                                            kind=kind)
+        self.groups.value = self._group_scores_html(view, scale)
         self.fix_first.value = ""
         if data.items:
             try:
@@ -516,6 +544,33 @@ class Dashboard:
             output.outputs = (self.figures[name],) if name in self.figures else ()
         self._show_comments()
 
+    def _group_scores_html(self, view: pd.DataFrame, scale: tuple[int, int]) -> str:
+        """A table of the item groups' favourable share, interval, mean and n (EX
+        surveys' engagement, manager…); empty for a survey without groups."""
+        definition, language = self.data.definition, self.language
+        kind = definition.kind
+        groups = definition.item_groups()
+        if not groups:
+            return ""
+        table = group_scores(view, groups, scale=scale)
+        head = "".join(f"<th scope='col'>{html.escape(words(key, language, kind))}</th>"
+                       for key in ("group", "favourable", "interval", "mean"))
+        rows = []
+        for row in table.itertuples(index=False):
+            labels = definition.group_labels
+            label = localize(labels[row.group], language) if row.group in labels else row.group
+            if row.n < self.min_group:  # a group few answered: nothing from those few
+                too_few = html.escape(charts.text("too_few", language))
+                cells = f"<td colspan='3'>{too_few}</td><td>–</td>"
+            else:
+                cells = (f"<td>{row.favourable:.0%}</td>"
+                         f"<td>{row.fav_ci_low:.0%}–{row.fav_ci_high:.0%}</td>"
+                         f"<td>{row.mean:.2f}</td><td>{row.n:,}</td>")
+            rows.append(f"<tr><th scope='row'>{html.escape(label)}</th>{cells}</tr>")
+        return (f"<h3>{html.escape(words('groups', language, kind))}</h3><table>"
+                f"<thead><tr>{head}<th scope='col'>n</th></tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>")
+
     def _scale(self) -> tuple[int, int]:
         if not self.data.items:
             return (1, 5)
@@ -536,7 +591,8 @@ class Dashboard:
         if not items:
             return f"<p>{words('no_fix', self.language)}</p>"
         listed = "".join(f"<li>{html.escape(item)}</li>" for item in items)
-        return f"<p><b>{words('fix_first', self.language)}</b></p><ol>{listed}</ol>"
+        fix_first = words("fix_first", self.language, self.data.definition.kind)
+        return f"<p><b>{fix_first}</b></p><ol>{listed}</ol>"
 
     def _segments(self, period_frame: pd.DataFrame, figures: dict) -> None:
         data, language = self.data, self.language

@@ -70,6 +70,29 @@ COMMENTS = {
 }
 
 
+# What employees write in an employee survey (``kind: ex``).
+EX_COMMENTS = {
+    "low": [
+        "業務量が多すぎて、残業が続いています。",
+        "評価の基準がわかりにくいです。",
+        "I rarely get feedback from my manager.",
+        "There is no clear path to grow here.",
+        "部署間の連携がうまくいっていません。",
+    ],
+    "mid": [
+        "仕事内容には満足していますが、研修をもっと増やしてほしいです。",
+        "The team is good, but workloads are uneven.",
+        "在宅勤務の制度をもっと柔軟にしてほしいです。",
+    ],
+    "high": [
+        "上司がいつも相談に乗ってくれて、働きやすいです。",
+        "I feel trusted and supported by my team.",
+        "新しいことに挑戦させてもらえる職場です。",
+        "Great colleagues and meaningful work.",
+    ],
+}
+
+
 @dataclass(frozen=True)
 class DriverPlan:
     """The planted truth: how strongly each item drives the outcome, and its mean."""
@@ -203,7 +226,8 @@ def generate_responses(
                 [options[i] for i in np.flatnonzero(row)] for row in chosen
             ]
         else:
-            columns[question.id] = _comments(columns[plan.outcome], rng)
+            bank = EX_COMMENTS if definition.kind == "ex" else COMMENTS
+            columns[question.id] = _comments(columns[plan.outcome], rng, bank)
 
     frame = pd.DataFrame(columns)
     for question in definition.questions:
@@ -220,11 +244,12 @@ def _with_missing(values: np.ndarray, question: Question, rng: np.random.Generat
     return series
 
 
-def _comments(outcome: pd.Series, rng: np.random.Generator) -> np.ndarray:
+def _comments(outcome: pd.Series, rng: np.random.Generator,
+              bank_by_band: dict[str, list[str]]) -> np.ndarray:
     scores = outcome.to_numpy(dtype=float)
     band = np.where(scores <= 6, "low", np.where(scores <= 8, "mid", "high"))
     comments = np.full(len(scores), None, dtype=object)
-    for name, bank in COMMENTS.items():
+    for name, bank in bank_by_band.items():
         rows = np.flatnonzero((band == name) & (rng.random(len(scores)) < COMMENT_SHARE))
         comments[rows] = np.asarray(bank, dtype=object)[rng.integers(0, len(bank), len(rows))]
     return comments

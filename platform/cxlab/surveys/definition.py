@@ -173,6 +173,8 @@ class SurveyDefinition:
     page_titles: tuple[Text | None, ...] = (None,)
     kind: str = "cx"
     anonymity: Anonymity = field(default_factory=Anonymity)
+    # Labels of the rating items' groups (``group:`` of a question), by group id.
+    group_labels: dict[str, Text] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def question(self, question_id: str) -> Question:
@@ -190,6 +192,20 @@ class SurveyDefinition:
 
     def attribute(self, name: str) -> Attribute | None:
         return next((a for a in self.attributes if a.name == name), None)
+
+    def item_groups(self) -> dict[str, list[str]]:
+        """The rating items of each group, groups in the order they first appear.
+
+        >>> from cxlab.surveys import EXAMPLES_DIR
+        >>> groups = load_definition(EXAMPLES_DIR / "employee_engagement.yaml").item_groups()
+        >>> list(groups)[:2], groups["engagement"][0]
+        (['engagement', 'manager'], 'eng_proud')
+        """
+        groups: dict[str, list[str]] = {}
+        for question in self.questions_of_type("rating"):
+            if question.group:
+                groups.setdefault(question.group, []).append(question.id)
+        return groups
 
 
 # ---------------------------------------------------------------- parsing
@@ -236,7 +252,7 @@ class _Parser:
             "",
             {
                 "slug", "title", "questions", "attributes", "languages", "intro", "thanks",
-                "kind", "anonymity",
+                "kind", "anonymity", "groups",
             },
         )
         slug = raw.get("slug")
@@ -258,6 +274,7 @@ class _Parser:
             self.problem("kind", f"must be one of {', '.join(SURVEY_KINDS)}")
             kind = "cx"
         anonymity = self.anonymity(raw.get("anonymity"), kind)
+        group_labels = self.group_labels(raw.get("groups"), questions)
         if self.problems:
             raise DefinitionError(self.problems)
         return SurveyDefinition(
@@ -271,6 +288,7 @@ class _Parser:
             page_titles=tuple(page_titles),
             kind=kind,
             anonymity=anonymity,
+            group_labels=group_labels,
             raw=raw,
         )
 
@@ -294,6 +312,25 @@ class _Parser:
             return dict(raw)
         self.problem(path, "must be a string or a mapping of ja/en to non-empty strings")
         return None
+
+    def group_labels(self, raw: Any, questions: list[Question]) -> dict[str, Text]:
+        """``groups: {engagement: {ja: ..., en: ...}}``: a label for each ``group:`` the
+        questions use (a group without one is shown by its id)."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem("groups", "must be a mapping of group id to its label")
+            return {}
+        used = {question.group for question in questions if question.group}
+        labels = {}
+        for group, label in raw.items():
+            if group not in used:
+                self.problem(f"groups.{group}", "no question has this group")
+                continue
+            text = self.text(label, f"groups.{group}", required=True)
+            if text is not None:
+                labels[str(group)] = text
+        return labels
 
     def anonymity(self, raw: Any, kind: str) -> Anonymity:
         default = Anonymity.default(kind)
