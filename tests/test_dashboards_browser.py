@@ -5,6 +5,7 @@ CXLAB_UPDATE_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -113,4 +114,34 @@ def test_opening_view_shows_chart_images_that_turn_interactive(server):
         page.locator(".cx-controls select").first.select_option(label="Last 7 days")
         expect(page.locator(".cx-trend .js-plotly-plot")).to_be_visible(timeout=30_000)
         assert errors == []
+        browser.close()
+
+
+ENGLISH_CHART_WORDS = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Period|Answers|Score|interval)\b")
+
+
+def test_on_a_phone_in_japanese_the_page_fits_and_speaks_one_language(server, screenshot_dir):
+    """390 px wide (a store manager's phone): the headline NPS comes first and is on
+    screen, no chart or control is wider than the screen, and no chart says a word
+    of English."""
+    chromium = require_program("chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(url(server, "sakura").replace("language=en", "language=ja"))
+        expect(page.locator(".cx-drivers .js-plotly-plot")).to_be_visible(timeout=90_000)
+        headline = page.locator(".cx-headline .js-plotly-plot")
+        expect(headline).to_be_in_viewport()
+        too_wide = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '.cx-dashboard .js-plotly-plot, .cx-controls .widget-dropdown, .cx-nav'))
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .map(e => e.className.toString().slice(0, 60))""")
+        assert too_wide == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        chart_text = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '.cx-dashboard .js-plotly-plot text')).map(t => t.textContent).join(' | ')""")
+        assert "NPS" in chart_text and "期間" in chart_text
+        assert not ENGLISH_CHART_WORDS.search(chart_text), ENGLISH_CHART_WORDS.findall(chart_text)
+        page.screenshot(path=str(screenshot_dir / "dashboard-phone.png"))
         browser.close()

@@ -143,6 +143,8 @@ def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
         height=height,
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
         template="plotly_white",
+        # Below the plot, not beside it: on a phone a side legend takes half the width.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
         font={"family": "system-ui, 'Hiragino Sans', 'Noto Sans CJK JP', sans-serif"},
     )
     return figure
@@ -188,7 +190,9 @@ def nps_trend(trend_frame: pd.DataFrame, *, language: str = "ja", ci: float = 0.
         customdata=trend_frame[["n"]],
         hovertemplate="%{x|%Y-%m-%d}: %{y:+.1f} (n=%{customdata[0]:,})",
     ))
-    figure.update_xaxes(title=text("period", language))
+    # Plotly's own date ticks are English ("Sep 2026"): numeric dates in Japanese.
+    figure.update_xaxes(title=text("period", language),
+                        tickformat="%Y/%-m/%-d" if language == "ja" else None)
     figure.update_yaxes(title=text("nps", language, kind), zeroline=True)
     return _layout(figure, text("trend", language, kind))
 

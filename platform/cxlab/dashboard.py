@@ -676,19 +676,35 @@ def build_dashboard(
     return Dashboard(data, language=language, portal_url=portal_url)
 
 
+# The page's own layout rules, shipped with the navigation: on a phone (390 px) the
+# controls wrap and fill the width, tables scroll inside their box, nothing overflows.
+PAGE_STYLE = """<style>
+.cx-controls { flex-wrap: wrap; gap: 4px 16px; }
+.cx-controls .widget-dropdown { max-width: 100%; }
+.cx-groups table, .cx-response-rate table { display: block; overflow-x: auto; }
+.cx-nav a { margin-right: .2em; }
+@media (max-width: 600px) {
+  .cx-controls .widget-dropdown { width: 100%; }
+  .cx-controls .widget-dropdown > select { flex: 1 1 auto; min-width: 0; }
+}
+</style>"""
+
+
 def navigation_html(portal_url: str, language: str) -> str:
     """Links back to the portal and to sign out, in ``language`` (none without a portal).
 
-    >>> print(navigation_html("https://cx.example/portal/", "en").replace(" · ", "\\n"))
+    >>> links = navigation_html("https://cx.example/portal/", "en").removeprefix(PAGE_STYLE)
+    >>> print(links.replace(" · ", "\\n"))
     <a href="https://cx.example/portal/?lang=en" target="_top">← Portal</a>
     <a href="https://cx.example/portal/logout?lang=en" target="_top">Sign out</a>
     """
     if not portal_url:
-        return ""
+        return PAGE_STYLE
     links = [(f"{portal_url}?lang={language}", words("portal", language)),
              (f"{portal_url}logout?lang={language}", words("sign_out", language))]
-    return " · ".join(f'<a href="{html.escape(url)}" target="_top">{html.escape(label)}</a>'
-                      for url, label in links)
+    return PAGE_STYLE + " · ".join(
+        f'<a href="{html.escape(url)}" target="_top">{html.escape(label)}</a>'
+        for url, label in links)
 
 
 class DashboardMessage:
