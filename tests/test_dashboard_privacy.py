@@ -19,9 +19,12 @@ def demo():
     return demo_config(responses=600)
 
 
-def segment_labels(board: Dashboard) -> list[str]:
+def segment_codes(board: Dashboard) -> list[str]:
+    """The segments the table shows, by code (the table shows their labels)."""
     table = board.figures["segments"]["data"]["application/vnd.plotly.v1+json"]["data"][0]
-    return [str(value) for value in table["cells"]["values"][0]]
+    attribute = board.data.definition.attribute(board.data.attribute)
+    code_of = {attribute.value_label(code, board.language): code for code in attribute.values}
+    return [code_of.get(str(label), str(label)) for label in table["cells"]["values"][0]]
 
 
 def test_a_selection_of_fewer_than_min_group_answers_shows_no_figure(demo):
@@ -56,7 +59,7 @@ def test_small_segments_are_hidden_with_a_complement_and_said_so(demo):
     data = load_dashboard_data(demo, "demo", "store-visit")
     counts = data.responses[data.attribute].value_counts()
     board = Dashboard(data, language="en")
-    shown = segment_labels(board)
+    shown = segment_codes(board)
     small = [str(store) for store, n in counts.items() if 0 < n < 5]
     assert small and not set(small) & set(shown)
     # Hidden ones add up to at least min_group, so the total gives none of them away.
@@ -139,3 +142,16 @@ def test_an_employee_survey_shows_a_score_per_item_group_with_its_n(employees):
         assert f"<td>{int(row['n']):,}</td>" in html_table
     japanese = build_dashboard(employees, "works", "engagement", language="ja")
     assert "エンゲージメント" in japanese.groups.value and "テーマ別" in japanese.groups.value
+
+
+def test_segments_are_shown_by_their_labels_and_downloaded_with_numbers(demo):
+    data = load_dashboard_data(demo, "demo", "store-visit")
+    board = Dashboard(data, language="ja")
+    table = board.figures["segments"]["data"]["application/vnd.plotly.v1+json"]["data"][0]
+    assert "渋谷店" in table["cells"]["values"][0] and table["header"]["values"][0] == "店舗"
+    assert ("渋谷店", "shibuya-01") in board.segments.options
+    payload = re.search(r"base64,([A-Za-z0-9+/=]+)", board.download.value).group(1)
+    csv_text = base64.b64decode(payload).decode("utf-8")
+    assert csv_text.startswith("\ufeff店舗,code,n,NPS,low,high")  # BOM: Excel reads UTF-8
+    first = csv_text.splitlines()[1].split(",")
+    assert first[:2] == ["渋谷店", "shibuya-01"] and float(first[3]) <= float(first[5])

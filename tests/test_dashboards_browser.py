@@ -87,7 +87,7 @@ def test_dashboard_renders_and_the_period_control_redraws(dashboard_url, screens
 
         # A week is too short for the smallest store: its NPS is withheld, not shown.
         expect(page.locator(".cx-segments")).to_contain_text("too few answers")
-        page.locator(".cx-controls select").nth(1).select_option("shibuya-01")
+        page.locator(".cx-controls select").nth(1).select_option(label="Shibuya")  # shibuya-01
         page.wait_for_function(f"{HEADLINE} !== {page.evaluate(HEADLINE)}", timeout=30_000)
         assert errors == []
         browser.close()

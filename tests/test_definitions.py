@@ -202,3 +202,18 @@ def test_group_labels_must_name_a_group_some_question_uses():
     definition = parse_definition(raw)
     assert definition.group_labels == {"growth": {"en": "Growth"}}
     assert definition.item_groups() == {"growth": ["q1"]}
+
+
+def test_attribute_value_labels_must_name_its_values():
+    raw = {
+        "slug": "s", "title": "T",
+        "questions": [{"id": "nps", "type": "nps", "label": "N"}],
+        "attributes": [{"name": "store", "values": ["a1"],
+                        "value_labels": {"a1": {"ja": "渋谷店", "en": "Shibuya"}, "zz": "Z"}}],
+    }
+    with pytest.raises(DefinitionError) as refused:
+        parse_definition(raw)
+    assert "attributes[0].value_labels.zz: not one of the attribute's values" in str(refused.value)
+    del raw["attributes"][0]["value_labels"]["zz"]
+    store = parse_definition(raw).attribute("store")
+    assert store.value_label("a1", "en") == "Shibuya" and store.value_label("b2", "en") == "b2"

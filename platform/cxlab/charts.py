@@ -291,7 +291,7 @@ def segment_table(
     >>> segment_table(frame, "store", language="en").data[0].cells.values[2]
     ['+12.0', 'too few answers']
     """
-    rows = segment_rows(by_segment, attribute, language=language)
+    rows = segment_rows(by_segment, attribute, language=language, definition=definition)
     figure = go.Figure(go.Table(
         header={"values": list(rows.columns), "fill_color": "#30638e",
                 "font": {"color": "white"}, "align": "left"},
@@ -304,16 +304,22 @@ def segment_table(
     return _layout(figure, title, height=120 + 30 * len(rows))
 
 
-def segment_rows(by_segment: pd.DataFrame, attribute: str, *, language: str = "ja") -> pd.DataFrame:
-    """The rows :func:`segment_table` shows (also what its CSV download holds)."""
+def segment_rows(by_segment: pd.DataFrame, attribute: str, *, language: str = "ja",
+                 definition: SurveyDefinition | None = None) -> pd.DataFrame:
+    """The rows :func:`segment_table` shows: each segment by its label (a store's name,
+    from the definition's ``value_labels``; its code when it has none), headed by the
+    attribute's label."""
+    described = definition.attribute(attribute) if definition is not None else None
     def number(value: float, ok: bool) -> str:
         if not ok or value is None or (isinstance(value, float) and math.isnan(value)):
             return text("too_few", language) if not ok else ""
         return f"{value:+.1f}"
 
     ok = by_segment["enough_answers"].astype(bool).tolist()
+    values = by_segment[attribute].astype(str).tolist()
     return pd.DataFrame({
-        attribute: by_segment[attribute].astype(str).tolist(),
+        item_label(definition, attribute, language):
+            [described.value_label(v, language) for v in values] if described else values,
         "n": by_segment["n"].astype(int).tolist(),
         "NPS": [number(v, k) for v, k in zip(by_segment["nps"], ok, strict=True)],
         "CI": ["" if not k else f"{lo:+.1f} … {hi:+.1f}"

@@ -71,7 +71,7 @@ SNAPSHOT_PARTS = {"figures", "fix_first", "download", "segments_note", "comments
                   "segments", "groups", "layout"}
 # Raised whenever what a snapshot holds changes meaning (e.g. small groups suppressed):
 # a snapshot of another layout is recomputed, never shown.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
     "all": None, "90d": 90, "30d": 30, "7d": 7,
 }
@@ -284,6 +284,29 @@ def figure_output(figure: object) -> dict:
             "data": {PLOTLY_MIMETYPE: bundle, "text/plain": f"<plotly figure: {title}>"}}
 
 
+def segment_download(by_segment: pd.DataFrame, definition: SurveyDefinition, attribute: str,
+                     language: str) -> pd.DataFrame:
+    """The segment table as a spreadsheet wants it: the segment's label and code, then
+    one column per number (n, NPS, and its interval's low and high), unformatted.
+
+    >>> from cxlab.surveys import EXAMPLES_DIR, load_definition
+    >>> visit = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+    >>> table = pd.DataFrame({"store": ["shibuya-01"], "n": [40], "nps": [12.5],
+    ...                       "ci_low": [-3.0], "ci_high": [28.0]})
+    >>> segment_download(table, visit, "store", "ja").to_dict("records")
+    [{'店舗': '渋谷店', 'code': 'shibuya-01', 'n': 40, 'NPS': 12.5, 'low': -3.0, 'high': 28.0}]
+    """
+    described = definition.attribute(attribute)
+    codes = by_segment[attribute].astype(str).tolist()
+    return pd.DataFrame({
+        charts.item_label(definition, attribute, language):
+            [described.value_label(code, language) if described else code for code in codes],
+        "code": codes, "n": by_segment["n"].astype(int).tolist(),
+        "NPS": by_segment["nps"].round(1).tolist(), "low": by_segment["ci_low"].round(1).tolist(),
+        "high": by_segment["ci_high"].round(1).tolist(),
+    })
+
+
 def csv_link(frame: pd.DataFrame, filename: str, label: str) -> str:
     """An HTML link that downloads ``frame`` as CSV, with no server round trip.
 
@@ -325,7 +348,8 @@ class Dashboard:
                           else self._segment_values())
         attribute_label = charts.item_label(data.definition, data.attribute or "", language)
         self.segments = widgets.Dropdown(
-            options=[(words("every", language), "")] + [(v, v) for v in segment_values],
+            options=[(words("every", language), "")] + [
+                (self._value_label(v), v) for v in segment_values],
             value="", description=attribute_label, disabled=not segment_values)
         self.comment_filter = widgets.Text(placeholder=words("filter", language))
         self.outputs = {name: widgets.Output().add_class(f"cx-{name}") for name in self.SECTIONS}
@@ -344,6 +368,10 @@ class Dashboard:
         self.segments.observe(self._changed, names="value")
         self.comment_filter.observe(lambda _: self._show_comments(), names="value")
         self.render()
+
+    def _value_label(self, value: str) -> str:
+        attribute = self.data.definition.attribute(self.data.attribute or "")
+        return attribute.value_label(value, self.language) if attribute else value
 
     def _segment_values(self) -> list[str]:
         if self.data.attribute is None:
@@ -608,9 +636,9 @@ class Dashboard:
         by_segment = by_segment[~by_segment[data.attribute].astype(str).isin(hidden)]
         figures["segments"] = charts.segment_table(by_segment, data.attribute, data.definition,
                                                    language=language)
-        rows = charts.segment_rows(by_segment, data.attribute, language=language)
-        self.download.value = csv_link(rows, f"{data.tenant}-{data.survey}-{data.attribute}.csv",
-                                       words("download", language))
+        self.download.value = csv_link(
+            segment_download(by_segment, data.definition, data.attribute, language),
+            f"{data.tenant}-{data.survey}-{data.attribute}.csv", words("download", language))
         label = charts.item_label(data.definition, data.attribute, language)
         notes = []
         test = analysis.compare_segments(period_frame, data.outcome, data.attribute).test.iloc[0]

@@ -136,6 +136,19 @@ class Attribute:
     label: Text
     values: tuple[str, ...] = ()
     from_query: bool = False
+    # How each value is shown (a store's name for its code); the code when not given.
+    value_labels: dict[str, Text] = field(default_factory=dict)
+
+    def value_label(self, value: str, language: str) -> str:
+        """``value``'s label in ``language``, or ``value`` itself when it has none.
+
+        >>> store = Attribute("store", {"en": "Store"}, ("shibuya-01", "umeda-04"),
+        ...                   value_labels={"shibuya-01": {"ja": "渋谷店", "en": "Shibuya"}})
+        >>> store.value_label("shibuya-01", "ja"), store.value_label("umeda-04", "ja")
+        ('渋谷店', 'umeda-04')
+        """
+        label = self.value_labels.get(value)
+        return localize(label, language) if label else value
 
 
 @dataclass(frozen=True)
@@ -313,6 +326,24 @@ class _Parser:
         self.problem(path, "must be a string or a mapping of ja/en to non-empty strings")
         return None
 
+    def value_labels(self, raw: Any, values: list[str], path: str) -> dict[str, Text]:
+        """``value_labels: {shibuya-01: {ja: 渋谷店, en: Shibuya}}``: every key must be one
+        of the attribute's ``values`` when it lists them."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(f"{path}.value_labels", "must be a mapping of value to its label")
+            return {}
+        labels = {}
+        for value, label in raw.items():
+            if values and str(value) not in values:
+                self.problem(f"{path}.value_labels.{value}", "not one of the attribute's values")
+                continue
+            text = self.text(label, f"{path}.value_labels.{value}", required=True)
+            if text is not None:
+                labels[str(value)] = text
+        return labels
+
     def group_labels(self, raw: Any, questions: list[Question]) -> dict[str, Text]:
         """``groups: {engagement: {ja: ..., en: ...}}``: a label for each ``group:`` the
         questions use (a group without one is shown by its id)."""
@@ -366,7 +397,8 @@ class _Parser:
             if not isinstance(item, dict):
                 self.problem(path, "must be a name or a mapping with name")
                 continue
-            self.unknown_keys(item, path, {"name", "label", "values", "from_query"})
+            self.unknown_keys(item, path, {"name", "label", "values", "from_query",
+                                           "value_labels"})
             name = item.get("name")
             if not isinstance(name, str) or not name or not set(name) <= IDENTIFIER_CHARS:
                 self.problem(f"{path}.name", "required; lowercase letters, digits and '_'")
@@ -378,12 +410,14 @@ class _Parser:
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 self.problem(f"{path}.values", "must be a list of strings")
                 values = []
+            value_labels = self.value_labels(item.get("value_labels"), values, path)
             attributes.append(
                 Attribute(
                     name=name,
                     label=self.text(item.get("label"), f"{path}.label") or {"en": name},
                     values=tuple(values),
                     from_query=bool(item.get("from_query", False)),
+                    value_labels=value_labels,
                 )
             )
         return attributes
