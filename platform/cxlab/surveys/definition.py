@@ -329,38 +329,31 @@ class _Parser:
     def value_labels(self, raw: Any, values: list[str], path: str) -> dict[str, Text]:
         """``value_labels: {shibuya-01: {ja: 渋谷店, en: Shibuya}}``: every key must be one
         of the attribute's ``values`` when it lists them."""
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            self.problem(f"{path}.value_labels", "must be a mapping of value to its label")
-            return {}
-        labels = {}
-        for value, label in raw.items():
-            if values and str(value) not in values:
-                self.problem(f"{path}.value_labels.{value}", "not one of the attribute's values")
-                continue
-            text = self.text(label, f"{path}.value_labels.{value}", required=True)
-            if text is not None:
-                labels[str(value)] = text
-        return labels
+        return self.labels(raw, f"{path}.value_labels", set(values) if values else None,
+                           "not one of the attribute's values")
 
     def group_labels(self, raw: Any, questions: list[Question]) -> dict[str, Text]:
         """``groups: {engagement: {ja: ..., en: ...}}``: a label for each ``group:`` the
         questions use (a group without one is shown by its id)."""
+        used = {question.group for question in questions if question.group}
+        return self.labels(raw, "groups", used, "no question has this group")
+
+    def labels(self, raw: Any, path: str, known: set[str] | None,
+               unknown_problem: str) -> dict[str, Text]:
+        """A mapping of keys (each in ``known``, unless that is None) to texts."""
         if raw is None:
             return {}
         if not isinstance(raw, dict):
-            self.problem("groups", "must be a mapping of group id to its label")
+            self.problem(path, "must be a mapping of each key to its label")
             return {}
-        used = {question.group for question in questions if question.group}
         labels = {}
-        for group, label in raw.items():
-            if group not in used:
-                self.problem(f"groups.{group}", "no question has this group")
+        for key, label in raw.items():
+            if known is not None and str(key) not in known:
+                self.problem(f"{path}.{key}", unknown_problem)
                 continue
-            text = self.text(label, f"groups.{group}", required=True)
+            text = self.text(label, f"{path}.{key}", required=True)
             if text is not None:
-                labels[str(group)] = text
+                labels[str(key)] = text
         return labels
 
     def anonymity(self, raw: Any, kind: str) -> Anonymity:
