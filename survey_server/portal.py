@@ -53,15 +53,15 @@ PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "same-origin",
-}
+}  # and the server's own Content-Security-Policy (survey_server.security_headers)
 # Reports come out of notebooks: let their scripts draw charts, but in an opaque
 # origin, so nothing in them can read or act on the portal.
 REPORT_HEADERS = {
     "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "sandbox allow-scripts allow-popups allow-downloads",
+    "Content-Security-Policy": "sandbox allow-scripts allow-popups allow-downloads; "
+                               "frame-ancestors 'none'",
 }
 
 
@@ -470,11 +470,20 @@ class PortalPages:
             action=self._url("/portal/login", language),
             login_token=self.sessions.csrf_token(form_id),
         )
-        response.set_cookie(LOGIN_COOKIE, cookie, **_cookie_options(LOGIN_FORM_AGE))
+        response.set_cookie(LOGIN_COOKIE, cookie, **self._cookie_options(LOGIN_FORM_AGE))
         return response
 
     def _set_session(self, response: bottle.HTTPResponse, value: str) -> None:
-        response.set_cookie(SESSION_COOKIE, value, **_cookie_options(self.sessions.idle))
+        response.set_cookie(SESSION_COOKIE, value, **self._cookie_options(self.sessions.idle))
+
+    def _cookie_options(self, max_age: timedelta) -> dict[str, Any]:
+        # Production is served over TLS (docs/security.md): cookies are Secure there
+        # whatever a proxy says; elsewhere, when the request came over https.
+        secure = self.config.env == "production" or bottle.request.urlparts.scheme == "https"
+        return {
+            "path": COOKIE_PATH, "httponly": True, "samesite": "lax", "secure": secure,
+            "max_age": int(max_age.total_seconds()),
+        }
 
     def _csrf_refused(self, language: str, back: str) -> bottle.HTTPResponse:
         response = message_page(
@@ -552,14 +561,6 @@ def _survey_title(survey, language: str) -> str:
 
 def _percent(rate: float | None) -> str:
     return "–" if rate is None or pd.isna(rate) else f"{rate:.1%}"
-
-
-def _cookie_options(max_age: timedelta) -> dict[str, Any]:
-    return {
-        "path": COOKIE_PATH, "httponly": True, "samesite": "lax",
-        "secure": bottle.request.urlparts.scheme == "https",
-        "max_age": int(max_age.total_seconds()),
-    }
 
 
 def _switch_language_url(language: str) -> str:

@@ -185,3 +185,15 @@ def test_bad_anonymity_values_are_reported_with_their_path(extra, path, message)
     questions = [{"id": "q", "type": "nps", "label": "Q"}]
     problems = problems_of({**BASE, **extra, "questions": questions})
     assert any(p == path and message in m for p, m in problems), problems
+
+
+def test_embed_origins_are_https_origins_only():
+    questions = [{"id": "q", "type": "nps", "label": "Q"}]
+    good = parse_definition({**BASE, "questions": questions,
+                             "embed_origins": ["https://shop.example", "https://a.example:8443"]})
+    assert good.embed_origins == ("https://shop.example", "https://a.example:8443")
+    assert parse_definition({**BASE, "questions": questions}).embed_origins == ()
+    for bad in ("http://shop.example", "https://shop.example/path", "*",
+                "https://x.example; script-src *", "https://x.example:port"):
+        problems = problems_of({**BASE, "questions": questions, "embed_origins": [bad]})
+        assert problems[0][0] == "embed_origins[0]", bad

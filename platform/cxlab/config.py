@@ -25,6 +25,7 @@ from cxlab.errors import CxlabError
 
 ENVIRONMENTS = ("development", "test", "production")
 MIN_SECRET_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class ConfigError(CxlabError):
@@ -59,6 +60,8 @@ class Config:
     # whatever happens (OWASP session management: idle and absolute timeouts).
     session_idle_minutes: int = 60
     session_max_hours: int = 12
+    # /metrics answers only to "Authorization: Bearer <token>"; unset, it is 404.
+    metrics_token: str | None = None
 
     @property
     def outbox_dir(self) -> Path:
@@ -95,6 +98,7 @@ class Config:
             mail_from=environ.get("CXLAB_MAIL_FROM") or "cxlab <no-reply@localhost>",
             session_idle_minutes=_whole_number(environ, "CXLAB_SESSION_IDLE_MINUTES", 60),
             session_max_hours=_whole_number(environ, "CXLAB_SESSION_MAX_HOURS", 12),
+            metrics_token=_metrics_token(environ.get("CXLAB_METRICS_TOKEN")),
         )
 
 
@@ -159,6 +163,18 @@ def _secret_key(value: str | None, env: str, var_dir: Path) -> str:
     key_file.touch(mode=0o600)
     key_file.write_text(key)
     return key
+
+
+def _metrics_token(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) < MIN_METRICS_TOKEN_LENGTH or not value.isprintable() or " " in value:
+        raise ConfigError(
+            f"CXLAB_METRICS_TOKEN: use at least {MIN_METRICS_TOKEN_LENGTH} printable "
+            "characters without spaces; make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return value
 
 
 def _smtp_url(value: str | None) -> str | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -35,6 +36,8 @@ SURVEY_KINDS = ("cx", "ex")
 DEFAULT_MIN_GROUP = 5
 """The smallest group any surface shows (Qualtrics EX and Viva Glint default to 5)."""
 MAX_MIN_GROUP = 1000
+# An origin goes into a CSP header as it is: no spaces, quotes, semicolons or commas.
+ORIGIN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.:/[]")
 
 Text = dict[str, str]
 """A label in one or more languages, e.g. ``{"ja": "店舗", "en": "Store"}``."""
@@ -173,6 +176,8 @@ class SurveyDefinition:
     page_titles: tuple[Text | None, ...] = (None,)
     kind: str = "cx"
     anonymity: Anonymity = field(default_factory=Anonymity)
+    # Origins allowed to show the survey in a frame (CSP frame-ancestors); none: no one.
+    embed_origins: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def question(self, question_id: str) -> Question:
@@ -236,7 +241,7 @@ class _Parser:
             "",
             {
                 "slug", "title", "questions", "attributes", "languages", "intro", "thanks",
-                "kind", "anonymity",
+                "kind", "anonymity", "embed_origins",
             },
         )
         slug = raw.get("slug")
@@ -258,6 +263,7 @@ class _Parser:
             self.problem("kind", f"must be one of {', '.join(SURVEY_KINDS)}")
             kind = "cx"
         anonymity = self.anonymity(raw.get("anonymity"), kind)
+        embed_origins = self.origins(raw.get("embed_origins", []))
         if self.problems:
             raise DefinitionError(self.problems)
         return SurveyDefinition(
@@ -271,6 +277,7 @@ class _Parser:
             page_titles=tuple(page_titles),
             kind=kind,
             anonymity=anonymity,
+            embed_origins=tuple(embed_origins),
             raw=raw,
         )
 
@@ -316,6 +323,28 @@ class _Parser:
             self.problem("anonymity.unlinked", "must be true or false")
             unlinked = default.unlinked
         return Anonymity(min_group=min_group, unlinked=unlinked)
+
+    def origins(self, raw: Any) -> list[str]:
+        if not isinstance(raw, list):
+            self.problem("embed_origins", "must be a list of origins like https://shop.example")
+            return []
+        origins = []
+        for index, origin in enumerate(raw):
+            parts = urlsplit(origin) if isinstance(origin, str) else None
+            try:
+                valid = (parts is not None and parts.scheme == "https" and bool(parts.hostname)
+                         and not parts.path and not parts.query and not parts.fragment
+                         and parts.username is None and (parts.port or 443) > 0
+                         and set(origin) <= ORIGIN_CHARS)
+            except ValueError:  # a port that is not a number
+                valid = False
+            if not valid:
+                self.problem(f"embed_origins[{index}]",
+                             "must be an https origin: scheme and host, no path "
+                             "(e.g. https://shop.example)")
+                continue
+            origins.append(origin)
+        return origins
 
     def attributes(self, raw: Any) -> list[Attribute]:
         if not isinstance(raw, list):
