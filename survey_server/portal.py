@@ -30,6 +30,7 @@ from cxlab.surveys.definition import localize
 from cxlab.tenancy import authenticate_user
 
 from survey_server import i18n
+from survey_server.client_address import client_address
 from survey_server.context import ServerContext, tag_request
 from survey_server.portal_tokens import (
     LOGIN_FORM_AGE,
@@ -114,7 +115,7 @@ class PortalPages:
         password = _field(form, "password")
         if not email or not password or len(password) > MAX_PASSWORD_LENGTH:
             return self._login_page(language, 422, email=email, error="login_missing")
-        client_ip = _client_ip()
+        client_ip = client_address(bottle.request.environ, self.config.trusted_proxies)
         with self.database.session() as session:
             locked = portal_auth.lockout(session, email, client_ip, self.policy)
         if locked is not None:
@@ -132,7 +133,7 @@ class PortalPages:
             if claims is None:
                 portal_auth.record_failure(session, email, client_ip, self.policy)
             else:
-                portal_auth.clear_failures(session, email)
+                portal_auth.clear_failures(session, email, client_ip)
         if claims is None:
             return self._login_page(language, 401, email=email, error="login_failed")
         response = self._redirect("/portal/", language)
@@ -580,9 +581,3 @@ def _read_portal_form() -> dict[str, list[str]] | bottle.HTTPResponse:
 def _field(form: dict[str, list[str]], name: str) -> str:
     values = form.get(name) or [""]
     return values[-1]
-
-
-def _client_ip() -> str:
-    # The socket's peer, not X-Forwarded-For: a client could forge that header to
-    # escape the per-IP lockout.
-    return bottle.request.environ.get("REMOTE_ADDR") or "unknown"
