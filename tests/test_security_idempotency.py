@@ -117,6 +117,9 @@ def test_a_reused_key_with_another_body_is_422_and_the_same_body_200(server, dat
 
 def test_the_idempotency_key_header_is_honoured(server, database):
     base_url, acme = server
+    spec = requests.get(f"{base_url}/api/v1/openapi.json").json()
+    post_op = spec["paths"]["/api/v1/surveys/{survey_id}/responses"]["post"]
+    assert "Idempotency-Key" in {p["name"] for p in post_op["parameters"]}
     header = {"Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'}
     first = api_post(base_url, acme, {"answers": {"nps": 7}}, header)
     second = api_post(base_url, acme, {"answers": {"nps": 7}}, header)
