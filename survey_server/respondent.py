@@ -246,7 +246,12 @@ class _Flow:
             key = "anonymity_open"
         else:
             key = "anonymity_unlinked" if anonymity.unlinked else "anonymity_linked"
-        return i18n.text(key, self.language, min_group=anonymity.min_group)
+        statement = i18n.text(key, self.language)
+        if anonymity.unlinked:
+            # Only there does every surface, the raw export included, hide small groups.
+            groups = i18n.text("anonymity_groups", self.language, min_group=anonymity.min_group)
+            statement += ("" if self.language == "ja" else " ") + groups
+        return statement
 
     def submit(
         self, expected_key: str | None = None, key_prefix: str = ""

@@ -118,6 +118,13 @@ def test_a_linked_cx_invitation_still_records_its_invitation(config, database):
         invitation = create_invitation(session, tenant, survey, {}, "dan@acme.example")
         token, invitation_id = invitation.token, invitation.id
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
+        # The page says truthfully that this answer is not anonymous ...
+        linked = requests.get(f"{base_url}/i/{token}?lang=en").text
+        assert "can see them as yours" in linked and "anonymous" not in linked
+        assert "groups of at least" not in linked
+        # ... and an open link that it stores no name or address.
+        open_page = requests.get(f"{base_url}/s/acme/pulse?lang=ja").text
+        assert "お名前やメールアドレスなしで保存されます" in open_page
         answer_in_two_pages(base_url, token, 8, "fine")
     with database.session() as session:
         (row,) = session.scalars(select(Response))
