@@ -100,7 +100,8 @@ class RespondentPages:
             ),
         )
         if bottle.request.method == "POST":
-            return flow.submit()
+            # Only an open link's own keys: never one of an invitation's.
+            return flow.submit(key_prefix="form-")
         resume = bottle.request.query.get("resume")
         if resume is None:
             return flow.show_page(0, {}, self.tokens.new_key())
