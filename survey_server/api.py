@@ -104,7 +104,7 @@ class ResponsesApi:
         item, errors = self._check_item(found.definition, body, prefix="")
         if errors:
             raise ApiError(422, errors)
-        item = _with_header_key(item, body)
+        item = _with_header_key(item)
         with self.context.write_gate.writing(), self.database.session() as session:
             recorded = self._record(session, survey, item, owner, "idempotency_key")
         if recorded.created:
@@ -279,10 +279,11 @@ class ResponsesApi:
                            f"must be text of 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters"))
         if errors:
             return None, errors
+        # What a repeat under the same key must match, however the key was sent.
         fingerprint = responses.request_hash({
             "answers": answers, "attributes": attributes,
             "submitted_at": submitted_at.isoformat() if submitted_at else None,
-        }) if key is not None else None
+        })
         return ResponseItem(answers, attributes, submitted_at, key, fingerprint), []
 
     def _record(
@@ -317,7 +318,7 @@ def _header_key() -> str | None:
     return value
 
 
-def _with_header_key(item: ResponseItem, body: dict[str, Any]) -> ResponseItem:
+def _with_header_key(item: ResponseItem) -> ResponseItem:
     """The item keyed by the ``Idempotency-Key`` header, when one came."""
     header = _header_key()
     if header is None:
@@ -325,8 +326,7 @@ def _with_header_key(item: ResponseItem, body: dict[str, Any]) -> ResponseItem:
     if item.idempotency_key is not None and item.idempotency_key != header:
         raise ApiError(422, [("Idempotency-Key",
                               "differs from the body's idempotency_key; send one key")])
-    return replace(item, idempotency_key=header,
-                   request_hash=item.request_hash or responses.request_hash(body))
+    return replace(item, idempotency_key=header)
 
 
 def _with_header_keys(items: list[ResponseItem], body: dict[str, Any]) -> list[ResponseItem]:

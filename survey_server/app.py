@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import hmac
 import re
 import sys
 import time
@@ -33,6 +34,7 @@ from survey_server.lookups import Lookups
 from survey_server.optout import OptOutPages
 from survey_server.portal import PortalPages
 from survey_server.respondent import RespondentPages, message_page, request_language
+from survey_server.security_headers import SecurityHeaders
 from survey_server.tokens import FormTokens
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -51,6 +53,7 @@ class SurveyServer(bottle.Bottle):
         super().__init__(catchall=True)
         self.context = context
         self.access_log = access_log
+        self.security_headers = SecurityHeaders(production=context.config.env == "production")
 
     def wsgi(self, environ, start_response):
         started = time.perf_counter()
@@ -62,6 +65,7 @@ class SurveyServer(bottle.Bottle):
         def start(status, headers, exc_info=None):
             status_holder[0] = int(status[:3])
             headers.append(("X-Request-Id", request_id))
+            self.security_headers.add_to(headers, environ)
             return start_response(status, headers, exc_info)
 
         body = super().wsgi(environ, start)
@@ -181,6 +185,17 @@ def create_app(
 
     @app.get("/metrics")
     def metrics():
+        # Metrics name every tenant: only with CXLAB_METRICS_TOKEN, and never without.
+        token = config.metrics_token
+        if token is None:
+            raise bottle.HTTPError(404)
+        scheme, _, given = (bottle.request.get_header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            return bottle.HTTPResponse("send Authorization: Bearer <CXLAB_METRICS_TOKEN>\n",
+                                       401, {"Content-Type": "text/plain; charset=utf-8",
+                                             "WWW-Authenticate": 'Bearer realm="metrics"'})
         body, content_type = context.metrics.exposition()
         return bottle.HTTPResponse(body, 200, {"Content-Type": content_type})
 

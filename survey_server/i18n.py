@@ -38,26 +38,28 @@ TEXT = {
         "en": "Thank you for your answers.",
     },
     "thanks_title": {"ja": "送信しました", "en": "Thank you"},
-    # What the survey page says about anonymity: truthful for each kind of link.
+    # What the survey page says about anonymity: truthful for each kind of link. The
+    # group sentence only where every surface, exports included, hides small groups.
     "anonymity_unlinked": {
-        "ja": "匿名の調査です。回答はメールアドレスやご招待と結び付けずに保存され、結果は"
-              "{min_group}人以上のグループについてのみ表示されます。",
+        "ja": "匿名の調査です。回答はメールアドレスやご招待と結び付けずに保存されます。",
         "en": "This survey is anonymous: your answers are stored with no link to your "
-              "invitation or e-mail address, and results are shown only for groups of at "
-              "least {min_group} people.",
+              "invitation or e-mail address.",
     },
     "anonymity_linked": {
-        "ja": "回答はご招待（メールアドレス）と結び付けて保存されます。結果は{min_group}人"
-              "以上のグループについてのみ表示されます。",
+        "ja": "回答はご招待（メールアドレス）と結び付けて保存され、ご招待した組織はあなたの"
+              "回答として見ることができます。",
         "en": "Your answers are stored with your invitation, and so with your e-mail "
-              "address. Results are shown only for groups of at least {min_group} people.",
+              "address: the organisation that invited you can see them as yours.",
     },
     "anonymity_open": {
         "ja": "回答はお名前やメールアドレスなしで保存されます（回答欄にご自身で書いた場合を"
-              "除く）。結果は{min_group}人以上のグループについてのみ表示されます。",
+              "除く）。",
         "en": "Your answers are stored without your name or e-mail address (unless you "
-              "write them in an answer). Results are shown only for groups of at least "
-              "{min_group} people.",
+              "write them in an answer).",
+    },
+    "anonymity_groups": {
+        "ja": "結果は{min_group}人以上のグループについてのみ表示されます。",
+        "en": "Results are shown only for groups of at least {min_group} people.",
     },
     "already_answered_title": {"ja": "回答済みです", "en": "Already answered"},
     "already_answered": {

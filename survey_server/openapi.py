@@ -25,6 +25,15 @@ SURVEY_ID = {
     "schema": {"type": "integer", "minimum": 1},
 }
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "IETF httpapi draft: the request's key, instead of (or equal to) the "
+                   "body's idempotency_key; scoped to the API key. Repeating it with the same "
+                   "body returns the first result; with a different body, 422. A batch keys "
+                   "its items <key>/<index>.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+}
+
 COMMON_ERRORS = {
     "401": _error("Missing or wrong API key."),
     "404": _error("No such survey for this key's tenant (another tenant's survey included)."),
@@ -52,7 +61,7 @@ def openapi_spec() -> dict[str, Any]:
                 "post": {
                     "operationId": "createResponse",
                     "summary": "Record one response",
-                    "parameters": [SURVEY_ID],
+                    "parameters": [SURVEY_ID, IDEMPOTENCY_KEY],
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/ResponseIn"}}}},
                     "responses": {
@@ -63,7 +72,8 @@ def openapi_spec() -> dict[str, Any]:
                                 "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/Created"}}}},
                         "400": _error("Body is not a JSON object."),
-                        "422": _error("Answers or fields do not fit the survey definition."),
+                        "422": _error("Answers or fields do not fit the survey definition, "
+                                      "or the idempotency key was used with another body."),
                         "409": _error("The survey is not open yet."),
                         "410": _error("The survey is closed."),
                         **COMMON_ERRORS,
@@ -98,7 +108,7 @@ def openapi_spec() -> dict[str, Any]:
                 "post": {
                     "operationId": "createResponses",
                     "summary": "Record up to 1,000 responses in one transaction (imports)",
-                    "parameters": [SURVEY_ID],
+                    "parameters": [SURVEY_ID, IDEMPOTENCY_KEY],
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/BatchIn"}}}},
                     "responses": {
@@ -142,8 +152,9 @@ def openapi_spec() -> dict[str, Any]:
                         "submitted_at": {"type": "string", "format": "date-time",
                                          "description": "Defaults to now; needs a zone."},
                         "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 100,
-                                            "description": "Sending the same key again "
-                                            "stores nothing new and returns the first id."},
+                                            "description": "Scoped to the API key. The same "
+                                            "key with the same body stores nothing new and "
+                                            "returns the first id; with another body, 422."},
                     },
                 },
                 "BatchIn": {

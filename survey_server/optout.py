@@ -1,8 +1,9 @@
-"""The unsubscribe link of distribution e-mails: /u/<signed token>.
+"""The unsubscribe link of distribution e-mails: /u/<signed opaque token>.
 
 GET shows a confirmation page (mail scanners follow links, so a GET changes nothing);
-POST records the opt-out. The signed token names the tenant and the address and is
-the only authority needed: no cookie, no login. A mail program's one-click
+POST records the opt-out. The token is a signed random id that the opt_out_links
+table maps to the tenant and the address (cxlab.opt_out_links); it is the only
+authority needed: no cookie, no login. A mail program's one-click
 unsubscribe (RFC 8058, ``List-Unsubscribe-Post``) POSTs to the same URL.
 """
 
@@ -13,6 +14,7 @@ from urllib.parse import quote
 import bottle
 from cxlab import distribution
 from cxlab.mail import read_opt_out_token
+from cxlab.opt_out_links import read_opt_out_link
 
 from survey_server import i18n
 from survey_server.context import ServerContext, tag_request
@@ -30,7 +32,13 @@ class OptOutPages:
 
     def opt_out(self, token: str) -> bottle.HTTPResponse:
         language = request_language()
-        claims = read_opt_out_token(self.context.config.secret_key, token)
+        secret_key = self.context.config.secret_key
+        with self.context.database.session() as session:
+            claims = read_opt_out_link(session, secret_key, token)
+        if claims is None:
+            # Links in e-mails sent before opaque links (0013) keep working: they can
+            # only ever unsubscribe the address they were sent to.
+            claims = read_opt_out_token(secret_key, token)
         if claims is None:
             return message_page(404, language, "optout_title", "optout_bad_link",
                                 message=i18n.text("optout_bad_link", language))

@@ -30,6 +30,7 @@ from cxlab.surveys.definition import localize
 from cxlab.tenancy import authenticate_user
 
 from survey_server import i18n
+from survey_server.client_address import client_address
 from survey_server.context import ServerContext, tag_request
 from survey_server.portal_tokens import (
     LOGIN_FORM_AGE,
@@ -53,15 +54,15 @@ PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "same-origin",
-}
+}  # and the server's own Content-Security-Policy (survey_server.security_headers)
 # Reports come out of notebooks: let their scripts draw charts, but in an opaque
 # origin, so nothing in them can read or act on the portal.
 REPORT_HEADERS = {
     "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "sandbox allow-scripts allow-popups allow-downloads",
+    "Content-Security-Policy": "sandbox allow-scripts allow-popups allow-downloads; "
+                               "frame-ancestors 'none'",
 }
 
 
@@ -116,7 +117,7 @@ class PortalPages:
         password = _field(form, "password")
         if not email or not password or len(password) > MAX_PASSWORD_LENGTH:
             return self._login_page(language, 422, email=email, error="login_missing")
-        client_ip = _client_ip()
+        client_ip = client_address(bottle.request.environ, self.config.trusted_proxies)
         with self.database.session() as session:
             locked = portal_auth.lockout(session, email, client_ip, self.policy)
         if locked is not None:
@@ -134,7 +135,7 @@ class PortalPages:
             if claims is None:
                 portal_auth.record_failure(session, email, client_ip, self.policy)
             else:
-                portal_auth.clear_failures(session, email)
+                portal_auth.clear_failures(session, email, client_ip)
         if claims is None:
             return self._login_page(language, 401, email=email, error="login_failed")
         response = self._redirect("/portal/", language)
@@ -481,11 +482,20 @@ class PortalPages:
             action=self._url("/portal/login", language),
             login_token=self.sessions.csrf_token(form_id),
         )
-        response.set_cookie(LOGIN_COOKIE, cookie, **_cookie_options(LOGIN_FORM_AGE))
+        response.set_cookie(LOGIN_COOKIE, cookie, **self._cookie_options(LOGIN_FORM_AGE))
         return response
 
     def _set_session(self, response: bottle.HTTPResponse, value: str) -> None:
-        response.set_cookie(SESSION_COOKIE, value, **_cookie_options(self.sessions.idle))
+        response.set_cookie(SESSION_COOKIE, value, **self._cookie_options(self.sessions.idle))
+
+    def _cookie_options(self, max_age: timedelta) -> dict[str, Any]:
+        # Production is served over TLS (docs/security.md): cookies are Secure there
+        # whatever a proxy says; elsewhere, when the request came over https.
+        secure = self.config.env == "production" or bottle.request.urlparts.scheme == "https"
+        return {
+            "path": COOKIE_PATH, "httponly": True, "samesite": "lax", "secure": secure,
+            "max_age": int(max_age.total_seconds()),
+        }
 
     def _csrf_refused(self, language: str, back: str) -> bottle.HTTPResponse:
         response = message_page(
@@ -565,14 +575,6 @@ def _percent(rate: float | None) -> str:
     return "–" if rate is None or pd.isna(rate) else f"{rate:.1%}"
 
 
-def _cookie_options(max_age: timedelta) -> dict[str, Any]:
-    return {
-        "path": COOKIE_PATH, "httponly": True, "samesite": "lax",
-        "secure": bottle.request.urlparts.scheme == "https",
-        "max_age": int(max_age.total_seconds()),
-    }
-
-
 def _switch_language_url(language: str) -> str:
     other = "en" if language == "ja" else "ja"
     return f"{bottle.request.path}?{urlencode({'lang': other})}"
@@ -590,9 +592,3 @@ def _read_portal_form() -> dict[str, list[str]] | bottle.HTTPResponse:
 def _field(form: dict[str, list[str]], name: str) -> str:
     values = form.get(name) or [""]
     return values[-1]
-
-
-def _client_ip() -> str:
-    # The socket's peer, not X-Forwarded-For: a client could forge that header to
-    # escape the per-IP lockout.
-    return bottle.request.environ.get("REMOTE_ADDR") or "unknown"

@@ -22,12 +22,19 @@ from cxlab.surveys.definition import Question, SurveyDefinition, localize, valid
 
 from survey_server import i18n
 from survey_server.context import ServerContext, tag_request
+from survey_server.security_headers import FRAME_ANCESTORS_KEY
 
 VIEWS_DIR = str(Path(__file__).with_name("views"))
 # Bottle caches a compiled template under id(template_lookup): one list for every call,
 # or each request may read and compile the template again (a new list, a new id).
 VIEWS_LOOKUP = [VIEWS_DIR]
 MAX_FORM_FIELDS = 2000
+
+
+def allow_framing(definition: SurveyDefinition) -> None:
+    """Let the origins the survey lists (``embed_origins``) show this page in a frame."""
+    if definition.embed_origins:
+        bottle.request.environ[FRAME_ANCESTORS_KEY] = " ".join(definition.embed_origins)
 
 
 def render(template: str, status: int = 200, **values: Any) -> bottle.HTTPResponse:
@@ -77,6 +84,7 @@ class RespondentPages:
         except NotFound:
             return message_page(404, request_language(), "not_found_title", "not_found")
         survey, definition = found.survey, found.definition
+        allow_framing(definition)
         language = request_language(definition.languages)
         unavailable = self._unavailable(survey, language)
         if unavailable is not None:
@@ -92,7 +100,8 @@ class RespondentPages:
             ),
         )
         if bottle.request.method == "POST":
-            return flow.submit()
+            # Only an open link's own keys: never one of an invitation's.
+            return flow.submit(key_prefix="form-")
         resume = bottle.request.query.get("resume")
         if resume is None:
             return flow.show_page(0, {}, self.tokens.new_key())
@@ -118,6 +127,7 @@ class RespondentPages:
         invitation, survey = link.invitation, link.survey
         tag_request(tenant=link.tenant_slug, survey=survey.slug)
         definition = definition_of(survey)
+        allow_framing(definition)
         language = request_language(definition.languages)
         # One response per invitation: its idempotency key is fixed, so a double
         # submit finds the first and a second visit finds it answered. An unlinked
@@ -237,7 +247,12 @@ class _Flow:
             key = "anonymity_open"
         else:
             key = "anonymity_unlinked" if anonymity.unlinked else "anonymity_linked"
-        return i18n.text(key, self.language, min_group=anonymity.min_group)
+        statement = i18n.text(key, self.language)
+        if anonymity.unlinked:
+            # Only there does every surface, the raw export included, hide small groups.
+            groups = i18n.text("anonymity_groups", self.language, min_group=anonymity.min_group)
+            statement += ("" if self.language == "ja" else " ") + groups
+        return statement
 
     def submit(
         self, expected_key: str | None = None, key_prefix: str = ""

@@ -217,3 +217,13 @@ def test_attribute_value_labels_must_name_its_values():
     del raw["attributes"][0]["value_labels"]["zz"]
     store = parse_definition(raw).attribute("store")
     assert store.value_label("a1", "en") == "Shibuya" and store.value_label("b2", "en") == "b2"
+def test_embed_origins_are_https_origins_only():
+    questions = [{"id": "q", "type": "nps", "label": "Q"}]
+    good = parse_definition({**BASE, "questions": questions,
+                             "embed_origins": ["https://shop.example", "https://a.example:8443"]})
+    assert good.embed_origins == ("https://shop.example", "https://a.example:8443")
+    assert parse_definition({**BASE, "questions": questions}).embed_origins == ()
+    for bad in ("http://shop.example", "https://shop.example/path", "*",
+                "https://x.example; script-src *", "https://x.example:port"):
+        problems = problems_of({**BASE, "questions": questions, "embed_origins": [bad]})
+        assert problems[0][0] == "embed_origins[0]", bad

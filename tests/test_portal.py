@@ -275,9 +275,9 @@ def test_logout_clears_the_session(portal):
 # ------------------------------------------------------------ lockout
 
 
-def test_repeated_failures_lock_the_email_out_until_the_window_passes(make_portal):
-    policy = LoginPolicy(max_failures_per_email=3, max_failures_per_ip=50,
-                         window=timedelta(minutes=15))
+def test_repeated_failures_slow_that_account_from_that_address(make_portal):
+    policy = LoginPolicy(free_failures=3, first_delay=timedelta(minutes=15),
+                         max_failures_per_ip=50, window=timedelta(minutes=15))
     portal = make_portal(policy)
     for _ in range(3):
         assert login(portal, "ana@acme.example", "wrong password!").status_code == 401
@@ -287,7 +287,7 @@ def test_repeated_failures_lock_the_email_out_until_the_window_passes(make_porta
     assert 0 < int(locked.headers["Retry-After"]) <= 900
     # Per e-mail: another user from the same address still signs in.
     assert login(portal, "rita@rival.example").status_code == 303
-    # The lock lifts once the failures are older than the window.
+    # The wait lifts once the failures are older than the window.
     with portal.database.session() as session:
         for attempt in session.scalars(select(LoginAttempt)):
             attempt.attempted_at -= policy.window
@@ -295,13 +295,13 @@ def test_repeated_failures_lock_the_email_out_until_the_window_passes(make_porta
 
 
 def test_repeated_failures_from_one_address_lock_that_address_out(make_portal):
-    portal = make_portal(LoginPolicy(max_failures_per_email=50, max_failures_per_ip=3,
+    portal = make_portal(LoginPolicy(free_failures=50, max_failures_per_ip=3,
                                      window=timedelta(minutes=15)))
     for email in ("a@x.example", "b@x.example", "c@x.example"):
         assert login(portal, email, "wrong password!").status_code == 401
     assert login(portal, "ana@acme.example").status_code == 429
     # Lockouts live in the database: a second server (another worker) sees them too.
-    other_worker = make_portal(LoginPolicy(max_failures_per_email=50, max_failures_per_ip=3))
+    other_worker = make_portal(LoginPolicy(free_failures=50, max_failures_per_ip=3))
     assert login(other_worker, "rita@rival.example").status_code == 429
 
 

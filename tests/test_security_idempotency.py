@@ -117,6 +117,9 @@ def test_a_reused_key_with_another_body_is_422_and_the_same_body_200(server, dat
 
 def test_the_idempotency_key_header_is_honoured(server, database):
     base_url, acme = server
+    spec = requests.get(f"{base_url}/api/v1/openapi.json").json()
+    post_op = spec["paths"]["/api/v1/surveys/{survey_id}/responses"]["post"]
+    assert "Idempotency-Key" in {p["name"] for p in post_op["parameters"]}
     header = {"Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'}
     first = api_post(base_url, acme, {"answers": {"nps": 7}}, header)
     second = api_post(base_url, acme, {"answers": {"nps": 7}}, header)
@@ -126,6 +129,12 @@ def test_the_idempotency_key_header_is_honoured(server, database):
     assert other.status_code == 422 and other.json()["errors"][0]["field"] == "idempotency_key"
     clash = api_post(base_url, acme, {"answers": {"nps": 7}, "idempotency_key": "x"}, header)
     assert clash.status_code == 422 and clash.json()["errors"][0]["field"] == "Idempotency-Key"
+    # The key in the body, then the same key in the header only: one request, one row.
+    both = api_post(base_url, acme, {"answers": {"nps": 8}, "idempotency_key": "y"},
+                    {"Idempotency-Key": "y"})
+    header_only = api_post(base_url, acme, {"answers": {"nps": 8}}, {"Idempotency-Key": "y"})
+    assert (both.status_code, header_only.status_code) == (201, 200)
+    assert both.json() == header_only.json()
     batch = {"responses": [{"answers": {"nps": 4}}, {"answers": {"nps": 5}}]}
     batch_header = {"Idempotency-Key": "batch-1"}
     assert api_post(base_url, acme, batch, batch_header, ":batch").status_code == 201
@@ -134,4 +143,4 @@ def test_the_idempotency_key_header_is_honoured(server, database):
     longer = {"responses": [*batch["responses"], {"answers": {"nps": 6}}]}
     assert api_post(base_url, acme, longer, batch_header, ":batch").status_code == 422
     with database.session() as session:
-        assert session.scalar(select(func.count()).select_from(Response)) == 3
+        assert session.scalar(select(func.count()).select_from(Response)) == 4

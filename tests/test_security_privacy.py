@@ -118,7 +118,30 @@ def test_a_linked_cx_invitation_still_records_its_invitation(config, database):
         invitation = create_invitation(session, tenant, survey, {}, "dan@acme.example")
         token, invitation_id = invitation.token, invitation.id
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
+        # The page says truthfully that this answer is not anonymous ...
+        linked = requests.get(f"{base_url}/i/{token}?lang=en").text
+        assert "can see them as yours" in linked and "anonymous" not in linked
+        assert "groups of at least" not in linked
+        # ... and an open link that it stores no name or address.
+        open_page = requests.get(f"{base_url}/s/acme/pulse?lang=ja").text
+        assert "お名前やメールアドレスなしで保存されます" in open_page
         answer_in_two_pages(base_url, token, 8, "fine")
     with database.session() as session:
         (row,) = session.scalars(select(Response))
         assert row.invitation_id == invitation_id
+
+
+def test_an_invitations_form_cannot_be_sent_through_the_open_link(config, database):
+    seeded = seed_survey(database, "acme", EX)
+    with database.session() as session:
+        tenant = get_tenant(session, "acme")
+        survey = get_survey_by_id(session, tenant.id, seeded.survey_id)
+        token = create_invitation(session, tenant, survey, {"department": "hr"}).token
+    with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
+        nonce = nonce_of(requests.get(f"{base_url}/i/{token}?lang=en").text)
+        sent = requests.post(f"{base_url}/s/acme/pulse?lang=en",
+                             data={"nonce": nonce, "page": "0", "enps": "5"},
+                             allow_redirects=False)
+    assert sent.status_code == 400
+    with database.session() as session:
+        assert session.scalar(select(Response.id)) is None

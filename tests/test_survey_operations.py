@@ -22,6 +22,8 @@ from survey_server.app import create_app
 from survey_server.testing import seed_survey, serve_in_thread
 
 VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+METRICS_TOKEN = "operations-metrics-token-0123456789"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 def test_healthz_checks_the_database(config, database, tmp_path):
@@ -39,8 +41,9 @@ def test_healthz_checks_the_database(config, database, tmp_path):
         assert down.status_code == 503 and "unreachable" in down.json()["reason"]
 
 
-def test_metrics_count_requests_latency_and_accepted_responses(config, database):
+def test_metrics_count_requests_latency_and_accepted_responses(environ, database):
     acme = seed_survey(database, "acme", VISIT)
+    config = Config.from_environ({**environ, "CXLAB_METRICS_TOKEN": METRICS_TOKEN})
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         for nps in (1, 2, 3):
             requests.post(f"{base_url}/api/v1/surveys/{acme.survey_id}/responses",
@@ -51,7 +54,7 @@ def test_metrics_count_requests_latency_and_accepted_responses(config, database)
         # has it: give the last one a moment before reading the counters.
         deadline = time.monotonic() + 5
         while True:
-            page = requests.get(f"{base_url}/metrics")
+            page = requests.get(f"{base_url}/metrics", headers=METRICS_AUTH)
             if 'status="404"' in page.text or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
@@ -107,7 +110,7 @@ def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
         [sys.executable, "-c",
          "from cxlab.config import Config; from survey_server.serve import run; "
          f"run(Config.from_environ(), port={port}, workers=2)"],
-        env={**environ, "PATH": "/usr/bin:/bin"},
+        env={**environ, "PATH": "/usr/bin:/bin", "CXLAB_METRICS_TOKEN": METRICS_TOKEN},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base_url = f"http://127.0.0.1:{port}"
@@ -134,7 +137,7 @@ def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
             assert set(pool.map(send, range(40))) == {201}
         # Whichever worker answers, /metrics sums every worker's counts.
         for _ in range(6):
-            text = requests.get(f"{base_url}/metrics", timeout=5).text
+            text = requests.get(f"{base_url}/metrics", headers=METRICS_AUTH, timeout=5).text
             assert 'cxlab_responses_accepted_total{tenant="acme"} 40.0' in text
     finally:
         server.send_signal(signal.SIGTERM)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
-from cxlab import tenancy
+from cxlab import accounts, tenancy
 from cxlab.config import Config
 from cxlab.db import Database, DatabaseError
 from cxlab.errors import AlreadyExists, CxlabError
@@ -125,7 +125,7 @@ def tenant_list() -> None:
 
 @main.group()
 def user() -> None:
-    """Create client-portal users."""
+    """Create, list, disable and enable client-portal users; reset passwords; unlock."""
 
 
 @user.command("create")
@@ -148,9 +148,65 @@ def user_create(tenant_slug: str, role: str, email: str) -> None:
     click.echo(f"Created {role} {email.strip().lower()} in tenant {tenant_slug}.")
 
 
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@user.command("list")
+@click.option("--tenant", "tenant_slug", required=True)
+def user_list(tenant_slug: str) -> None:
+    """The tenant's users: e-mail, role, created, and whether disabled."""
+    with _database(_config()).session() as session:
+        for row in accounts.list_users(session, tenant_slug):
+            state = "disabled" if row.disabled else "active"
+            click.echo(f"{row.email:<40} {row.role:<8} {row.created_at:%Y-%m-%d} {state}")
+
+
+@user.command("disable")
+@click.argument("email")
+def user_disable(email: str) -> None:
+    """Refuse the user's sign-ins and end every session they have now."""
+    with _database(_config()).session() as session:
+        accounts.disable_user(session, email)
+    click.echo(f"Disabled {email}; their sessions have ended.")
+
+
+@user.command("enable")
+@click.argument("email")
+def user_enable(email: str) -> None:
+    """Let a disabled user sign in again."""
+    with _database(_config()).session() as session:
+        accounts.enable_user(session, email)
+    click.echo(f"Enabled {email}.")
+
+
+@user.command("reset-password")
+@click.argument("email")
+def user_reset_password(email: str) -> None:
+    """Set a new password (from standard input or asked for); ends every session.
+
+    Example: echo 'a new long passphrase' | cxlab user reset-password ana@acme.example
+    """
+    password = _read_password()
+    with _database(_config()).session() as session:
+        accounts.reset_password(session, email, password)
+    click.echo(f"New password set for {email}; their sessions have ended.")
+
+
+@user.command("unlock")
+@click.argument("email")
+def user_unlock(email: str) -> None:
+    """Forget the e-mail's failed sign-ins, so no wait applies any more."""
+    with _database(_config()).session() as session:
+        forgotten = accounts.unlock_user(session, email)
+    click.echo(f"Forgot {forgotten} failed sign-in(s) of {email}.")
+
+
 @main.group()
 def apikey() -> None:
-    """Create API keys for the JSON ingestion API."""
+    """Create, list and revoke API keys for the JSON ingestion API."""
 
 
 @apikey.command("create")
@@ -167,6 +223,27 @@ def apikey_create(tenant_slug: str, name: str) -> None:
         _, plaintext = tenancy.create_api_key(session, tenant_row, name)
     click.echo(plaintext)
     click.echo("Store it now: it cannot be shown again.", err=True)
+
+
+@apikey.command("list")
+@click.option("--tenant", "tenant_slug", required=True)
+def apikey_list(tenant_slug: str) -> None:
+    """The tenant's keys: prefix (what to revoke by), created, revoked, name."""
+    with _database(_config()).session() as session:
+        for row in accounts.list_api_keys(session, tenant_slug):
+            revoked = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            click.echo(f"{row.prefix:<16} {row.created_at:%Y-%m-%d} {revoked:<18} {row.name}")
+
+
+@apikey.command("revoke")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.argument("prefix")
+def apikey_revoke(tenant_slug: str, prefix: str) -> None:
+    """Revoke a key by its prefix (see cxlab apikey list); it stops working at once
+    (within CXLAB_LOOKUP_TTL seconds on running servers)."""
+    with _database(_config()).session() as session:
+        tenancy.revoke_api_key(session, tenancy.get_tenant(session, tenant_slug), prefix)
+    click.echo(f"Revoked API key {prefix} of tenant {tenant_slug}.")
 
 
 # ---------------------------------------------------------------- surveys

@@ -15,6 +15,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from cxlab.errors import CxlabError
 
 ENVIRONMENTS = ("development", "test", "production")
 MIN_SECRET_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class ConfigError(CxlabError):
@@ -66,6 +68,10 @@ class Config:
     # whatever happens (OWASP session management: idle and absolute timeouts).
     session_idle_minutes: int = 60
     session_max_hours: int = 12
+    # /metrics answers only to "Authorization: Bearer <token>"; unset, it is 404.
+    metrics_token: str | None = None
+    # Proxies whose X-Forwarded-For names the client (the TLS proxy in front).
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @property
     def outbox_dir(self) -> Path:
@@ -111,6 +117,8 @@ class Config:
             mail_from=environ.get("CXLAB_MAIL_FROM") or "cxlab <no-reply@localhost>",
             session_idle_minutes=_whole_number(environ, "CXLAB_SESSION_IDLE_MINUTES", 60),
             session_max_hours=_whole_number(environ, "CXLAB_SESSION_MAX_HOURS", 12),
+            metrics_token=_metrics_token(environ.get("CXLAB_METRICS_TOKEN")),
+            trusted_proxies=_networks(environ.get("CXLAB_TRUSTED_PROXIES")),
         )
 
 
@@ -177,6 +185,36 @@ def _secret_key(value: str | None, env: str, var_dir: Path) -> str:
     key_file.touch(mode=0o600)
     key_file.write_text(key)
     return key
+
+
+def _networks(value: str | None) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``CXLAB_TRUSTED_PROXIES``: CIDRs or addresses separated by commas or spaces.
+
+    >>> _networks("127.0.0.1, 10.0.0.0/8")
+    (IPv4Network('127.0.0.1/32'), IPv4Network('10.0.0.0/8'))
+    """
+    networks = []
+    for part in (value or "").replace(",", " ").split():
+        try:
+            networks.append(ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"CXLAB_TRUSTED_PROXIES: {part!r} is not an address or CIDR "
+                "(e.g. 10.0.0.0/8, 127.0.0.1)"
+            ) from None
+    return tuple(networks)
+
+
+def _metrics_token(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) < MIN_METRICS_TOKEN_LENGTH or not value.isprintable() or " " in value:
+        raise ConfigError(
+            f"CXLAB_METRICS_TOKEN: use at least {MIN_METRICS_TOKEN_LENGTH} printable "
+            "characters without spaces; make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return value
 
 
 def _smtp_url(value: str | None) -> str | None:

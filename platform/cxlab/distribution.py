@@ -64,7 +64,8 @@ from cxlab.db.models import (
 )
 from cxlab.errors import CxlabError, NotFound
 from cxlab.invitations import TOKEN_BYTES
-from cxlab.mail import invitation_texts, opt_out_token
+from cxlab.mail import invitation_texts
+from cxlab.opt_out_links import opt_out_link_token
 from cxlab.surveys.catalog import definition_of, get_survey, get_survey_by_id
 from cxlab.surveys.definition import localize
 from cxlab.tenancy import get_tenant
@@ -333,7 +334,7 @@ def _queue(session: Session, config: Config, tenant: Tenant,
         texts = invitation_texts(
             kind, language, tenant_name=tenant.name, survey_title=title,
             link=f"{config.public_url}/i/{invitation.token}",
-            unsubscribe_link=unsubscribe_url(config, tenant.id, invitation.email),
+            unsubscribe_link=unsubscribe_url(session, config, tenant.id, invitation.email),
         )
         session.add(OutboxMessage(
             tenant_id=tenant.id, invitation_id=invitation.id, kind=kind,
@@ -350,9 +351,11 @@ def _queue(session: Session, config: Config, tenant: Tenant,
     return count
 
 
-def unsubscribe_url(config: Config, tenant_id: int, email: str) -> str:
-    """The signed ``/u/<token>`` link that unsubscribes ``email`` from the tenant."""
-    return f"{config.public_url}/u/{opt_out_token(config.secret_key, tenant_id, email)}"
+def unsubscribe_url(session: Session, config: Config, tenant_id: int, email: str) -> str:
+    """The ``/u/<token>`` link that unsubscribes ``email`` from the tenant: an opaque,
+    signed, revocable token (:mod:`cxlab.opt_out_links`), no address inside."""
+    token = opt_out_link_token(session, config.secret_key, tenant_id, email)
+    return f"{config.public_url}/u/{token}"
 
 
 # ---------------------------------------------------------------- opt-outs

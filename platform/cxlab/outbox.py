@@ -250,7 +250,7 @@ def _send_one(database, config, transport, limiter, row_id, clock, report) -> No
         row.message_id = new_message_id(config.mail_from)
         row.attempts += 1
         texts = MailTexts(row.subject, row.body_text, row.body_html or "")
-        unsubscribe = unsubscribe_url(config, row.tenant_id, row.to_address)
+        unsubscribe = unsubscribe_url(session, config, row.tenant_id, row.to_address)
         message = build_message(texts, to_address=row.to_address,
                                 from_address=config.mail_from, message_id=row.message_id,
                                 unsubscribe_link=unsubscribe)

@@ -1,25 +1,32 @@
-"""Client-portal sign-in: the session user, and the lockout after repeated failures.
+"""Client-portal sign-in: the session user, and throttling of repeated failures.
 
 Failed logins are rows in ``login_attempts``, so every server worker (and every
-machine on one database) counts the same failures. A login is refused while the
-e-mail, or the client IP, has too many recent failures; a refused try is not checked
-against the password and not counted, so the lock lifts when the failures age out.
+machine on one database) counts the same failures. Throttling follows the OWASP
+authentication cheat sheet and never locks an account out:
+
+* per **account and address**: after a few failures, each further try from that
+  address for that account waits an exponentially growing delay (capped);
+* per **address**: too many failures from one address, for any accounts, refuse it
+  for a while (password spraying).
+
+An attacker who knows an e-mail address only slows *their own* tries; the owner,
+signing in from elsewhere, is not affected. A refused try is not checked against the
+password and not counted, so limits lift as failures age out.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from cxlab.db import Database
 >>> database = Database("sqlite://")
 >>> database.migrate()
->>> policy = LoginPolicy(max_failures_per_email=2, max_failures_per_ip=10,
-...                      window=timedelta(minutes=15))
+>>> policy = LoginPolicy(free_failures=2, max_failures_per_ip=10,
+...                      first_delay=timedelta(seconds=30))
 >>> now = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 >>> with database.session() as session:
 ...     for _ in range(2):
 ...         record_failure(session, "ana@acme.example", "192.0.2.1", policy, now=now)
-...     lockout(session, "ana@acme.example", "192.0.2.9", policy, now=now)
-Lockout(reason='email', retry_after_seconds=900)
->>> with database.session() as session:
-...     lockout(session, "ana@acme.example", "192.0.2.9", policy,
-...             now=now + timedelta(minutes=16)) is None
+...     lockout(session, "ana@acme.example", "192.0.2.1", policy, now=now)
+Lockout(reason='backoff', retry_after_seconds=30)
+>>> with database.session() as session:  # the owner, from her own address
+...     lockout(session, "ana@acme.example", "198.51.100.7", policy, now=now) is None
 True
 """
 
@@ -40,20 +47,25 @@ MAX_IP_LENGTH = 64
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """How many failures within ``window`` lock an e-mail or a client IP out.
+    """How failures within ``window`` slow further tries.
 
-    The lock lasts until those failures are older than ``window``. An IP gets more
-    tries than an e-mail: one office behind a NAT shares an address.
+    ``free_failures`` failures of one account from one address cost nothing; from then
+    on each try waits ``first_delay``, doubling per failure up to ``max_delay``. An
+    address with ``max_failures_per_ip`` failures (any accounts) waits until they are
+    older than ``window``; one office behind a NAT shares an address, so it is generous.
     """
 
-    max_failures_per_email: int = 5
+    free_failures: int = 3
+    first_delay: timedelta = timedelta(seconds=30)
+    max_delay: timedelta = timedelta(minutes=15)
     max_failures_per_ip: int = 20
     window: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
 class Lockout:
-    """Why a login is refused right now (``email`` or ``ip``) and for how long."""
+    """Why a login is refused right now (``backoff`` for this account from this
+    address, or ``ip``) and for how long."""
 
     reason: str
     retry_after_seconds: int
@@ -82,25 +94,35 @@ def lockout(
     session: Session, email: str, client_ip: str, policy: LoginPolicy,
     *, now: datetime | None = None,
 ) -> Lockout | None:
-    """The lockout in force for ``email`` or ``client_ip``, else None."""
+    """The wait in force for ``email`` from ``client_ip``, else None."""
     now = now or datetime.now(UTC)
     since = now - policy.window
-    checks = (
-        ("email", LoginAttempt.email == normalize_email(email), policy.max_failures_per_email),
-        ("ip", LoginAttempt.client_ip == client_ip[:MAX_IP_LENGTH], policy.max_failures_per_ip),
-    )
-    for reason, condition, limit in checks:
-        recent = list(session.scalars(
-            select(LoginAttempt.attempted_at)
-            .where(condition, LoginAttempt.attempted_at > since)
-            .order_by(LoginAttempt.attempted_at.desc())
-            .limit(limit)
-        ))
-        if len(recent) >= limit:
-            # Locked until the oldest of the last ``limit`` failures leaves the window.
-            lifts_at = recent[-1] + policy.window
-            return Lockout(reason, max(1, ceil((lifts_at - now).total_seconds())))
+    client_ip = client_ip[:MAX_IP_LENGTH]
+    recent = list(session.scalars(
+        select(LoginAttempt.attempted_at)
+        .where(LoginAttempt.client_ip == client_ip, LoginAttempt.attempted_at > since)
+        .order_by(LoginAttempt.attempted_at.desc())
+        .limit(policy.max_failures_per_ip)
+    ))
+    if len(recent) >= policy.max_failures_per_ip:
+        # Refused until the oldest of the last ``limit`` failures leaves the window.
+        return _wait("ip", recent[-1] + policy.window, now)
+    pair = list(session.scalars(
+        select(LoginAttempt.attempted_at)
+        .where(LoginAttempt.email == normalize_email(email),
+               LoginAttempt.client_ip == client_ip, LoginAttempt.attempted_at > since)
+        .order_by(LoginAttempt.attempted_at.desc())
+    ))
+    if len(pair) >= policy.free_failures:
+        doublings = min(len(pair) - policy.free_failures, 20)
+        delay = min(policy.first_delay * 2**doublings, policy.max_delay)
+        if pair[0] + delay > now:
+            return _wait("backoff", pair[0] + delay, now)
     return None
+
+
+def _wait(reason: str, lifts_at: datetime, now: datetime) -> Lockout:
+    return Lockout(reason, max(1, ceil((lifts_at - now).total_seconds())))
 
 
 def record_failure(
@@ -116,9 +138,14 @@ def record_failure(
     session.flush()
 
 
-def clear_failures(session: Session, email: str) -> None:
-    """Forget an e-mail's failures after its owner signed in (the IP's stay counted)."""
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == normalize_email(email)))
+def clear_failures(session: Session, email: str, client_ip: str | None = None) -> int:
+    """Forget an e-mail's failures (from ``client_ip`` only, when given) after its owner
+    signed in there, or when an operator unlocks it; returns how many were forgotten.
+    Other addresses' failures for it, and each address's count, stay."""
+    condition = LoginAttempt.email == normalize_email(email)
+    if client_ip is not None:
+        condition &= LoginAttempt.client_ip == client_ip[:MAX_IP_LENGTH]
+    return session.execute(delete(LoginAttempt).where(condition)).rowcount
 
 
 def portal_user(

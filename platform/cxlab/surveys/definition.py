@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -35,6 +36,8 @@ SURVEY_KINDS = ("cx", "ex")
 DEFAULT_MIN_GROUP = 5
 """The smallest group any surface shows (Qualtrics EX and Viva Glint default to 5)."""
 MAX_MIN_GROUP = 1000
+# An origin goes into a CSP header as it is: no spaces, quotes, semicolons or commas.
+ORIGIN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.:/[]")
 
 Text = dict[str, str]
 """A label in one or more languages, e.g. ``{"ja": "店舗", "en": "Store"}``."""
@@ -188,6 +191,8 @@ class SurveyDefinition:
     anonymity: Anonymity = field(default_factory=Anonymity)
     # Labels of the rating items' groups (``group:`` of a question), by group id.
     group_labels: dict[str, Text] = field(default_factory=dict)
+    # Origins allowed to show the survey in a frame (CSP frame-ancestors); none: no one.
+    embed_origins: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def question(self, question_id: str) -> Question:
@@ -265,7 +270,7 @@ class _Parser:
             "",
             {
                 "slug", "title", "questions", "attributes", "languages", "intro", "thanks",
-                "kind", "anonymity", "groups",
+                "kind", "anonymity", "groups", "embed_origins",
             },
         )
         slug = raw.get("slug")
@@ -288,6 +293,7 @@ class _Parser:
             kind = "cx"
         anonymity = self.anonymity(raw.get("anonymity"), kind)
         group_labels = self.group_labels(raw.get("groups"), questions)
+        embed_origins = self.origins(raw.get("embed_origins", []))
         if self.problems:
             raise DefinitionError(self.problems)
         return SurveyDefinition(
@@ -302,6 +308,7 @@ class _Parser:
             kind=kind,
             anonymity=anonymity,
             group_labels=group_labels,
+            embed_origins=tuple(embed_origins),
             raw=raw,
         )
 
@@ -377,6 +384,28 @@ class _Parser:
             self.problem("anonymity.unlinked", "must be true or false")
             unlinked = default.unlinked
         return Anonymity(min_group=min_group, unlinked=unlinked)
+
+    def origins(self, raw: Any) -> list[str]:
+        if not isinstance(raw, list):
+            self.problem("embed_origins", "must be a list of origins like https://shop.example")
+            return []
+        origins = []
+        for index, origin in enumerate(raw):
+            parts = urlsplit(origin) if isinstance(origin, str) else None
+            try:
+                valid = (parts is not None and parts.scheme == "https" and bool(parts.hostname)
+                         and not parts.path and not parts.query and not parts.fragment
+                         and parts.username is None and (parts.port or 443) > 0
+                         and set(origin) <= ORIGIN_CHARS)
+            except ValueError:  # a port that is not a number
+                valid = False
+            if not valid:
+                self.problem(f"embed_origins[{index}]",
+                             "must be an https origin: scheme and host, no path "
+                             "(e.g. https://shop.example)")
+                continue
+            origins.append(origin)
+        return origins
 
     def attributes(self, raw: Any) -> list[Attribute]:
         if not isinstance(raw, list):
