@@ -2,7 +2,7 @@
 and metrics.
 
 Build one with :func:`create_app` (tests build as many as they like); serve it with
-:func:`survey_server.serve.run` (gunicorn) or any WSGI server.
+:func:`survey_server.serve.run` (granian) or any WSGI server.
 
 >>> from cxlab.config import Config
 >>> app = create_app(Config.from_environ({"CXLAB_VAR_DIR": "/tmp/cxlab-doc"}))
@@ -142,7 +142,7 @@ def create_app(
     """The survey server for ``config``.
 
     ``database`` defaults to one on ``config.database_url`` (it must be migrated);
-    ``metrics_dir`` is prometheus-client's multiprocess directory under gunicorn;
+    ``metrics_dir`` is prometheus-client's multiprocess directory under granian;
     ``log_stream`` receives the access log besides the daily file (None: file only);
     ``login_policy`` sets the client portal's lockout after failed logins.
     """

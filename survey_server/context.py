@@ -44,7 +44,7 @@ def tag_route(template: str) -> None:
 
 class SqliteWriteGate:
     """Lets one write transaction at a time into a SQLite database, across the threads
-    and gunicorn workers of this server.
+    and worker processes of this server.
 
     SQLite allows one writer; contending writers otherwise wait in its busy handler,
     which sleeps in steps of up to 100 ms and wastes most of the time under load. A
@@ -64,7 +64,7 @@ class SqliteWriteGate:
             yield
             return
         with self._thread_lock:
-            if self._pid != os.getpid():  # opened after gunicorn's fork, once per worker
+            if self._pid != os.getpid():  # opened after the worker's fork, once per worker
                 self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
                 self._pid = os.getpid()
             fcntl.flock(self._fd, fcntl.LOCK_EX)

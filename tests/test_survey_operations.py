@@ -1,4 +1,4 @@
-"""Operations: /healthz, /metrics, the JSON access log, and serving under gunicorn."""
+"""Operations: /healthz, /metrics, the JSON access log, and serving under granian."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_access_log_has_one_json_line_per_request_without_answers_or_secrets(
     assert stdout.getvalue() == content  # the same lines on stdout
 
 
-def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
+def test_serve_runs_granian_workers_that_share_metrics(environ, database):
     acme = seed_survey(database, "acme", VISIT)
     port = free_port()
     server = subprocess.Popen(
@@ -108,7 +108,7 @@ def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
          "from cxlab.config import Config; from survey_server.serve import run; "
          f"run(Config.from_environ(), port={port}, workers=2)"],
         env={**environ, "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -119,8 +119,8 @@ def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
                     break
             except (requests.ConnectionError, requests.Timeout):
                 pass  # still booting (slowly, on a busy machine)
-            assert server.poll() is None, server.stderr.read().decode()
-            assert time.monotonic() < deadline, "gunicorn did not start"
+            assert server.poll() is None, server.stdout.read().decode()
+            assert time.monotonic() < deadline, "granian did not start"
             time.sleep(0.1)
 
         def send(number: int) -> int:
@@ -138,9 +138,10 @@ def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
             assert 'cxlab_responses_accepted_total{tenant="acme"} 40.0' in text
     finally:
         server.send_signal(signal.SIGTERM)
-        _, errors = server.communicate(timeout=20)
-    assert server.returncode == 0, errors.decode()
-    assert b"Booting worker" in errors
+        output, _ = server.communicate(timeout=20)
+    assert server.returncode == 0, output.decode()
+    assert output.count(b"Spawning worker") == 2  # granian's own log
+    assert output.count(b'"status":201') == 40  # the app's JSON access log
 
 
 def test_ingest_and_export_on_sqlite_and_postgresql(any_database, environ):

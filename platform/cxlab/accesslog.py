@@ -52,7 +52,7 @@ class AccessLog:
             date = str(record.get("time", utc_timestamp()))[:10]
             if date != self._date:
                 self._reopen(date)
-            # One write() on an O_APPEND descriptor: lines from several gunicorn workers
+            # One write() on an O_APPEND descriptor: lines from several server workers
             # appending to the same file never interleave.
             os.write(self._fd, data)
             if self.stream is not None:

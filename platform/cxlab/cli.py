@@ -450,15 +450,17 @@ def serve() -> None:
               help="Interface to bind; keep loopback behind a reverse proxy.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Python threads per worker that run requests.")
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
-def serve_surveys(host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve survey pages, the JSON API, /healthz and /metrics under gunicorn.
+def serve_surveys(host: str, port: int, workers: int, threads: int, reload: bool) -> None:
+    """Serve survey pages, the JSON API, /healthz and /metrics under granian (WSGI).
 
-    Example: cxlab serve surveys --port 8080 --workers 4
+    Example: cxlab serve surveys --port 8080 --workers 2 --threads 2
     """
     from survey_server.serve import run  # the server stack is only needed here
 
-    run(_config(), host=host, port=port, workers=workers, reload=reload)
+    run(_config(), host=host, port=port, workers=workers, threads=threads, reload=reload)
 
 
 @serve.command("dashboards")

@@ -1,6 +1,6 @@
 """Prometheus metrics of the survey server: requests, latency, accepted responses.
 
-Each server object gets its own registry (tests build many). Under gunicorn the
+Each server object gets its own registry (tests build many). Under granian the
 workers are separate processes, so :func:`ServerMetrics` is given the multiprocess
 directory and /metrics aggregates every worker's files (prometheus-client's
 multiprocess mode, switched on by PROMETHEUS_MULTIPROC_DIR in the workers' environment).
@@ -56,7 +56,7 @@ class ServerMetrics:
             self.accepted.labels(tenant).inc(count)
 
     def exposition(self) -> tuple[bytes, str]:
-        """The metrics page and its content type (all workers' values under gunicorn)."""
+        """The metrics page and its content type (all workers' values under granian)."""
         if self.multiprocess_dir is None:
             return generate_latest(self.registry), CONTENT_TYPE_LATEST
         registry = CollectorRegistry()
