@@ -25,7 +25,7 @@ from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.metrics import ServerMetrics
 from cxlab.portal_auth import LoginPolicy
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from survey_server.api import ResponsesApi, json_response
 from survey_server.context import ServerContext, SqliteWriteGate
@@ -39,6 +39,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 HTML_ERRORS = {
     404: ("not_found_title", "not_found"),
     413: ("too_large_title", "too_large"),
+    422: ("bad_form_title", "bad_form"),
     503: ("error_title", "unavailable"),
 }
 
@@ -92,7 +93,12 @@ class SurveyServer(bottle.Bottle):
     def default_error_handler(self, error: bottle.HTTPError) -> str:
         # Never a traceback: Bottle has already written it to the server's error log.
         status = error.status_code
-        if isinstance(error.exception, OperationalError | DBAPIError):
+        if isinstance(error.exception, DataError):
+            # The database refused a value (e.g. a NUL in text on PostgreSQL): retrying
+            # the same request can never succeed, so this is the sender's 422, not a 503.
+            status = 422
+            bottle.response.status = 422
+        elif isinstance(error.exception, OperationalError | DBAPIError):
             status = 503
             bottle.response.status = 503
             bottle.response.set_header("Retry-After", "1")
@@ -100,6 +106,7 @@ class SurveyServer(bottle.Bottle):
             message = {
                 404: "no such route", 405: "method not allowed here",
                 413: f"the body is larger than {self.context.config.max_body_bytes} bytes",
+                422: "a value cannot be stored (e.g. a NUL character)",
                 503: "the database is busy or unreachable; retry",
             }.get(status, "internal error; see the server log")
             result = json_response(status, {"errors": [{"field": "request", "message": message}]})

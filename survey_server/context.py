@@ -37,6 +37,21 @@ def tag_request(*, tenant: str | None = None, survey: str | int | None = None) -
         bottle.request.environ["cxlab.survey"] = str(survey)
 
 
+def request_header(name: str) -> str | None:
+    """The request header ``name`` as UTF-8 text, or None when absent or not UTF-8.
+
+    Bottle's own ``get_header`` raises on a header that is not UTF-8 (a client's
+    mistake, which must not become a 500).
+    """
+    raw = bottle.request.environ.get("HTTP_" + name.upper().replace("-", "_"))
+    if raw is None:
+        return None
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None
+
+
 def tag_route(template: str) -> None:
     """Name this request's route in logs and metrics when its Bottle rule is broader."""
     bottle.request.environ["cxlab.route"] = template

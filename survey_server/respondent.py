@@ -21,7 +21,8 @@ from cxlab.surveys.catalog import definition_of
 from cxlab.surveys.definition import Question, SurveyDefinition, localize, validate_answers
 
 from survey_server import i18n
-from survey_server.context import ServerContext, tag_request
+from survey_server.context import ServerContext, request_header, tag_request
+from survey_server.texts import text_problems
 
 VIEWS_DIR = str(Path(__file__).with_name("views"))
 # Bottle caches a compiled template under id(template_lookup): one list for every call,
@@ -51,7 +52,7 @@ def message_page(
 def request_language(available: tuple[str, ...] = i18n.LANGUAGES) -> str:
     request = bottle.request
     return i18n.choose_language(
-        request.query.get("lang"), request.get_header("Accept-Language"), available
+        request.query.get("lang"), request_header("Accept-Language"), available
     )
 
 
@@ -264,6 +265,7 @@ class _Flow:
         clean, errors = validate_answers(
             definition, answers, pages=None if last else range(page, page + 1)
         )
+        errors.update(text_problems({q: answers[q] for q in this_page if q in answers}))
         if errors:
             error_pages = [definition.question(q).page for q in errors if q in known]
             shown = page if page in error_pages or not error_pages else min(error_pages)
