@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import time
@@ -29,6 +30,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from survey_server.api import ResponsesApi, json_response
 from survey_server.context import ServerContext, SqliteWriteGate
+from survey_server.health import Health
 from survey_server.lookups import Lookups
 from survey_server.optout import OptOutPages
 from survey_server.portal import PortalPages
@@ -71,6 +73,16 @@ class SurveyServer(bottle.Bottle):
         )
 
     def _finished(self, environ, status: int, started: float, sent: int) -> None:
+        # Runs as the server closes the body: nothing here may raise, or the server
+        # would drop a connection whose response (and stored answer) is already done.
+        try:
+            self._account(environ, status, started, sent)
+        except Exception as error:  # noqa: BLE001 - see above
+            self.context.metrics.accounting_failed()
+            with contextlib.suppress(OSError, ValueError):
+                print(f"cxlab: request not accounted: {error!r}", file=sys.stderr)
+
+    def _account(self, environ, status: int, started: float, sent: int) -> None:
         seconds = time.perf_counter() - started
         route = environ.get("bottle.route")
         template = environ.get("cxlab.route") or (
@@ -78,7 +90,7 @@ class SurveyServer(bottle.Bottle):
         )
         method = environ.get("REQUEST_METHOD", "")
         self.context.metrics.observe_request(template, method, status, seconds)
-        self.access_log.write({
+        written = self.access_log.write({
             "time": utc_timestamp(),
             "request_id": environ.get("cxlab.request_id"),
             "tenant": environ.get("cxlab.tenant"),
@@ -89,6 +101,8 @@ class SurveyServer(bottle.Bottle):
             "duration_ms": round(seconds * 1000, 2),
             "bytes": sent,
         })
+        if not written:
+            self.context.metrics.accounting_failed()
 
     def default_error_handler(self, error: bottle.HTTPError) -> str:
         # Never a traceback: Bottle has already written it to the server's error log.
@@ -173,17 +187,13 @@ def create_app(
     PortalPages(context, login_policy).install(app)
     OptOutPages(context).install(app)
 
+    health = Health(config, database)
+
     @app.get("/healthz")
     def healthz():
-        try:
-            migrated = database.is_migrated()
-        except Exception as error:  # any failure is itself the answer
-            reason = f"database unreachable: {type(error).__name__}"
+        reason = health.problem()
+        if reason is not None:
             return json_response(503, {"status": "fail", "reason": reason})
-        if not migrated:
-            return json_response(
-                503, {"status": "fail", "reason": "database not migrated: run cxlab init"}
-            )
         return json_response(200, {"status": "ok"})
 
     @app.get("/metrics")

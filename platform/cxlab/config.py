@@ -55,6 +55,9 @@ class Config:
     public_url: str = "http://127.0.0.1:8080"
     # The From: of invitation and reminder e-mails.
     mail_from: str = "cxlab <no-reply@localhost>"
+    # /healthz fails when the var dir's (or the SQLite database's) file system has less
+    # free space than this, so a load balancer stops sending answers before writes fail.
+    min_free_mb: int = 100
 
     @property
     def outbox_dir(self) -> Path:
@@ -89,6 +92,7 @@ class Config:
             ).rstrip("/"),
             public_url=_http_url(environ, "CXLAB_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
             mail_from=environ.get("CXLAB_MAIL_FROM") or "cxlab <no-reply@localhost>",
+            min_free_mb=_whole_number(environ, "CXLAB_MIN_FREE_MB", 100, minimum=0),
         )
 
 

@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from prometheus_client import (
@@ -46,10 +47,20 @@ class ServerMetrics:
             "cxlab_responses_accepted", "Survey responses stored, by tenant",
             ["tenant"], registry=self.registry,
         )
+        self.unaccounted = Counter(
+            "cxlab_http_unaccounted", "Requests answered whose log line or metrics failed",
+            registry=self.registry,
+        )
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route).observe(seconds)
+
+    def accounting_failed(self) -> None:
+        """A request's access-log line or metrics could not be recorded (e.g. disk full)."""
+        # The metric files may be on the full disk too.
+        with contextlib.suppress(Exception):
+            self.unaccounted.inc()
 
     def response_accepted(self, tenant: str, count: int = 1) -> None:
         if count:
