@@ -27,6 +27,7 @@ from cxlab.db import Database
 from cxlab.metrics import ServerMetrics
 from cxlab.portal_auth import LoginPolicy
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from survey_server.api import ResponsesApi, json_response
 from survey_server.context import ServerContext, SqliteWriteGate
@@ -112,7 +113,7 @@ class SurveyServer(bottle.Bottle):
             # the same request can never succeed, so this is the sender's 422, not a 503.
             status = 422
             bottle.response.status = 422
-        elif isinstance(error.exception, OperationalError | DBAPIError):
+        elif isinstance(error.exception, OperationalError | DBAPIError | PoolTimeout):
             status = 503
             bottle.response.status = 503
             bottle.response.set_header("Retry-After", "1")
@@ -167,7 +168,9 @@ def create_app(
     ``log_stream`` receives the access log besides the daily file (None: file only);
     ``login_policy`` sets the client portal's lockout after failed logins.
     """
-    database = database or Database(config.database_url)
+    database = database or Database(
+        config.database_url, timeout_seconds=config.db_timeout_seconds
+    )
     context = ServerContext(
         config=config,
         database=database,

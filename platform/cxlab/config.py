@@ -58,6 +58,9 @@ class Config:
     # /healthz fails when the var dir's (or the SQLite database's) file system has less
     # free space than this, so a load balancer stops sending answers before writes fail.
     min_free_mb: int = 100
+    # The survey server's limit on connecting to PostgreSQL, on each statement and on
+    # waiting for a pooled connection: a frozen database answers 503 within about this.
+    db_timeout_seconds: int = 2
 
     @property
     def outbox_dir(self) -> Path:
@@ -93,6 +96,7 @@ class Config:
             public_url=_http_url(environ, "CXLAB_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
             mail_from=environ.get("CXLAB_MAIL_FROM") or "cxlab <no-reply@localhost>",
             min_free_mb=_whole_number(environ, "CXLAB_MIN_FREE_MB", 100, minimum=0),
+            db_timeout_seconds=_whole_number(environ, "CXLAB_DB_TIMEOUT", 2),
         )
 
 

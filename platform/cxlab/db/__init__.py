@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxlab.db.timeouts import QueryWatchdog, watch_engine
 from cxlab.errors import CxlabError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -44,8 +45,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def create_database_engine(url: str) -> Engine:
-    """An engine with the settings cxlab relies on (SQLite: WAL, busy timeout, FKs)."""
+def create_database_engine(url: str, timeout_seconds: float | None = None) -> Engine:
+    """An engine with the settings cxlab relies on (SQLite: WAL, busy timeout, FKs).
+
+    ``timeout_seconds`` (PostgreSQL; the survey server's ``CXLAB_DB_TIMEOUT``) bounds
+    connecting, each statement, and the wait for a pooled connection: see
+    :mod:`cxlab.db.timeouts`. None (batch jobs, sync) waits as long as it takes.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
@@ -53,15 +59,27 @@ def create_database_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if timeout_seconds is None:
+        return create_engine(url, pool_pre_ping=True)
+    # Keep any options the URL carries (e.g. -csearch_path=...) and add the limit.
+    limit_ms = int(timeout_seconds * 1000)
+    options = f"{parsed.query.get('options', '')} -c statement_timeout={limit_ms}"
+    engine = create_engine(
+        url, pool_timeout=timeout_seconds,
+        # libpq counts whole seconds and takes at least 2.
+        connect_args={"connect_timeout": max(2, round(timeout_seconds)),
+                      "options": options.strip()},
+    )
+    watch_engine(engine, QueryWatchdog(timeout_seconds))
+    return engine
 
 
 class Database:
     """One database: its engine, a session factory and its migrations."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, timeout_seconds: float | None = None) -> None:
         self.url = url
-        self.engine = create_database_engine(url)
+        self.engine = create_database_engine(url, timeout_seconds)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
