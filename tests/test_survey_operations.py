@@ -158,3 +158,17 @@ def test_ingest_and_export_on_sqlite_and_postgresql(any_database, environ):
         exported = requests.get(url, params={"format": "jsonl"}, headers=headers).text
         assert json.loads(exported)["answers"] == {"nps": 7, "heard_from": ["sns"]}
         assert requests.get(f"{base_url}/healthz").status_code == 200
+
+
+def test_opt_out_requests_are_logged_with_the_tenant_slug(config, database):
+    from cxlab.mail import opt_out_token
+
+    acme = seed_survey(database, "acme", VISIT)
+    token = opt_out_token(config.secret_key, acme.tenant_id, "ana@example.com")
+    with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
+        assert requests.get(f"{base_url}/u/{token}").status_code == 200
+        assert requests.post(f"{base_url}/u/{token}").status_code == 200
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    path = config.var_dir / "logs" / f"access-{today}.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(line["route"], line["tenant"]) for line in lines] == [("/u/<token>", "acme")] * 2
