@@ -69,6 +69,12 @@ class SurveyServer(bottle.Bottle):
             return start_response(status, headers, exc_info)
 
         body = super().wsgi(environ, start)
+        if isinstance(body, list):
+            # A body already complete (all but streamed exports): account for it now and
+            # hand the list over as is, which granian sends in one write from Rust
+            # instead of iterating a Python generator.
+            self._finished(environ, status_holder[0], started, sum(map(len, body)))
+            return body
         return _MeasuredBody(
             body, lambda sent: self._finished(environ, status_holder[0], started, sent)
         )
