@@ -163,7 +163,9 @@ class RespondentPages:
             if attribute.from_query and attribute.name in query
         }
         clean, _errors = responses.clean_attributes(definition, raw, from_query_only=True)
-        return clean
+        # Dropped like a value outside the list: a NUL cannot be stored on PostgreSQL.
+        return {name: value for name, value in clean.items()
+                if name not in text_problems(clean)}
 
 
 class _Flow:

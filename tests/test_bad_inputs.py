@@ -140,3 +140,13 @@ def test_a_nul_in_a_portal_login_is_not_a_database_error(server):
     answer = session.post(f"{base_url}/portal/login?lang=en", timeout=30, data={
         "csrf_token": token, "email": "ana\x00@acme.example", "password": "x" * 12})
     assert 400 <= answer.status_code < 500, answer.status_code
+
+
+def test_a_nul_in_a_query_attribute_is_dropped_and_the_answer_stored(server):
+    base_url, seeded, database = server
+    url = f"{base_url}/s/acme/quick?lang=en&store=a%00b"
+    page = requests.get(url, timeout=30)
+    answer = requests.post(page.url, timeout=30,
+                           data={"nonce": nonce_of(page.text), "page": "0", "nps": "9"})
+    assert answer.status_code == 200
+    assert stored(database, seeded) == 1
