@@ -460,6 +460,8 @@ def test_a_truncated_part_file_is_named_quarantined_and_rebuilt(
     truncate(bad)
     with pytest.raises(CxlabError, match=re.escape(bad.name)):
         load_responses(config, "acme", SURVEY)  # names the file, not "filters None"
+    gaps = verify(database, config).gaps  # what cxlab check runs: a gap, not a traceback
+    assert len(gaps) == 1 and bad.name in str(gaps[0])
     assert sync_command(config, verify=True, progress=False) == 0
     err = capsys.readouterr().err
     assert "quarantined" in err and bad.name in err
