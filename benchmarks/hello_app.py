@@ -1,5 +1,5 @@
 """A hello-world Bottle app: the baseline the survey server is compared with in
-benchmarks/ingest.py (same gunicorn settings, so the ratio shows cxlab's own cost)."""
+benchmarks/ingest.py (same granian settings, so the ratio shows cxlab's own cost)."""
 
 import bottle
 

@@ -1,11 +1,13 @@
 """Survey server speed: JSON API and HTML form ingestion, and a 1M-row CSV export.
 
-Starts the real server (gunicorn, 2 workers, SQLite) and, on the same stack, a
-hello-world Bottle app (benchmarks/hello_app.py) as the baseline; drives both with wrk
-on loopback; prints accepted responses/s, p50/p99 latency, errors, the ratio to
-hello-world, and checks that the database holds every acknowledged response. Then
-fills the survey to --export-rows responses and streams them as CSV while sampling the
-server processes' memory (RSS).
+Starts the real server (granian WSGI, 2 workers × 2 blocking threads, SQLite) and, on
+the same granian settings, a hello-world Bottle app (benchmarks/hello_app.py) as the
+baseline; drives both with wrk on loopback; prints accepted responses/s, p50/p99
+latency, errors, the ratio to hello-world, and checks that the database holds every
+acknowledged response. Then fills the survey to --export-rows responses, streams them
+as CSV while sampling the server processes' memory (RSS), and measures the JSON API
+again while such an export streams. With --postgres (default $CXLAB_TEST_POSTGRES_URL)
+the JSON API is measured on PostgreSQL too.
 
     apt-get install -y wrk
     .venv/bin/python benchmarks/ingest.py            # about 3 minutes on 2 cores
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import sqlite3
@@ -31,8 +34,11 @@ from pathlib import Path
 import requests
 from cxlab.config import Config
 from cxlab.db import Database
+from cxlab.db.models import Response
 from cxlab.surveys import parse_definition
+from sqlalchemy import create_engine, func, select, text
 
+from survey_server.serve import THREADS_PER_WORKER, granian_options
 from survey_server.testing import seed_survey
 from survey_server.tokens import FormTokens
 
@@ -58,16 +64,21 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--export-rows", type=int, default=1_000_000)
+    parser.add_argument("--threads", type=int, default=THREADS_PER_WORKER,
+                        help="granian blocking threads per worker (2 workers)")
     parser.add_argument(
-        "--variants", default=None,
-        help="compare gunicorn worker settings instead of the full run: comma-separated "
-             "CLASS[:THREADS][@SOURCE_DIR], e.g. gthread:4,gthread:1,sync,gevent (hello-world, "
-             "JSON API and form for each, back to back); @SOURCE_DIR serves the survey_server "
-             "package found in that directory, e.g. a copy from `git archive HEAD`")
+        "--postgres", default=os.environ.get("CXLAB_TEST_POSTGRES_URL"),
+        help="also measure the JSON API on this PostgreSQL (default: "
+             "$CXLAB_TEST_POSTGRES_URL; a private schema is created and dropped)")
+    parser.add_argument(
+        "--compare-threads", default=None,
+        help="compare blocking-thread counts instead of the full run: comma-separated, "
+             "e.g. 1,2,4 (hello-world, JSON API and form for each, back to back)")
     options = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
+    print(f"load before the run: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
         environ = {"CXLAB_VAR_DIR": folder, "CXLAB_ENV": "test",
                    "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -77,14 +88,14 @@ def main() -> None:
         seeded = seed_survey(database, "bench", QUICK)
         survey_url = f"/api/v1/surveys/{seeded.survey_id}/responses"
         auth = f"Authorization: Bearer {seeded.api_key}"
-        if options.variants:
-            compare_variants(wrk, options, environ, folder, config, seeded)
+        if options.compare_threads:
+            compare_threads(wrk, options, environ, folder, config, seeded)
             return
         report = {}
-        with gunicorn_server(environ, survey=True) as base, \
-                gunicorn_server(environ, survey=False) as hello_base:
-            run = partial(run_wrk, wrk, options)
+        run = partial(run_wrk, wrk, options)
+        with granian_server(environ, survey=False, threads=options.threads) as hello_base:
             report["hello"] = run(hello_base + "/hello", folder, body=API_BODY)
+        with granian_server(environ, survey=True, threads=options.threads) as base:
             report["api"] = run(base + survey_url, folder, body=API_BODY, header=auth)
             report["api_1000"] = run(base + survey_url, folder, body=API_BODY, header=auth,
                                      connections=10, delay_ms=10)
@@ -98,31 +109,65 @@ def main() -> None:
             if options.export_rows:
                 fill(config, seeded, options.export_rows - rows)
                 report["export"] = export_csv(base + survey_url, seeded.api_key, base)
+                # Answers while a big export streams: the export holds one of a
+                # worker's blocking threads for its whole length.
+                exporting = threading.Thread(
+                    target=export_csv, args=(base + survey_url, seeded.api_key, base))
+                exporting.start()
+                report["api_export"] = run(base + survey_url, folder, body=API_BODY,
+                                           header=auth)
+                exporting.join()
+        if options.postgres:
+            report["pg"] = postgres_run(run, options.postgres, environ, folder)
         print_report(report, options)
+        print(f"load after the run: {os.getloadavg()[0]:.2f} (1 min)")
 
 
-def compare_variants(wrk, options, environ, folder, config, seeded) -> None:
-    """Hello-world, JSON API and form under each worker setting, printed as one table."""
+def postgres_run(run, admin_url: str, environ: dict, folder: str) -> dict:
+    """The JSON API on PostgreSQL, in a private schema dropped afterwards."""
+    schema = f"cxlab_bench_{secrets.token_hex(4)}"
+    admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        separator = "&" if "?" in admin_url else "?"
+        url = f"{admin_url}{separator}options=-csearch_path%3D{schema}"
+        pg_environ = {**environ, "CXLAB_DATABASE_URL": url}
+        database = Database(Config.from_environ(pg_environ).database_url)
+        database.migrate()
+        seeded = seed_survey(database, "bench", QUICK)
+        with granian_server(pg_environ, survey=True) as base:
+            result = run(base + f"/api/v1/surveys/{seeded.survey_id}/responses", folder,
+                         body=API_BODY, header=f"Authorization: Bearer {seeded.api_key}")
+        with database.session() as session:
+            result["stored"] = session.scalar(select(func.count()).select_from(Response))
+        database.dispose()
+        return result
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def compare_threads(wrk, options, environ, folder, config, seeded) -> None:
+    """Hello-world, JSON API and form for each blocking-thread count, as one table."""
     survey_url = f"/api/v1/surveys/{seeded.survey_id}/responses"
     auth = f"Authorization: Bearer {seeded.api_key}"
     form_bodies = write_form_bodies(folder, config, seeded.survey_id, 100_000)
     run = partial(run_wrk, wrk, options)
     print(f"wrk: 2 threads, {options.connections} connections, {options.duration}s per run\n")
-    print("| workers (2 each) | hello/s | JSON API/s | p50/p99 ms | form/s | p50/p99 ms "
-          "| API vs hello | server CPU ms/req hello, API, form | errors |")
+    print("| granian, 2 workers × threads | hello/s | JSON API/s | p50/p99 ms | form/s "
+          "| p50/p99 ms | API vs hello | server CPU ms/req hello, API, form | errors |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for variant in options.variants.split(","):
-        workers, _, source = variant.partition("@")
-        worker_class, _, threads = workers.partition(":")
-        settings = {"worker_class": worker_class, "threads": int(threads or 1)}
-        with gunicorn_server(environ, survey=False, **settings) as hello_base:
+    for threads in (int(value) for value in options.compare_threads.split(",")):
+        with granian_server(environ, survey=False, threads=threads) as hello_base:
             hello = run(hello_base + "/hello", folder, body=API_BODY)
-        with gunicorn_server(environ, survey=True, source=source or None, **settings) as base:
+        with granian_server(environ, survey=True, threads=threads) as base:
             api = run(base + survey_url, folder, body=API_BODY, header=auth)
             form = run(base + "/s/bench/quick?store=shibuya-01", folder,
                        bodies_file=form_bodies)
         errors = sum(r["non_2xx"] + r["socket_errors"] for r in (hello, api, form))
-        print(f"| {variant} | {hello['rate']:,.0f} | {api['rate']:,.0f} "
+        print(f"| 2 × {threads} | {hello['rate']:,.0f} | {api['rate']:,.0f} "
               f"| {api['p50_ms']:.1f}/{api['p99_ms']:.1f} | {form['rate']:,.0f} "
               f"| {form['p50_ms']:.1f}/{form['p99_ms']:.1f} "
               f"| {api['rate'] / hello['rate']:.2f}× | {hello['cpu_ms']:.2f}, {api['cpu_ms']:.2f}, "
@@ -131,16 +176,16 @@ def compare_variants(wrk, options, environ, folder, config, seeded) -> None:
     print(f"\nrows stored {rows:,} (acknowledged counts are per run above)")
 
 
-class gunicorn_server:
-    """The survey server via survey_server.serve.run, or the hello app, same settings."""
+class granian_server:
+    """The survey server via survey_server.serve.run (what `cxlab serve surveys` runs),
+    or the hello app on the same granian settings."""
 
-    def __init__(self, environ: dict, *, survey: bool, worker_class: str = "gthread",
-                 threads: int = 4, source: str | None = None) -> None:
+    def __init__(self, environ: dict, *, survey: bool, threads: int = THREADS_PER_WORKER,
+                 workers: int = 2) -> None:
         self.environ = environ
         self.survey = survey
-        self.source = source  # a directory whose survey_server package is served instead
-        self.worker_class = worker_class
         self.threads = threads
+        self.workers = workers
 
     def __enter__(self) -> str:
         with socket.socket() as probe:
@@ -149,14 +194,18 @@ class gunicorn_server:
         if self.survey:
             command = [sys.executable, "-c",
                        "from cxlab.config import Config; from survey_server.serve import run; "
-                       f"run(Config.from_environ(), port={self.port}, workers=2{self._workers()})"]
+                       f"run(Config.from_environ(), port={self.port}, workers={self.workers}, "
+                       f"threads={self.threads})"]
+            cwd = ROOT
         else:
-            command = [sys.executable, "-m", "gunicorn", "--chdir", str(HERE),
-                       "-b", f"127.0.0.1:{self.port}", "-w", "2", "-k", self.worker_class,
-                       "--threads", str(self.threads), "--keep-alive", "5", "--no-control-socket",
+            options = granian_options("127.0.0.1", self.port, self.workers, self.threads)
+            command = [sys.executable, "-m", "granian", "--interface", "wsgi",
+                       "--host", "127.0.0.1", "--port", str(self.port),
+                       "--workers", str(self.workers), "--blocking-threads", str(self.threads),
+                       "--backpressure", str(options["backpressure"]), "--no-ws",
                        "hello_app:app"]
-        # `python -c` imports from its working directory first.
-        self.process = subprocess.Popen(command, env=self.environ, cwd=self.source or ROOT,
+            cwd = HERE
+        self.process = subprocess.Popen(command, env=self.environ, cwd=cwd,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
@@ -168,12 +217,6 @@ class gunicorn_server:
                 time.sleep(0.1)
         self.__exit__()
         raise SystemExit("the server did not start")
-
-    def _workers(self) -> str:
-        # Only when not the defaults, so an older serve.run (a --variants @SOURCE_DIR) runs.
-        if (self.worker_class, self.threads) == ("gthread", 4):
-            return ""
-        return f", worker_class={self.worker_class!r}, threads={self.threads}"
 
     def __exit__(self, *_exc) -> None:
         self.process.terminate()
@@ -349,8 +392,12 @@ def print_report(report: dict, options) -> None:
     print("|---|---|---|---|---|---|---|---|")
     names = {"hello": "hello-world Bottle (baseline)", "api": "JSON API POST, max rate",
              "api_1000": "JSON API POST, paced (10 conns, 10 ms think time)",
-             "form": "HTML form POST (final page), max rate"}
+             "form": "HTML form POST (final page), max rate",
+             "api_export": "JSON API POST while a 1M-row CSV export streams",
+             "pg": "JSON API POST on PostgreSQL, max rate"}
     for key, name in names.items():
+        if key not in report:
+            continue
         run = report[key]
         print(f"| {name} | {run['rate']:,.0f} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} "
               f"| {run['non_2xx']} | {run['socket_errors']} | "
@@ -358,6 +405,10 @@ def print_report(report: dict, options) -> None:
     rows = report["rows"]
     print(f"\nacknowledged (2xx) {rows['acknowledged']:,}, rows stored {rows['stored']:,}, "
           f"lost {rows['lost']}")
+    if "pg" in report:
+        pg = report["pg"]
+        print(f"PostgreSQL: acknowledged (2xx) {pg['ok']:,}, rows stored {pg['stored']:,}, "
+              f"lost {max(0, pg['ok'] - pg['stored'])}")
     if "export" in report:
         export = report["export"]
         print(f"CSV export: {export['rows']:,} rows in {export['seconds']:.1f} s "

@@ -21,9 +21,10 @@ from cxlab.surveys.definition import SurveyDefinition, validate_answers
 from cxlab.tenancy import ApiKeyOwner
 
 from survey_server import exports
-from survey_server.context import ServerContext, tag_request, tag_route
+from survey_server.context import ServerContext, request_header, tag_request, tag_route
 from survey_server.lookups import SurveyLookup
 from survey_server.openapi import openapi_spec
+from survey_server.texts import text_problems as _text_problems
 
 MAX_BATCH = 1000
 ITEM_KEYS = {"answers", "attributes", "submitted_at", "idempotency_key"}
@@ -43,6 +44,10 @@ class ApiError(Exception):
 
 def json_response(status: int, document: Any, headers: dict | None = None) -> bottle.HTTPResponse:
     body = json.dumps(document, ensure_ascii=False)
+    if not _encodes(body):
+        # An error may quote a field name sent with a lone surrogate, which UTF-8 cannot
+        # carry: escape it as \udXXX, still valid JSON, rather than fail to answer.
+        body = json.dumps(document)
     return bottle.HTTPResponse(
         body, status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
     )
@@ -196,14 +201,17 @@ class ResponsesApi:
     # ------------------------------------------------------------ helpers
 
     def _authorize(self, survey_id: str) -> tuple[ApiKeyOwner, SurveyLookup]:
-        scheme, _, key = (bottle.request.get_header("Authorization") or "").partition(" ")
+        # An unreadable header (not UTF-8) is no key at all: 401 like a wrong one.
+        scheme, _, key = (request_header("Authorization") or "").partition(" ")
         unauthorized = ApiError(
             401, [("authorization", "send a valid API key: Authorization: Bearer <key>")],
             {"WWW-Authenticate": 'Bearer realm="cxlab"'},
         )
         if scheme.lower() != "bearer" or not key.strip() or len(key) > 200:
             raise unauthorized
-        number = int(survey_id) if survey_id.isdigit() and len(survey_id) < 11 else 0
+        # isascii(): "¹" and "١" are digits to isdigit() but not to int().
+        digits = survey_id.isascii() and survey_id.isdigit() and len(survey_id) < 11
+        number = int(survey_id) if digits else 0
         owner = self.context.lookups.api_key_owner(key.strip())
         if owner is None:
             raise unauthorized
@@ -358,17 +366,6 @@ def _parse_time(value: Any) -> tuple[datetime | None, str | None]:
         return moment.astimezone(UTC), None
     except OverflowError:
         return None, reason
-
-
-def _text_problems(values: dict[str, Any]) -> dict[str, str]:
-    """Texts the databases cannot store: NUL (PostgreSQL) and lone surrogates (UTF-8)."""
-    problems = {}
-    for name, value in values.items():
-        texts = value if isinstance(value, list) else [value]
-        for text in texts:
-            if isinstance(text, str) and ("\x00" in text or not _encodes(text)):
-                problems[name] = "contains characters that are not allowed (NUL or invalid UTF-16)"
-    return problems
 
 
 def _encodes(text: str) -> bool:

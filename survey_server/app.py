@@ -2,7 +2,7 @@
 and metrics.
 
 Build one with :func:`create_app` (tests build as many as they like); serve it with
-:func:`survey_server.serve.run` (gunicorn) or any WSGI server.
+:func:`survey_server.serve.run` (granian) or any WSGI server.
 
 >>> from cxlab.config import Config
 >>> app = create_app(Config.from_environ({"CXLAB_VAR_DIR": "/tmp/cxlab-doc"}))
@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import hmac
+import contextlib
 import re
 import sys
 import time
@@ -26,10 +27,12 @@ from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.metrics import ServerMetrics
 from cxlab.portal_auth import LoginPolicy
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from survey_server.api import ResponsesApi, json_response
 from survey_server.context import ServerContext, SqliteWriteGate
+from survey_server.health import Health
 from survey_server.lookups import Lookups
 from survey_server.optout import OptOutPages
 from survey_server.portal import PortalPages
@@ -41,6 +44,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 HTML_ERRORS = {
     404: ("not_found_title", "not_found"),
     413: ("too_large_title", "too_large"),
+    422: ("bad_form_title", "bad_form"),
     503: ("error_title", "unavailable"),
 }
 
@@ -69,11 +73,27 @@ class SurveyServer(bottle.Bottle):
             return start_response(status, headers, exc_info)
 
         body = super().wsgi(environ, start)
+        if isinstance(body, list):
+            # A body already complete (all but streamed exports): account for it now and
+            # hand the list over as is, which granian sends in one write from Rust
+            # instead of iterating a Python generator.
+            self._finished(environ, status_holder[0], started, sum(map(len, body)))
+            return body
         return _MeasuredBody(
             body, lambda sent: self._finished(environ, status_holder[0], started, sent)
         )
 
     def _finished(self, environ, status: int, started: float, sent: int) -> None:
+        # Runs as the server closes the body: nothing here may raise, or the server
+        # would drop a connection whose response (and stored answer) is already done.
+        try:
+            self._account(environ, status, started, sent)
+        except Exception as error:  # noqa: BLE001 - see above
+            self.context.metrics.accounting_failed()
+            with contextlib.suppress(OSError, ValueError):
+                print(f"cxlab: request not accounted: {error!r}", file=sys.stderr)
+
+    def _account(self, environ, status: int, started: float, sent: int) -> None:
         seconds = time.perf_counter() - started
         route = environ.get("bottle.route")
         template = environ.get("cxlab.route") or (
@@ -81,7 +101,7 @@ class SurveyServer(bottle.Bottle):
         )
         method = environ.get("REQUEST_METHOD", "")
         self.context.metrics.observe_request(template, method, status, seconds)
-        self.access_log.write({
+        written = self.access_log.write({
             "time": utc_timestamp(),
             "request_id": environ.get("cxlab.request_id"),
             "tenant": environ.get("cxlab.tenant"),
@@ -92,11 +112,18 @@ class SurveyServer(bottle.Bottle):
             "duration_ms": round(seconds * 1000, 2),
             "bytes": sent,
         })
+        if not written:
+            self.context.metrics.accounting_failed()
 
     def default_error_handler(self, error: bottle.HTTPError) -> str:
         # Never a traceback: Bottle has already written it to the server's error log.
         status = error.status_code
-        if isinstance(error.exception, OperationalError | DBAPIError):
+        if isinstance(error.exception, DataError):
+            # The database refused a value (e.g. a NUL in text on PostgreSQL): retrying
+            # the same request can never succeed, so this is the sender's 422, not a 503.
+            status = 422
+            bottle.response.status = 422
+        elif isinstance(error.exception, OperationalError | DBAPIError | PoolTimeout):
             status = 503
             bottle.response.status = 503
             bottle.response.set_header("Retry-After", "1")
@@ -104,6 +131,7 @@ class SurveyServer(bottle.Bottle):
             message = {
                 404: "no such route", 405: "method not allowed here",
                 413: f"the body is larger than {self.context.config.max_body_bytes} bytes",
+                422: "a value cannot be stored (e.g. a NUL character)",
                 503: "the database is busy or unreachable; retry",
             }.get(status, "internal error; see the server log")
             result = json_response(status, {"errors": [{"field": "request", "message": message}]})
@@ -146,11 +174,13 @@ def create_app(
     """The survey server for ``config``.
 
     ``database`` defaults to one on ``config.database_url`` (it must be migrated);
-    ``metrics_dir`` is prometheus-client's multiprocess directory under gunicorn;
+    ``metrics_dir`` is prometheus-client's multiprocess directory under granian;
     ``log_stream`` receives the access log besides the daily file (None: file only);
     ``login_policy`` sets the client portal's lockout after failed logins.
     """
-    database = database or Database(config.database_url)
+    database = database or Database(
+        config.database_url, timeout_seconds=config.db_timeout_seconds
+    )
     context = ServerContext(
         config=config,
         database=database,
@@ -170,17 +200,13 @@ def create_app(
     PortalPages(context, login_policy).install(app)
     OptOutPages(context).install(app)
 
+    health = Health(config, database)
+
     @app.get("/healthz")
     def healthz():
-        try:
-            migrated = database.is_migrated()
-        except Exception as error:  # any failure is itself the answer
-            reason = f"database unreachable: {type(error).__name__}"
+        reason = health.problem()
+        if reason is not None:
             return json_response(503, {"status": "fail", "reason": reason})
-        if not migrated:
-            return json_response(
-                503, {"status": "fail", "reason": "database not migrated: run cxlab init"}
-            )
         return json_response(200, {"status": "ok"})
 
     @app.get("/metrics")

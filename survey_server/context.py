@@ -37,6 +37,21 @@ def tag_request(*, tenant: str | None = None, survey: str | int | None = None) -
         bottle.request.environ["cxlab.survey"] = str(survey)
 
 
+def request_header(name: str) -> str | None:
+    """The request header ``name`` as UTF-8 text, or None when absent or not UTF-8.
+
+    Bottle's own ``get_header`` raises on a header that is not UTF-8 (a client's
+    mistake, which must not become a 500).
+    """
+    raw = bottle.request.environ.get("HTTP_" + name.upper().replace("-", "_"))
+    if raw is None:
+        return None
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None
+
+
 def tag_route(template: str) -> None:
     """Name this request's route in logs and metrics when its Bottle rule is broader."""
     bottle.request.environ["cxlab.route"] = template
@@ -44,7 +59,7 @@ def tag_route(template: str) -> None:
 
 class SqliteWriteGate:
     """Lets one write transaction at a time into a SQLite database, across the threads
-    and gunicorn workers of this server.
+    and worker processes of this server.
 
     SQLite allows one writer; contending writers otherwise wait in its busy handler,
     which sleeps in steps of up to 100 ms and wastes most of the time under load. A
@@ -64,7 +79,7 @@ class SqliteWriteGate:
             yield
             return
         with self._thread_lock:
-            if self._pid != os.getpid():  # opened after gunicorn's fork, once per worker
+            if self._pid != os.getpid():  # opened after the worker's fork, once per worker
                 self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
                 self._pid = os.getpid()
             fcntl.flock(self._fd, fcntl.LOCK_EX)

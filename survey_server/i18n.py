@@ -258,6 +258,8 @@ _ERRORS_JA = [
     (re.compile(r"must be a list drawn from: .*"), "選択肢から選んでください"),
     (re.compile(r"must be at most (\d+) characters"), r"\1文字以内で入力してください"),
     (re.compile(r"must be text"), "文章で入力してください"),
+    (re.compile(r"contains characters that are not allowed .*"),
+     "使用できない文字が含まれています"),
 ]
 
 

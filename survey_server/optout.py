@@ -45,10 +45,12 @@ class OptOutPages:
         tenant_id, email = claims
         database = self.context.database
         with database.session() as session:
-            tenant_name = distribution.opt_out_tenant_name(session, tenant_id)
-        if tenant_name is None:
+            tenant = distribution.opt_out_tenant(session, tenant_id)
+        if tenant is None:
             return message_page(404, language, "optout_title", "optout_bad_link")
-        tag_request(tenant=str(tenant_id))
+        tenant_name, tenant_slug = tenant
+        # The slug, as every other route logs it (the slow-tenant watch reads it).
+        tag_request(tenant=tenant_slug)
         values = {"email": email, "tenant": tenant_name}
         title = i18n.text("optout_title", language)
         if bottle.request.method == "POST":

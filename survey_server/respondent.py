@@ -21,8 +21,9 @@ from cxlab.surveys.catalog import definition_of
 from cxlab.surveys.definition import Question, SurveyDefinition, localize, validate_answers
 
 from survey_server import i18n
-from survey_server.context import ServerContext, tag_request
+from survey_server.context import ServerContext, request_header, tag_request
 from survey_server.security_headers import FRAME_ANCESTORS_KEY
+from survey_server.texts import text_problems
 
 VIEWS_DIR = str(Path(__file__).with_name("views"))
 # Bottle caches a compiled template under id(template_lookup): one list for every call,
@@ -58,7 +59,7 @@ def message_page(
 def request_language(available: tuple[str, ...] = i18n.LANGUAGES) -> str:
     request = bottle.request
     return i18n.choose_language(
-        request.query.get("lang"), request.get_header("Accept-Language"), available
+        request.query.get("lang"), request_header("Accept-Language"), available
     )
 
 
@@ -177,7 +178,9 @@ class RespondentPages:
             if attribute.from_query and attribute.name in query
         }
         clean, _errors = responses.clean_attributes(definition, raw, from_query_only=True)
-        return clean
+        # Dropped like a value outside the list: a NUL cannot be stored on PostgreSQL.
+        return {name: value for name, value in clean.items()
+                if name not in text_problems(clean)}
 
 
 class _Flow:
@@ -298,6 +301,7 @@ class _Flow:
         clean, errors = validate_answers(
             definition, answers, pages=None if last else range(page, page + 1)
         )
+        errors.update(text_problems({q: answers[q] for q in this_page if q in answers}))
         if errors:
             error_pages = [definition.question(q).page for q in errors if q in known]
             shown = page if page in error_pages or not error_pages else min(error_pages)

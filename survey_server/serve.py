@@ -1,25 +1,38 @@
-"""Run the survey server under gunicorn (what ``cxlab serve surveys`` calls).
+"""Run the survey server under granian's WSGI interface (what ``cxlab serve surveys`` calls).
 
->>> from cxlab.config import Config
->>> options = gunicorn_options(Config.from_environ({"CXLAB_VAR_DIR": "/tmp/cxlab-doc"}),
-...                            "127.0.0.1", 8080, workers=2, reload=False)
->>> options["bind"], options["workers"]
-('127.0.0.1:8080', 2)
+Granian's Rust front end reads requests and writes responses, so a slow client holds
+no Python thread; each worker process runs the Bottle app in a few blocking threads.
+
+>>> options = granian_options("127.0.0.1", 8080, workers=2, threads=2)
+>>> options["address"], options["port"], options["workers"], options["blocking_threads"]
+('127.0.0.1', 8080, 2, 2)
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from cxlab.config import Config
 from cxlab.db import Database
-from gunicorn.app.base import BaseApplication
+from granian.constants import Interfaces
+from granian.http import HTTP1Settings
+from granian.server import Server
 
-WORKER_CLASS = "gthread"
-THREADS_PER_WORKER = 4
+# Python threads per worker process that run the app. Two, so one long streamed export
+# never stops a worker from taking answers (benchmarks/RESULTS.md has the measurements).
+THREADS_PER_WORKER = 2
+# A worker that has not stopped this long after SIGTERM is killed.
+GRACEFUL_SECONDS = 10
+# A client must send its request headers within this time (slow-loris defence; the
+# connection holds no Python thread meanwhile, only a little memory in Rust).
+HEADER_READ_MS = 10_000
+_PR_SET_PDEATHSIG = 1
 
 
 def run(
@@ -29,7 +42,6 @@ def run(
     workers: int = 2,
     reload: bool = False,
     *,
-    worker_class: str = WORKER_CLASS,
     threads: int = THREADS_PER_WORKER,
 ) -> None:
     """Migrate the database, then serve until stopped (SIGINT/SIGTERM end it cleanly).
@@ -41,12 +53,34 @@ def run(
     database.migrate()
     database.dispose()  # the master never queries; each worker opens its own pool
     metrics_dir = metrics_directory(config)
-    # prometheus-client switches to its multiprocess mode on this variable; it has to be
-    # set before the workers create their metrics.
+    # prometheus-client switches to its multiprocess mode on this variable; the workers
+    # inherit it from this process.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    options = gunicorn_options(config, host, port, workers, reload)
-    options.update(worker_class=worker_class, threads=threads)
-    _GunicornServer(config, options, metrics_dir).run()
+    server = Server(
+        "survey_server.app:create_app",  # only a name for logs: the loader below builds it
+        **granian_options(host, port, workers, threads),
+        reload=reload,
+        reload_paths=[Path(__file__).resolve().parents[1]] if reload else None,
+    )
+    loader = partial(load_app, config, str(metrics_dir), os.getpid())
+    server.serve(target_loader=loader, wrap_loader=False)
+
+
+def granian_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """Granian's settings for the survey server (see docs/survey_server.md)."""
+    return {
+        "address": host,
+        "port": port,
+        "interface": Interfaces.WSGI,
+        "workers": workers,
+        "blocking_threads": threads,
+        # Requests queued per worker beyond its busy threads before granian answers 503
+        # itself; enough to absorb bursts without unbounded queueing.
+        "backpressure": max(64, threads * 32),
+        "http1_settings": HTTP1Settings(header_read_timeout=HEADER_READ_MS),
+        "log_access": False,  # the app writes its own JSON access log
+        "workers_kill_timeout": GRACEFUL_SECONDS,
+    }
 
 
 def metrics_directory(config: Config) -> Path:
@@ -57,58 +91,27 @@ def metrics_directory(config: Config) -> Path:
     return path
 
 
-def gunicorn_options(
-    config: Config, host: str, port: int, workers: int, reload: bool
-) -> dict[str, Any]:
-    return {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        # Threads keep slow phones on keep-alive connections from holding a whole worker.
-        "worker_class": WORKER_CLASS,
-        "threads": THREADS_PER_WORKER,
-        "reload": reload,
-        "accesslog": None,  # the app writes its own JSON access log
-        "errorlog": "-",
-        "timeout": 60,
-        "graceful_timeout": 10,
-        "keepalive": 5,
-        "limit_request_line": 8190,
-        "proc_name": "cxlab-survey-server",
-        # Gunicorn's control socket lives in one per-user path that several servers on a
-        # machine (tests, benchmarks) would fight over; cxlab does not use it.
-        "control_socket_disable": True,
-        "post_fork": _post_fork,
-        "child_exit": _child_exit,
-    }
-
-
-def _post_fork(_server, _worker) -> None:
+def load_app(config: Config, metrics_dir: str, master_pid: int):
+    """Build the app in a worker process (granian calls this once per worker)."""
+    die_with_parent(master_pid)
     # If prometheus_client was imported before the variable was set (e.g. by the CLI),
     # its value class was chosen for a single process: choose again in the worker.
     from prometheus_client import values
 
     values.ValueClass = values.get_value_class()
+    from survey_server.app import create_app
+
+    return create_app(config, metrics_dir=metrics_dir)
 
 
-def _child_exit(_server, worker) -> None:
-    from prometheus_client import multiprocess
+def die_with_parent(parent_pid: int) -> None:
+    """Have the kernel send this process SIGTERM when its parent dies (Linux).
 
-    multiprocess.mark_process_dead(worker.pid)
-
-
-class _GunicornServer(BaseApplication):
-    def __init__(self, config: Config, options: dict[str, Any], metrics_dir: Path) -> None:
-        self.cxlab_config = config
-        self.options = options
-        self.metrics_dir = metrics_dir
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        # Imported here, in each worker, so --reload picks up code changes.
-        from survey_server.app import create_app
-
-        return create_app(self.cxlab_config, metrics_dir=self.metrics_dir)
+    Without it, workers orphaned by a ``kill -9`` of the master keep the port and serve
+    stale code until someone finds them; with it a new server can start at once.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not hasattr(libc, "prctl") or libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        return  # not Linux: nothing to arm; the master stops workers on a clean exit
+    if os.getppid() != parent_pid:  # the parent died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,4 +1,5 @@
-"""Test helpers: serve an app on a loopback port in a thread; seed a tenant's survey.
+"""Test helpers: serve an app on a loopback port in a thread, or the real server
+(granian, :func:`survey_server.serve.run`) in a child process; seed a tenant's survey.
 
 >>> import bottle, requests
 >>> hello = bottle.Bottle()
@@ -10,13 +11,20 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import requests
 from cxlab.db import Database
 from cxlab.errors import NotFound
 from cxlab.surveys.catalog import publish_survey
@@ -45,6 +53,82 @@ def serve_in_thread(app, host: str = "127.0.0.1") -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+SERVE_COMMAND = (
+    "import sys; from cxlab.config import Config; from survey_server.serve import run; "
+    "run(Config.from_environ(), port=int(sys.argv[1]), workers=int(sys.argv[2]), "
+    "threads=int(sys.argv[3]))"
+)
+
+
+@dataclass
+class ServerProcess:
+    """The real survey server running in a child process."""
+
+    base_url: str
+    port: int
+    process: subprocess.Popen
+    output: Path  # its stdout and stderr
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        """Return once /healthz answers (any status); fail if the server exits first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                requests.get(f"{self.base_url}/healthz", timeout=5)
+                return
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # still booting (slowly, on a busy machine)
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited: {self.output.read_text()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server did not start: {self.output.read_text()}")
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, as systemd would; the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout=timeout)
+
+
+def loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(
+    environ: Mapping[str, str], output: Path, *, port: int | None = None, workers: int = 1,
+    threads: int = 2,
+) -> ServerProcess:
+    """Start ``cxlab serve surveys`` (via :func:`survey_server.serve.run`) on loopback."""
+    port = port or loopback_port()
+    log = output.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE_COMMAND, str(port), str(workers), str(threads)],
+        env={**environ, "PATH": "/usr/bin:/bin"}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    log.close()
+    return ServerProcess(f"http://127.0.0.1:{port}", port, process, output)
+
+
+@contextmanager
+def serve_in_process(
+    environ: Mapping[str, str], output: Path, *, workers: int = 1, threads: int = 2
+) -> Iterator[ServerProcess]:
+    """The real server in a child process, healthy; stopped (SIGTERM) at the end."""
+    server = start_server(environ, output, workers=workers, threads=threads)
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
 
 
 @dataclass(frozen=True)

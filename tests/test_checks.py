@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 from cxlab.config import Config
-from cxlab.db import Database
+from cxlab.db import Database, text
 from cxlab.demo import seed_store
 from cxlab.jobs import run_job
 from cxlab.voila_hook import spawn_dashboards
@@ -93,3 +93,32 @@ def test_a_stale_scheduler_is_reported(stack):
     with pytest.raises(CheckFailed, match="is cxlab serve scheduler running"):
         check_scheduler(database, now=datetime.now(UTC) + timedelta(hours=1))
     database.dispose()
+
+
+def test_a_missing_sqlite_database_is_named_and_not_created(tmp_path):
+    var_dir = tmp_path / "var"
+    missing = tmp_path / "gone" / "cxlab.db"
+    environ = {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_SECRET_KEY": SECRET,
+               "CXLAB_DATABASE_URL": f"sqlite:///{missing}"}
+    result = subprocess.run(
+        [CXLAB, "check", "--url", f"http://127.0.0.1:{free_port()}"], capture_output=True,
+        text=True, env={**os.environ, **environ}, timeout=120,
+    )
+    assert result.returncode == 1
+    assert status_of(result.stdout, "database") == "FAIL"
+    assert f"no database at {missing}" in result.stdout
+    assert "cxlab init" not in result.stdout.split(f"no database at {missing}")[0]
+    assert not missing.exists() and not missing.parent.exists()  # nothing created
+
+
+def test_the_database_check_opens_sqlite_read_only(config, database):
+    from cxlab.checks import check_database
+
+    database.dispose()
+    before = config.var_dir.joinpath("cxlab.db").read_bytes()
+    read_only = Database(config.database_url, read_only=True)
+    assert check_database(read_only).startswith("migrated")
+    with pytest.raises(Exception, match="readonly"), read_only.session() as session:
+        session.execute(text("CREATE TABLE intruder (x)"))
+    read_only.dispose()
+    assert config.var_dir.joinpath("cxlab.db").read_bytes() == before

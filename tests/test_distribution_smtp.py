@@ -7,24 +7,31 @@ from __future__ import annotations
 import email
 import email.policy
 import html
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
 from aiosmtpd.controller import Controller
 from conftest import free_port
+from cxlab import outbox
 from cxlab.config import Config
 from cxlab.db.models import Invitation, OutboxMessage
 from cxlab.distribution import ImportRefused, queue_reminders
 from cxlab.mail import SmtpTransport
 from cxlab.outbox import DEFAULT_LEASE, send_queued
-from sqlalchemy import select
+from sqlalchemy import select, update
 from test_distribution import VISIT, import_rows
 
 from survey_server.app import create_app
 from survey_server.testing import seed_survey, serve_in_thread
+
+CXLAB = str(Path(sys.executable).with_name("cxlab"))
 
 
 class Mailbox:
@@ -234,3 +241,62 @@ def test_5xx_is_recorded_as_failed(smtp_config, mailbox, database):
         assert invitation.sent_at is None
     assert handler.recipients() == Counter({"p0@example.com": 1, "p2@example.com": 1})
 
+
+
+def test_a_sender_killed_waiting_for_the_rate_limit_leaves_nothing_unknown(
+    smtp_config, mailbox, database, monkeypatch
+):
+    handler, _ = mailbox
+    seed_survey(database, "acme", VISIT)
+    import_rows(database, smtp_config, recipients_csv(4))
+    real_wait, calls = outbox.RateLimiter.wait, {"n": 0}
+
+    def dies_in_the_third_wait(limiter):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise Crash
+        real_wait(limiter)
+
+    monkeypatch.setattr(outbox.RateLimiter, "wait", dies_in_the_third_wait)
+    with pytest.raises(Crash):
+        send_queued(database, smtp_config, batch_size=4, rate=1000)
+    monkeypatch.undo()
+    assert len(handler.messages) == 2
+    # The row it was waiting for never got a Message-ID: recovered, not 'unknown'.
+    later = datetime.now(UTC) + DEFAULT_LEASE + timedelta(minutes=1)
+    report = send_queued(database, smtp_config, rate=1000, now=later)
+    assert (report.recovered, report.unknown, report.sent) == (2, 0, 2)
+    assert handler.recipients() == Counter({f"p{i}@example.com": 1 for i in range(4)})
+
+
+def test_unknown_rows_are_listed_and_settled_from_the_command_line(
+    smtp_config, mailbox, database, environ
+):
+    handler, smtp_url = mailbox
+    seed_survey(database, "acme", VISIT)
+    import_rows(database, smtp_config, recipients_csv(3))
+    with pytest.raises(Crash):  # dies after the server accepted the first message
+        send_queued(database, smtp_config, transport=CrashingTransport(smtp_url, 1),
+                    batch_size=3, rate=1000)
+    env = {**os.environ, **environ, "CXLAB_SMTP_URL": smtp_url}
+
+    def cxlab(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([CXLAB, *args], capture_output=True, text=True, env=env,
+                              timeout=120)
+
+    assert "no 'unknown' e-mails" in cxlab("outbox", "list", "--unknown").stdout
+    with database.session() as session:
+        session.execute(  # age the claim past the lease instead of sleeping 10 s
+            update(OutboxMessage).where(OutboxMessage.status == "sending")
+            .values(claimed_at=datetime.now(UTC) - timedelta(seconds=11)))
+    sent = cxlab("send", "--lease", "10", "--rate", "1000")
+    assert sent.returncode == 1 and "unknown 1" in sent.stdout
+    listed = cxlab("outbox", "list", "--unknown")
+    row_id, tenant, status, address = listed.stdout.split("\t")[:4]
+    assert (tenant, status, address) == ("acme", "unknown", "p0@example.com")
+    resolved = cxlab("outbox", "resolve", row_id, "--not-sent")
+    assert resolved.returncode == 0 and "queued again" in resolved.stdout
+    assert cxlab("send", "--rate", "1000").returncode == 0
+    assert statuses(database) == {f"p{i}@example.com": "sent" for i in range(3)}
+    assert handler.recipients()["p0@example.com"] == 2  # the operator said it was not sent
+    assert "no outbox message 99999" in cxlab("outbox", "resolve", "99999", "--sent").stderr

@@ -4,7 +4,9 @@ PostgreSQL when CXLAB_TEST_POSTGRES_URL is set) and a store in a temp folder."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -122,6 +124,11 @@ def test_incremental_sync_appends_only_new_responses(database, config):
     assert verify(database, config).ok
 
 
+class SimulatedCrash(BaseException):
+    """A process dying mid-sync: not an Exception, which sync records per survey and
+    survives (see test_one_surveys_failure_never_stops_the_others)."""
+
+
 @pytest.mark.parametrize("crash", ["before_rename", "while_extracting"])
 def test_crash_mid_sync_then_rerun_leaves_exactly_one_copy(database, config, monkeypatch,
                                                            crash):
@@ -132,7 +139,7 @@ def test_crash_mid_sync_then_rerun_leaves_exactly_one_copy(database, config, mon
         def wrapper(*args, **kwargs):
             calls["n"] += 1
             if calls["n"] == number:
-                raise RuntimeError("simulated crash")
+                raise SimulatedCrash("simulated crash")
             return original(*args, **kwargs)
         return wrapper
 
@@ -141,7 +148,7 @@ def test_crash_mid_sync_then_rerun_leaves_exactly_one_copy(database, config, mon
         monkeypatch.setattr(layout, "rename", crash_on_call(3, layout.rename))
     else:
         monkeypatch.setattr(syncing, "fetch_responses", crash_on_call(2, extract.fetch_responses))
-    with pytest.raises(RuntimeError, match="simulated crash"):
+    with pytest.raises(SimulatedCrash, match="simulated crash"):
         sync(database, config, progress=False, batch_size=100)
     monkeypatch.undo()
     directory = part_files(config)[0].parent
@@ -434,3 +441,54 @@ def test_a_sync_killed_between_write_and_rename_recovers_on_rerun(database, conf
     frame = load_responses(config, "acme", SURVEY)
     assert len(frame) == 250 and frame["response_id"].is_unique
     assert verify(database, config).ok
+
+
+def truncate(path: Path) -> None:
+    """Cut a part file in half, as a full disk or a crashed disk would leave it."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def test_a_truncated_part_file_is_named_quarantined_and_rebuilt(
+    database, config, capsys, webhook
+):
+    webhook_url, received = webhook
+    config = dataclasses.replace(config, webhook_url=webhook_url)
+    add_survey(database, "acme", 300)
+    sync(database, config, progress=False, batch_size=100)
+    bad = part_files(config)[1]
+    truncate(bad)
+    with pytest.raises(CxlabError, match=re.escape(bad.name)):
+        load_responses(config, "acme", SURVEY)  # names the file, not "filters None"
+    gaps = verify(database, config).gaps  # what cxlab check runs: a gap, not a traceback
+    assert len(gaps) == 1 and bad.name in str(gaps[0])
+    assert sync_command(config, verify=True, progress=False) == 0
+    err = capsys.readouterr().err
+    assert "quarantined" in err and bad.name in err
+    quarantined = list((Path(config.store_url) / "quarantine").rglob(f"{bad.name}.*"))
+    assert len(quarantined) == 1
+    assert bad.name in received[0]["text"]
+    frame = load_responses(config, "acme", SURVEY)
+    assert sorted(frame["response_id"]) == [row.id for row in database_answers(database, "acme")]
+    assert sync_command(config, progress=False) == 0  # and the next run is quiet
+    assert "quarantined" not in capsys.readouterr().err
+
+
+def test_one_surveys_failure_never_stops_the_others(database, config, capsys, monkeypatch):
+    add_survey(database, "acme", 100)
+    add_survey(database, "beta", 100, seed=2)
+    real = syncing._append
+
+    def broken_for_acme(connection, store, target, *args):
+        if target.tenant == "acme":
+            raise OSError("injected: the acme partition cannot be written")
+        return real(connection, store, target, *args)
+
+    monkeypatch.setattr(syncing, "_append", broken_for_acme)
+    assert sync_command(config, progress=False) == 1  # non-zero at the end
+    err = capsys.readouterr().err
+    assert "FAILED sync of acme/store-visit" in err and "injected" in err
+    assert len(load_responses(config, "beta", SURVEY)) == 100  # beta synced all the same
+    monkeypatch.setattr(syncing, "_append", real)
+    assert sync_command(config, progress=False) == 0
+    assert len(load_responses(config, "acme", SURVEY)) == 100

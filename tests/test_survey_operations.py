@@ -1,4 +1,4 @@
-"""Operations: /healthz, /metrics, the JSON access log, and serving under gunicorn."""
+"""Operations: /healthz, /metrics, the JSON access log, and serving under granian."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def test_access_log_has_one_json_line_per_request_without_answers_or_secrets(
     assert stdout.getvalue() == content  # the same lines on stdout
 
 
-def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
+def test_serve_runs_granian_workers_that_share_metrics(environ, database):
     acme = seed_survey(database, "acme", VISIT)
     port = free_port()
     server = subprocess.Popen(
@@ -111,7 +111,7 @@ def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
          "from cxlab.config import Config; from survey_server.serve import run; "
          f"run(Config.from_environ(), port={port}, workers=2)"],
         env={**environ, "PATH": "/usr/bin:/bin", "CXLAB_METRICS_TOKEN": METRICS_TOKEN},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -122,8 +122,8 @@ def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
                     break
             except (requests.ConnectionError, requests.Timeout):
                 pass  # still booting (slowly, on a busy machine)
-            assert server.poll() is None, server.stderr.read().decode()
-            assert time.monotonic() < deadline, "gunicorn did not start"
+            assert server.poll() is None, server.stdout.read().decode()
+            assert time.monotonic() < deadline, "granian did not start"
             time.sleep(0.1)
 
         def send(number: int) -> int:
@@ -141,9 +141,10 @@ def test_serve_runs_gunicorn_workers_that_share_metrics(environ, database):
             assert 'cxlab_responses_accepted_total{tenant="acme"} 40.0' in text
     finally:
         server.send_signal(signal.SIGTERM)
-        _, errors = server.communicate(timeout=20)
-    assert server.returncode == 0, errors.decode()
-    assert b"Booting worker" in errors
+        output, _ = server.communicate(timeout=20)
+    assert server.returncode == 0, output.decode()
+    assert output.count(b"Spawning worker") == 2  # granian's own log
+    assert output.count(b'"status":201') == 40  # the app's JSON access log
 
 
 def test_ingest_and_export_on_sqlite_and_postgresql(any_database, environ):
@@ -160,3 +161,17 @@ def test_ingest_and_export_on_sqlite_and_postgresql(any_database, environ):
         exported = requests.get(url, params={"format": "jsonl"}, headers=headers).text
         assert json.loads(exported)["answers"] == {"nps": 7, "heard_from": ["sns"]}
         assert requests.get(f"{base_url}/healthz").status_code == 200
+
+
+def test_opt_out_requests_are_logged_with_the_tenant_slug(config, database):
+    from cxlab.mail import opt_out_token
+
+    acme = seed_survey(database, "acme", VISIT)
+    token = opt_out_token(config.secret_key, acme.tenant_id, "ana@example.com")
+    with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
+        assert requests.get(f"{base_url}/u/{token}").status_code == 200
+        assert requests.post(f"{base_url}/u/{token}").status_code == 200
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    path = config.var_dir / "logs" / f"access-{today}.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(line["route"], line["tenant"]) for line in lines] == [("/u/<token>", "acme")] * 2

@@ -78,7 +78,8 @@ def _fail_for_the_example() -> str:
 
 def deployment_checks(config: Config, survey_url: str, dashboard_url: str) -> list[Check]:
     """The checks of one deployment, in the order an operator would look."""
-    database = Database(config.database_url)
+    # Read-only: checking must never change what it checks (nor create a missing file).
+    database = Database(config.database_url, read_only=True)
     return [
         ("database", lambda: check_database(database)),
         ("analytic store", lambda: check_store(database, config)),
@@ -90,6 +91,12 @@ def deployment_checks(config: Config, survey_url: str, dashboard_url: str) -> li
 
 
 def check_database(database: Database) -> str:
+    path = database.sqlite_path
+    if path is not None and not path.exists():
+        raise CheckFailed(
+            f"no database at {path}: restore it (cxlab backup keeps copies) or point "
+            "CXLAB_DATABASE_URL at it; run cxlab init only for a new installation"
+        )
     try:
         migrated = database.is_migrated()
     except Exception as error:

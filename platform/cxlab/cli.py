@@ -10,7 +10,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -342,11 +342,49 @@ def distribution_list(tenant_slug: str) -> None:
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=100, show_default=True)
 @click.option("--rate", type=click.FloatRange(0.1, 1000), default=5.0, show_default=True,
               help="E-mails per second at most.")
-def send_cli(batch_size: int, rate: float) -> None:
+@click.option("--lease", type=click.IntRange(10, 7 * 86400), default=900, show_default=True,
+              help="Seconds after which a row a dead sender left in 'sending' is recovered.")
+def send_cli(batch_size: int, rate: float, lease: int) -> None:
     """Send queued e-mails now (what the send-invitations job does every minute)."""
     from cxlab.outbox import send_command
 
-    sys.exit(send_command(_config(), batch_size=batch_size, rate=rate))
+    sys.exit(send_command(_config(), batch_size=batch_size, rate=rate,
+                          lease=timedelta(seconds=lease)))
+
+
+@main.group()
+def outbox() -> None:
+    """Look at the e-mail queue and settle rows a dead sender left 'unknown'."""
+
+
+@outbox.command("list")
+@click.option("--unknown", "unknown_only", is_flag=True,
+              help="Only rows that may or may not have been delivered.")
+@click.option("--tenant", "tenant_slug", default=None)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
+def outbox_list(unknown_only: bool, tenant_slug: str | None, limit: int) -> None:
+    """The newest e-mails: id, tenant, status, address, Message-ID, claimed at.
+
+    Example: cxlab outbox list --unknown
+    """
+    from cxlab.outbox_review import list_command
+
+    sys.exit(list_command(_config(), unknown_only=unknown_only, tenant=tenant_slug,
+                          limit=limit))
+
+
+@outbox.command("resolve")
+@click.argument("message_id", type=int)
+@click.option("--sent/--not-sent", "was_sent", required=True,
+              help="What the SMTP server's log says about its Message-ID.")
+def outbox_resolve(message_id: int, was_sent: bool) -> None:
+    """Settle an 'unknown' e-mail: --sent marks it delivered, --not-sent queues it again.
+
+    Example: cxlab outbox resolve 42 --not-sent
+    """
+    from cxlab.outbox_review import resolve_command
+
+    sys.exit(resolve_command(_config(), message_id, was_sent=was_sent))
 
 
 # ---------------------------------------------------------------- seed
@@ -528,15 +566,17 @@ def serve() -> None:
               help="Interface to bind; keep loopback behind a reverse proxy.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Python threads per worker that run requests.")
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
-def serve_surveys(host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve survey pages, the JSON API, /healthz and /metrics under gunicorn.
+def serve_surveys(host: str, port: int, workers: int, threads: int, reload: bool) -> None:
+    """Serve survey pages, the JSON API, /healthz and /metrics under granian (WSGI).
 
-    Example: cxlab serve surveys --port 8080 --workers 4
+    Example: cxlab serve surveys --port 8080 --workers 2 --threads 2
     """
     from survey_server.serve import run  # the server stack is only needed here
 
-    run(_config(), host=host, port=port, workers=workers, reload=reload)
+    run(_config(), host=host, port=port, workers=workers, threads=threads, reload=reload)
 
 
 @serve.command("dashboards")

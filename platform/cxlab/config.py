@@ -72,6 +72,12 @@ class Config:
     metrics_token: str | None = None
     # Proxies whose X-Forwarded-For names the client (the TLS proxy in front).
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    # /healthz fails when the var dir's (or the SQLite database's) file system has less
+    # free space than this, so a load balancer stops sending answers before writes fail.
+    min_free_mb: int = 100
+    # The survey server's limit on connecting to PostgreSQL, on each statement and on
+    # waiting for a pooled connection: a frozen database answers 503 within about this.
+    db_timeout_seconds: int = 2
 
     @property
     def outbox_dir(self) -> Path:
@@ -119,6 +125,8 @@ class Config:
             session_max_hours=_whole_number(environ, "CXLAB_SESSION_MAX_HOURS", 12),
             metrics_token=_metrics_token(environ.get("CXLAB_METRICS_TOKEN")),
             trusted_proxies=_networks(environ.get("CXLAB_TRUSTED_PROXIES")),
+            min_free_mb=_whole_number(environ, "CXLAB_MIN_FREE_MB", 100, minimum=0),
+            db_timeout_seconds=_whole_number(environ, "CXLAB_DB_TIMEOUT", 2),
         )
 
 

@@ -367,9 +367,10 @@ def opted_out_addresses(session: Session, tenant: Tenant | int) -> set[str]:
     return set(session.scalars(select(OptOut.email).where(OptOut.tenant_id == tenant_id)))
 
 
-def opt_out_tenant_name(session: Session, tenant_id: int) -> str | None:
-    """The name of the tenant an unsubscribe link names (None if it was deleted)."""
-    return session.scalar(select(Tenant.name).where(Tenant.id == tenant_id))
+def opt_out_tenant(session: Session, tenant_id: int) -> tuple[str, str] | None:
+    """The ``(name, slug)`` of the tenant an unsubscribe link names (None if deleted)."""
+    row = session.execute(select(Tenant.name, Tenant.slug).where(Tenant.id == tenant_id)).first()
+    return None if row is None else (row.name, row.slug)
 
 
 def record_opt_out(session: Session, tenant_id: int, email: str) -> bool:

@@ -1,6 +1,6 @@
 """Prometheus metrics of the survey server: requests, latency, accepted responses.
 
-Each server object gets its own registry (tests build many). Under gunicorn the
+Each server object gets its own registry (tests build many). Under granian the
 workers are separate processes, so :func:`ServerMetrics` is given the multiprocess
 directory and /metrics aggregates every worker's files (prometheus-client's
 multiprocess mode, switched on by PROMETHEUS_MULTIPROC_DIR in the workers' environment).
@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from prometheus_client import (
@@ -46,17 +47,27 @@ class ServerMetrics:
             "cxlab_responses_accepted", "Survey responses stored, by tenant",
             ["tenant"], registry=self.registry,
         )
+        self.unaccounted = Counter(
+            "cxlab_http_unaccounted", "Requests answered whose log line or metrics failed",
+            registry=self.registry,
+        )
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route).observe(seconds)
+
+    def accounting_failed(self) -> None:
+        """A request's access-log line or metrics could not be recorded (e.g. disk full)."""
+        # The metric files may be on the full disk too.
+        with contextlib.suppress(Exception):
+            self.unaccounted.inc()
 
     def response_accepted(self, tenant: str, count: int = 1) -> None:
         if count:
             self.accepted.labels(tenant).inc(count)
 
     def exposition(self) -> tuple[bytes, str]:
-        """The metrics page and its content type (all workers' values under gunicorn)."""
+        """The metrics page and its content type (all workers' values under granian)."""
         if self.multiprocess_dir is None:
             return generate_latest(self.registry), CONTENT_TYPE_LATEST
         registry = CollectorRegistry()

@@ -124,7 +124,7 @@ def recover_stale(
             row.smtp_reply = (
                 f"the sender stopped while handing over {row.message_id}; it may have been "
                 "delivered. Search the SMTP server's log for this Message-ID, then settle it "
-                "with cxlab.outbox.resolve_unknown"
+                f"with cxlab outbox resolve {row.id} --sent (or --not-sent)"
             )
             unknown += 1
     return requeued, unknown
@@ -239,7 +239,7 @@ def _tenant_id(session: Session, slug: str | None) -> int | None:
 
 
 def _send_one(database, config, transport, limiter, row_id, clock, report) -> None:
-    # Step 1: decide, and commit the Message-ID before the message leaves.
+    # Step 1: decide.
     with database.session() as session:
         row = session.get(OutboxMessage, row_id)
         reason = _reason_not_to_send(session, row)
@@ -247,6 +247,13 @@ def _send_one(database, config, transport, limiter, row_id, clock, report) -> No
             row.status, row.smtp_reply = "skipped", f"not sent: {reason}"
             report.skipped += 1
             return
+    # Step 2: wait for the rate limit *before* claiming a Message-ID: a sender killed
+    # while waiting leaves a row without one, which recovery simply queues again
+    # (with one it would be 'unknown' for an operator, though it never reached SMTP).
+    limiter.wait()
+    # Step 3: commit the Message-ID just before the message leaves.
+    with database.session() as session:
+        row = session.get(OutboxMessage, row_id)
         row.message_id = new_message_id(config.mail_from)
         row.attempts += 1
         texts = MailTexts(row.subject, row.body_text, row.body_html or "")
@@ -255,13 +262,12 @@ def _send_one(database, config, transport, limiter, row_id, clock, report) -> No
                                 from_address=config.mail_from, message_id=row.message_id,
                                 unsubscribe_link=unsubscribe)
         attempts = row.attempts
-    # Step 2: hand it over, outside any transaction (SMTP may take seconds).
-    limiter.wait()
+    # Step 4: hand it over, outside any transaction (SMTP may take seconds).
     try:
         reply, error = transport.send(message), None
     except SendError as failure:
         reply, error = failure.reply, failure
-    # Step 3: record the outcome.
+    # Step 5: record the outcome.
     with database.session() as session:
         row = session.get(OutboxMessage, row_id)
         row.smtp_reply = reply
@@ -317,7 +323,7 @@ def _release(database: Database, row_ids: list[int]) -> None:
 
 
 def send_command(config: Config, batch_size: int = DEFAULT_BATCH_SIZE,
-                 rate: float = DEFAULT_RATE) -> int:
+                 rate: float = DEFAULT_RATE, lease: timedelta = DEFAULT_LEASE) -> int:
     """Run ``cxlab send``: send every due queued e-mail now; 0 when none failed in
     this run, 1 otherwise (the failed rows keep the SMTP reply).
 
@@ -329,12 +335,14 @@ def send_command(config: Config, batch_size: int = DEFAULT_BATCH_SIZE,
     """
     database = Database(config.database_url)
     try:
-        report = send_queued(database, config, batch_size=batch_size, rate=rate, progress=None)
+        report = send_queued(database, config, batch_size=batch_size, rate=rate, lease=lease,
+                             progress=None)
     finally:
         database.dispose()
     click.echo(report.summary())
     if report.failed or report.unknown:
         click.echo("some e-mails failed or need review: see the outbox rows' smtp_reply "
-                   "(status 'failed' or 'unknown') and docs/distribution.md", err=True)
+                   "(status 'failed'), `cxlab outbox list --unknown` and "
+                   "docs/distribution.md", err=True)
         return 1
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -22,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxlab.db.timeouts import QueryWatchdog, watch_engine
 from cxlab.errors import CxlabError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -44,24 +46,61 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def create_database_engine(url: str) -> Engine:
-    """An engine with the settings cxlab relies on (SQLite: WAL, busy timeout, FKs)."""
+def _sqlite_read_only_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def create_database_engine(
+    url: str, timeout_seconds: float | None = None, *, read_only: bool = False
+) -> Engine:
+    """An engine with the settings cxlab relies on (SQLite: WAL, busy timeout, FKs).
+
+    ``timeout_seconds`` (PostgreSQL; the survey server's ``CXLAB_DB_TIMEOUT``) bounds
+    connecting, each statement, and the wait for a pooled connection: see
+    :mod:`cxlab.db.timeouts`. None (batch jobs, sync) waits as long as it takes.
+    """
     parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and read_only and parsed.database:
+        # mode=ro: a missing file is an error, never a new empty database.
+        path = Path(parsed.database).resolve()
+        engine = create_engine(
+            f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true",
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        event.listen(engine, "connect", _sqlite_read_only_pragmas)
+        return engine
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if timeout_seconds is None:
+        return create_engine(url, pool_pre_ping=True)
+    # Keep any options the URL carries (e.g. -csearch_path=...) and add the limit.
+    limit_ms = int(timeout_seconds * 1000)
+    options = f"{parsed.query.get('options', '')} -c statement_timeout={limit_ms}"
+    engine = create_engine(
+        url, pool_timeout=timeout_seconds,
+        # libpq counts whole seconds and takes at least 2.
+        connect_args={"connect_timeout": max(2, round(timeout_seconds)),
+                      "options": options.strip()},
+    )
+    watch_engine(engine, QueryWatchdog(timeout_seconds))
+    return engine
 
 
 class Database:
     """One database: its engine, a session factory and its migrations."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, *, timeout_seconds: float | None = None, read_only: bool = False
+    ) -> None:
+        """``read_only`` (SQLite): open the file read-only and never create it."""
         self.url = url
-        self.engine = create_database_engine(url)
+        self.engine = create_database_engine(url, timeout_seconds, read_only=read_only)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -94,6 +133,14 @@ class Database:
         with self.engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
         return current == set(script.get_heads())
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The file of a SQLite database (None for PostgreSQL or in memory)."""
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+            return None
+        return Path(parsed.database).resolve()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -240,7 +240,7 @@ def render_markdown(document: dict[str, Any]) -> str:
     """The report as markdown: verdict first, then one row per step and the processes."""
     lines = ["# Capacity report", "",
              f"Started {document['started']}; {document['responses_seeded']:,} responses seeded; "
-             f"{document['workers']} gunicorn workers; steps of {document['step_seconds']} s; "
+             f"{document['workers']} server workers; steps of {document['step_seconds']} s; "
              f"SLO: no errors and p95 ≤ {document['slo']['p95_ms']:.0f} ms.", ""]
     headline, detail = sustained_sentences(document)
     lines.append(f"**{headline}** {detail}".rstrip())

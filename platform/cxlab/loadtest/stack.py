@@ -1,5 +1,5 @@
 """A fresh local stack to measure: a seeded SQLite database and the real survey server
-(gunicorn, :func:`survey_server.serve.run`) in a child process on a loopback port.
+(granian, :func:`survey_server.serve.run`) in a child process on a loopback port.
 
 >>> database_size(Path("/nonexistent/cxlab.db"))
 0

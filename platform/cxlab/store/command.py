@@ -7,7 +7,8 @@ import click
 
 from cxlab.config import Config
 from cxlab.db import Database
-from cxlab.store.syncing import sync
+from cxlab.notify import send_webhook
+from cxlab.store.syncing import SyncReport, sync
 from cxlab.store.verification import verify as verify_store
 
 
@@ -23,8 +24,11 @@ def sync_command(
     up to date (``snapshots``, :func:`cxlab.dashboard.refresh_snapshots`), optionally
     verify; the exit code.
 
-    Returns 0 on success and 1 when verification finds a gap (each gap is printed to
-    stderr). A :class:`cxlab.errors.CxlabError` (unreachable store, unknown tenant)
+    Returns 0 on success and 1 when a survey's sync failed (the others still sync; each
+    failure is printed to stderr) or verification finds a gap (each gap printed). An
+    unreadable part file that sync quarantined and rebuilt is a warning on stderr; both
+    are also sent to the chat webhook (CXLAB_WEBHOOK_URL) when one is set. A
+    :class:`cxlab.errors.CxlabError` (unreachable store, unknown tenant)
     propagates for the CLI to show. ``progress=None`` shows the bar only on a terminal.
 
     Example, with a migrated database and a synced store::
@@ -38,17 +42,18 @@ def sync_command(
     try:
         report = sync(database, config, tenant=tenant, survey=survey, progress=progress)
         click.echo(report.summary())
+        _alert(config, report)
         if snapshots:
             refresh_dashboards(config, [(p.tenant, p.survey) for p in report.partitions],
                                progress)
         if not verify:
-            return 0
+            return 1 if report.failures else 0
         watermarks = {(p.tenant, p.survey): p.watermark for p in report.partitions}
         checked = verify_store(database, config, tenant=tenant, survey=survey,
                                upto=watermarks)
         if checked.ok:
             click.echo(f"verified {checked.checked} survey(s): store matches the database")
-            return 0
+            return 1 if report.failures else 0
         for gap in checked.gaps:
             click.echo(f"GAP {gap}", err=True)
         click.echo(
@@ -58,6 +63,18 @@ def sync_command(
         return 1
     finally:
         database.dispose()
+
+
+def _alert(config: Config, report: SyncReport) -> None:
+    """Tell stderr, and the webhook if any, of quarantined files and failed surveys."""
+    lines = [f"WARNING unreadable part file quarantined and rebuilt from the database: {path}"
+             for path in report.quarantined]
+    lines += [f"FAILED sync of {tenant}/{survey}: {reason}"
+              for tenant, survey, reason in report.failures]
+    for line in lines:
+        click.echo(line, err=True)
+    if lines:
+        send_webhook(config.webhook_url, "cxlab sync:\n" + "\n".join(lines))
 
 
 def refresh_dashboards(

@@ -5,6 +5,9 @@ One partition per tenant and survey, Hive style, so any Parquet reader understan
     {store_url}/responses/tenant={tenant}/survey={survey}/_definition.json
     {store_url}/responses/tenant={tenant}/survey={survey}/part-{first_id:012d}-{last_id:012d}.parquet
 
+A part file that cannot be read (truncated, corrupt) is moved by sync to
+``{store_url}/quarantine/`` under the same relative path, and its range rewritten.
+
 A part file *covers* the id range ``first_id..last_id`` of the survey's responses: it
 holds every complete response whose id is in that range. Ranges of live files are
 contiguous from id 1, so the highest ``last_id`` is the sync watermark, read from file
@@ -200,6 +203,17 @@ class Store:
 
     def remove(self, path: str, *, recursive: bool = False) -> None:
         self.fs.rm(path, recursive=recursive)
+
+    def quarantine(self, path: str, stamp: str) -> str:
+        """Move a part file that cannot be read out of the partition, to
+        ``{store_url}/quarantine/tenant=…/survey=…/<name>.<stamp>`` (kept for a look,
+        never read); its new path."""
+        relative = posixpath.relpath(path, self.root)
+        target = posixpath.join(posixpath.dirname(self.root), "quarantine",
+                                f"{relative}.{stamp}")
+        self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+        rename(self.fs, path, target)
+        return target
 
 
 def rename(fs: AbstractFileSystem, source: str, target: str) -> None:

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from cxlab.config import Config
 from cxlab.db import Database
@@ -98,7 +99,13 @@ def load_responses(
                          format=parquet, filesystem=store.fs)
     try:
         table = dataset.to_table(columns=selected, filter=condition)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OSError) as error:
+        bad = _unreadable(store, files)
+        if bad:
+            raise CxlabError(
+                f"load_responses: the part file {bad} cannot be read ({error}); run "
+                "`cxlab sync`, which quarantines it and rebuilds its rows from the database"
+            ) from None
         raise CxlabError(f"load_responses: cannot apply filters {filters!r}: {error}") from None
     if fresh:
         watermark = files[-1].last_id if files else 0
@@ -108,6 +115,16 @@ def load_responses(
         tail = tail.cast(plan.read_schema).select(selected)
         table = pa.concat_tables([table, tail]).unify_dictionaries()
     return plan.to_frame(table)
+
+
+def _unreadable(store: Store, files) -> str | None:
+    """The first part file whose Parquet footer cannot be read, if any."""
+    for part in files:
+        try:
+            pq.read_metadata(part.path, filesystem=store.fs)
+        except (pa.ArrowException, OSError):
+            return part.path
+    return None
 
 
 def _tail(

@@ -13,7 +13,10 @@ For each survey in scope, one sync
    loses nothing that the next run will not redo, one after it is already counted;
 4. compacts runs of small files once a partition has more than ``max_files``.
 
-Partitions of tenants or surveys no longer in the database are removed.
+Partitions of tenants or surveys no longer in the database are removed. A part file
+that cannot be read is quarantined (:meth:`Store.quarantine`) and its id range
+rewritten from the database in the same run. One survey's failure never stops the
+others: it is recorded in :attr:`SyncReport.failures` and the sync goes on.
 Only ``status == 'complete'`` responses are stored; a partial response appears once
 it is completed. Run one sync at a time per store (the scheduler does).
 
@@ -29,8 +32,11 @@ it is completed. Run one sync at a time per store (the scheduler does).
 from __future__ import annotations
 
 import io
+import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,6 +52,7 @@ from cxlab.store.columns import ColumnPlan
 from cxlab.store.extract import fetch_responses
 from cxlab.store.layout import PartFile, Store, part_name
 
+log = logging.getLogger(__name__)
 BATCH_SIZE = 250_000
 MAX_FILES = 16
 
@@ -61,6 +68,7 @@ class PartitionReport:
     compacted_files: int = 0
     cleaned_files: int = 0
     watermark: int = 0
+    quarantined: list[str] = field(default_factory=list)  # where each bad file went
 
 
 @dataclass
@@ -70,6 +78,11 @@ class SyncReport:
     partitions: list[PartitionReport] = field(default_factory=list)
     removed_partitions: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # tenant, survey, why
+
+    @property
+    def quarantined(self) -> list[str]:
+        return [path for partition in self.partitions for path in partition.quarantined]
 
     @property
     def appended(self) -> int:
@@ -82,11 +95,16 @@ class SyncReport:
 
     def summary(self) -> str:
         rewritten = sum(partition.rewritten_files for partition in self.partitions)
-        return (
+        text = (
             f"synced {len(self.partitions)} survey(s): {self.appended:,} new responses in "
             f"{self.seconds:.1f} s, {rewritten} file(s) rewritten for changes or erasure, "
             f"{len(self.removed_partitions)} partition(s) of deleted surveys removed"
         )
+        if self.quarantined:
+            text += f", {len(self.quarantined)} unreadable file(s) quarantined and rebuilt"
+        if self.failures:
+            text += f"; {len(self.failures)} survey(s) FAILED"
+        return text
 
 
 @dataclass(frozen=True)
@@ -141,16 +159,32 @@ def sync(
                 store.remove(store.partition(*key), recursive=True)
                 report.removed_partitions.append(key)
         _remove_empty_tenant_dirs(store, {key[0] for key in report.removed_partitions})
-        pending = {target: _prepare(connection, store, target) for target in targets}
+        pending = {}
+        for target in targets:
+            with _survey_failure(connection, report, target):
+                pending[target] = _prepare(connection, store, target)
         total = sum(count for _files, count, _partition in pending.values())
         with tqdm(total=total, unit=" responses", desc="sync",
                   disable=None if progress is None else not progress) as bar:
             for target, (files, _count, partition) in pending.items():
-                _append(connection, store, target, files, partition, batch_size, bar)
-                _compact(store, target, partition, batch_size, max_files)
-                report.partitions.append(partition)
+                with _survey_failure(connection, report, target):
+                    _append(connection, store, target, files, partition, batch_size, bar)
+                    _compact(store, target, partition, batch_size, max_files)
+                    report.partitions.append(partition)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _survey_failure(connection: Connection, report: SyncReport, target: _Target):
+    """Record a failure of one survey's sync and go on with the next."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - reported; the other surveys still sync
+        connection.rollback()  # PostgreSQL refuses more statements in a failed transaction
+        reason = f"{type(error).__name__}: {error}"
+        log.error("sync of %s/%s failed: %s", target.tenant, target.survey, reason)
+        report.failures.append((target.tenant, target.survey, reason))
 
 
 def _targets(connection: Connection, tenant: str | None, survey: str | None) -> list[_Target]:
@@ -218,7 +252,8 @@ def _prepare(
         current = None
     if current != stored:
         store.write_definitions(target.tenant, target.survey, stored)
-    partition.rewritten_files = _reconcile(connection, store, target, files)
+    partition.rewritten_files = _reconcile(connection, store, target, files,
+                                           partition.quarantined)
     watermark = files[-1].last_id if files else 0
     waiting = connection.scalar(
         select(func.count()).select_from(Response).where(
@@ -263,7 +298,8 @@ def database_summaries(
 
 
 def _reconcile(
-    connection: Connection, store: Store, target: _Target, files: list[PartFile]
+    connection: Connection, store: Store, target: _Target, files: list[PartFile],
+    quarantined: list[str],
 ) -> int:
     expected = database_summaries(
         connection, target.tenant_id, target.survey_id,
@@ -271,7 +307,19 @@ def _reconcile(
     )
     rewritten = 0
     for part, wanted in zip(files, expected, strict=True):
-        if id_summary(read_ids(store, part)) != wanted:
+        try:
+            summary = id_summary(read_ids(store, part))
+        except (pa.ArrowException, OSError) as error:
+            # Truncated or corrupt (a full disk, a crash of the disk itself): keep it
+            # aside for a look and rebuild its range from the database below.
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            moved = store.quarantine(part.path, stamp)
+            log.warning("quarantined unreadable part file %s (%s) as %s; rebuilding "
+                        "ids %d-%d from the database", part.path, error, moved,
+                        part.first_id, part.last_id)
+            quarantined.append(moved)
+            summary = None
+        if summary != wanted:
             # Rewrite under the same name, keeping the range even if it is now empty,
             # so the ranges stay contiguous and a later change in it is still seen.
             _write_range(connection, store, target, part.first_id, part.last_id)

@@ -33,13 +33,17 @@ class Gap:
     database_id_sum: int
     store_id_sum: int
     duplicates: int = 0
+    unreadable: tuple[str, ...] = ()  # part files that cannot be read (counted as empty)
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.tenant}/{self.survey}: database has {self.database_count:,} complete "
             f"responses, store has {self.store_count:,} (id checksum "
             f"{self.database_id_sum} vs {self.store_id_sum}, {self.duplicates} duplicate ids)"
         )
+        if self.unreadable:
+            text += f"; unreadable: {', '.join(self.unreadable)} (cxlab sync rebuilds them)"
+        return text
 
 
 @dataclass
@@ -99,15 +103,20 @@ def verify(
     }
     for key in sorted(stored_keys | set(expected)):
         files, _junk = store.list_files(*key)
-        ids = pa.chunked_array(
-            [chunk for part in files for chunk in read_ids(store, part).chunks], pa.int64()
-        )
+        chunks, unreadable = [], []
+        for part in files:
+            try:
+                chunks += read_ids(store, part).chunks
+            except (pa.ArrowException, OSError):
+                unreadable.append(part.path)
+        ids = pa.chunked_array(chunks, pa.int64())
         if upto is not None:
             ids = ids.filter(pc.less_equal(ids, upto.get(key, 0)))
         actual = id_summary(ids)
         duplicates = len(ids) - len(pc.unique(ids))
         wanted = expected.get(key, (0, 0))
         report.checked += 1
-        if actual != wanted or duplicates:
-            report.gaps.append(Gap(*key, wanted[0], actual[0], wanted[1], actual[1], duplicates))
+        if actual != wanted or duplicates or unreadable:
+            report.gaps.append(Gap(*key, wanted[0], actual[0], wanted[1], actual[1], duplicates,
+                                   tuple(unreadable)))
     return report
