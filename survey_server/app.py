@@ -12,8 +12,8 @@ True
 
 from __future__ import annotations
 
-import hmac
 import contextlib
+import hmac
 import re
 import sys
 import time
