@@ -395,7 +395,7 @@ class Dashboard:
         controls = widgets.HBox([self.periods, self.segments]).add_class("cx-controls")
         out = self.outputs
         return widgets.VBox([
-            self.nav, self.status, controls, self.empty, out["headline"], out["trend"],
+            self.status, self.nav, controls, self.empty, out["headline"], out["trend"],
             out["distribution"],
             self.groups, self.fix_first, out["drivers"], out["ratings"], self.segments_note,
             out["segments"], self.download, self.response_rate, self.comment_filter,

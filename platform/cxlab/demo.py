@@ -16,6 +16,7 @@ import functools
 import os
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cxlab.config import Config
@@ -23,14 +24,19 @@ from cxlab.store import Store
 
 DEMO_TENANT = "demo"
 DEMO_SURVEY = "store-visit"
+# The private demo store's answers end on a fixed day, so that doctests and notebook
+# outputs over it are the same whenever they run (`cxlab demo` seeds up to now).
+DEMO_STORE_END = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def seed_store(
     config: Config, tenants: dict[str, int], *, survey_file: str = "restaurant_visit.yaml",
     seed: int = 0, on_progress: Callable[[int], None] | None = None,
+    end: datetime | None = None,
 ) -> None:
     """Create each tenant with the example survey, seed ``tenants[slug]`` responses and
-    sync them to ``config``'s store (demo, tests and the dashboard benchmark)."""
+    sync them to ``config``'s store (demo, tests and the dashboard benchmark). The
+    answers span the 90 days up to ``end`` (default: now)."""
     from cxlab.db import Database
     from cxlab.seed import seed_survey
     from cxlab.store import sync
@@ -46,7 +52,7 @@ def seed_store(
             survey = publish_survey(session, create_tenant(session, slug, slug.title()),
                                     definition)
         seed_survey(database, survey, definition, responses, seed=seed + number,
-                    on_progress=on_progress)
+                    on_progress=on_progress, end=end)
     sync(database, config, progress=False)
     database.dispose()
 
@@ -55,7 +61,7 @@ def seed_store(
 def _demo_store(responses: int) -> tuple[tempfile.TemporaryDirectory, Config]:
     folder = tempfile.TemporaryDirectory(prefix="cxlab-demo-")
     config = Config.from_environ({"CXLAB_VAR_DIR": folder.name, "CXLAB_ENV": "test"})
-    seed_store(config, {DEMO_TENANT: responses})
+    seed_store(config, {DEMO_TENANT: responses}, end=DEMO_STORE_END)
     # The TemporaryDirectory is returned so the cache keeps it (and its files) alive.
     return folder, config
 
