@@ -93,7 +93,8 @@ def small_segments(
     """What an export of an anonymous (unlinked) survey must not show: per attribute,
     the values held by fewer than ``min_group`` rows (with complementary suppression:
     the export's row count is its total), and the combinations of the remaining
-    values that are still that small (two attributes can single a person out).
+    values and the day of the answer that are still that small (two attributes, or an
+    attribute and a day, can single a person out).
 
     >>> from datetime import UTC, datetime
     >>> from cxlab.surveys import parse_definition
@@ -109,18 +110,22 @@ def small_segments(
     """
     names = [attribute.name for attribute in definition.attributes]
     counts: dict[str, Counter] = {name: Counter() for name in names}
-    combinations: list[tuple[str, ...]] = []
+    combinations: list[tuple[tuple[str, ...], str]] = []
     for row in rows:
         attributes = row.attributes or {}
         values = tuple(str(attributes.get(name, "")) for name in names)
         for name, value in zip(names, values, strict=True):
             counts[name][value] += 1
-        combinations.append(values)
+        combinations.append((values, _day(row)))
     hidden = {name: {str(v) for v in suppressed_groups(counts[name], min_group)}
               for name in names}
-    masked = Counter(_masked(values, names, hidden) for values in combinations)
-    small = {values for values, n in masked.items() if is_small(n, min_group)}
+    masked = Counter((*_masked(values, names, hidden), day) for values, day in combinations)
+    small = {key for key, n in masked.items() if is_small(n, min_group)}
     return hidden, small
+
+
+def _day(row: StoredResponse) -> str:
+    return row.submitted_at.strftime("%Y-%m-%d")
 
 
 def _masked(values: tuple[str, ...], names: list[str],
@@ -134,16 +139,19 @@ def without_small_segments(
     hidden: tuple[dict[str, set[str]], set[tuple[str, ...]]],
 ) -> Iterator[StoredResponse]:
     """The rows with the attribute values :func:`small_segments` found replaced by
-    ``(hidden)``; a row whose combination is small loses all its attributes. The
-    answers are all there: nothing is lost, only the segment is not shown."""
+    ``(hidden)``; a row whose combination (with its day) is small loses all its
+    attributes; the time of each answer is cut to its day (00:00 UTC). The answers
+    are all there: nothing is lost, only the segment and the hour are not shown."""
     by_attribute, small = hidden
     names = [attribute.name for attribute in definition.attributes]
     for row in rows:
         attributes = row.attributes or {}
         values = tuple(str(attributes.get(name, "")) for name in names)
         masked = _masked(values, names, by_attribute)
-        if masked in small:
+        if (*masked, _day(row)) in small:
             masked = tuple(HIDDEN for _ in names)
+        row = replace(row, submitted_at=row.submitted_at.replace(
+            hour=0, minute=0, second=0, microsecond=0))
         if masked != values:
             kept = {name: value for name, value in attributes.items() if name not in names}
             shown = {name: value for name, value in zip(names, masked, strict=True)

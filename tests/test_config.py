@@ -35,6 +35,10 @@ def test_postgresql_urls_use_the_shipped_driver(tmp_path):
         ("CXLAB_SMTP_URL", "http://mail.example.com"),
         ("CXLAB_SMTP_URL", "smtp://mail.example.com:abc"),
         ("CXLAB_WEBHOOK_URL", "hooks.slack.com/x"),
+        ("CXLAB_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+        ("CXLAB_METRICS_TOKEN", "short"),
+        ("CXLAB_SESSION_IDLE_MINUTES", "0"),
+        ("CXLAB_SESSION_MAX_HOURS", "forever"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path, variable, value):
@@ -58,3 +62,16 @@ def test_production_accepts_a_strong_secret(tmp_path):
         {"CXLAB_VAR_DIR": str(tmp_path), "CXLAB_ENV": "production", "CXLAB_SECRET_KEY": strong}
     )
     assert config.secret_key == strong
+
+
+def test_security_settings_are_read_once(tmp_path):
+    config = Config.from_environ({
+        "CXLAB_VAR_DIR": str(tmp_path), "CXLAB_TRUSTED_PROXIES": "127.0.0.1 10.0.0.0/8",
+        "CXLAB_METRICS_TOKEN": "t" * 16, "CXLAB_SESSION_IDLE_MINUTES": "30",
+        "CXLAB_SESSION_MAX_HOURS": "8"})
+    assert [str(n) for n in config.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
+    assert config.metrics_token == "t" * 16
+    assert (config.session_idle_minutes, config.session_max_hours) == (30, 8)
+    defaults = Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path)})
+    assert defaults.trusted_proxies == () and defaults.metrics_token is None
+    assert (defaults.session_idle_minutes, defaults.session_max_hours) == (60, 12)

@@ -19,11 +19,13 @@ from cxlab.db import Database
 from cxlab.db.models import Distribution
 from cxlab.invitations import create_invitation
 from cxlab.reports import weekly_report
+from cxlab.responses import StoredResponse
 from cxlab.store import sync
 from cxlab.surveys import parse_definition
 from cxlab.surveys.catalog import get_survey_by_id
 from cxlab.tenancy import create_user, get_tenant
 
+from survey_server import exports
 from survey_server.app import create_app
 from survey_server.testing import seed_survey, serve_in_thread
 
@@ -116,6 +118,7 @@ def test_the_export_and_the_portal_hide_the_small_segment(config, database, answ
     assert len(rows) == 31  # every answer is there ...
     shown = [row["department"] for row in rows]
     assert "hr" not in shown and shown.count("(hidden)") == 11  # ... but not hr's segment
+    assert {row["submitted_at"] for row in rows} == {"2026-11-18T00:00:00Z"}  # the day only
     cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
              for c in re.findall(r"<td[^>]*>(.*?)</td>", portal, re.S)]
     assert cells[cells.index("hr"):][:4] == ["hr", "3", "hidden (anonymity)", "–"]
@@ -134,3 +137,15 @@ def test_two_overlapping_groups_cannot_be_subtracted_to_reveal_a_small_one():
     hidden = suppressed_groups(SIZES, 5)
     assert hidden == {"hr", "it"}
     assert sum(SIZES[g] for g in hidden) >= 5 and len(hidden) >= 2
+
+
+def test_a_lone_answer_on_its_day_loses_its_segment_in_the_export():
+    def row(number, department, day):
+        return StoredResponse(number, "complete", 1, datetime(2026, 11, day, 9, 41, tzinfo=UTC),
+                              {"department": department}, {"enps": 9})
+
+    rows = [row(n, "sales", 18) for n in range(8)] + [row(99, "sales", 20)]
+    hidden = exports.small_segments(EX, rows, 5)
+    shown = list(exports.without_small_segments(EX, rows, hidden))
+    assert [r.attributes["department"] for r in shown] == ["sales"] * 8 + ["(hidden)"]
+    assert all((r.submitted_at.hour, r.submitted_at.minute) == (0, 0) for r in shown)
