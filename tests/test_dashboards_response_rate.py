@@ -24,6 +24,7 @@ from survey_server.testing import seed_survey
 VISIT = parse_definition("""
 slug: visit
 title: {ja: ご来店アンケート, en: Store visit}
+anonymity: {min_group: 1}  # the figures of one-person groups, to check the counts
 attributes:
   - {name: store, label: {ja: 店舗, en: Store}, values: [渋谷, 新宿]}
 questions:
@@ -96,6 +97,18 @@ def test_html_shows_the_figures_in_the_chosen_language(config, two_tenants):
     assert "42.9%" not in english + japanese and "100.0%" not in english + japanese
 
 
+def test_rates_of_groups_with_too_few_answers_are_not_shown(config, two_tenants):
+    """With the default minimum group of 5, acme's stores (1 and 2 answers) are hidden;
+    so is the complement that would give a single hidden store away."""
+    private = parse_definition(VISIT.raw | {"anonymity": {"min_group": 2}})
+    rates = load_response_rates(config, "acme", "visit", "store")
+    english = response_rate_html(rates, private, "en")
+    assert "60.0%" in english  # the distribution's own total stays
+    assert "50.0%" not in english and "66.7%" not in english
+    assert "2 row(s) with fewer than 2 answers are not shown" in english
+    assert "回答が2件未満の行（2行）は表示していません" in response_rate_html(rates, private, "ja")
+
+
 def test_survey_without_distributions_says_open_links_only(config, two_tenants):
     rates = load_response_rates(config, "acme", "open")
     assert rates.distributions.empty
@@ -125,7 +138,9 @@ def test_dashboard_shows_the_section_for_its_own_tenant(config, database, two_te
     ], answered={"g2@example.com"})
     board = build_dashboard(config, "gamma", "store-visit", language="en")
     section = board.response_rate.value
-    assert "June" in section and "50.0%" in section and "shinjuku-02" in section
+    assert "June" in section and "50.0%" in section
+    # The one answer of Shinjuku is below the survey's minimum group: not shown by store.
+    assert "Shinjuku" not in section and "1 row(s) with fewer than 5 answers" in section
     assert "May" not in section  # acme's and beta's distributions
 
 

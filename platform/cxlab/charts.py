@@ -47,6 +47,7 @@ TEXT: dict[str, dict[str, str]] = {
         "keep": "keep",
         "maintain": "maintain",
         "lower priority": "lower priority",
+        "check direction": "check the wording (higher rating, lower NPS)",
         "ratings": "Item ratings",
         "share": "Share of answers",
         "segments": "NPS by {attribute}",
@@ -75,6 +76,7 @@ TEXT: dict[str, dict[str, str]] = {
         "keep": "強みを維持",
         "maintain": "現状維持",
         "lower priority": "優先度低",
+        "check direction": "設問の向きを確認（評価が高いほどNPSが低い）",
         "ratings": "項目別の評価",
         "share": "回答の割合",
         "segments": "{attribute}別のNPS",
@@ -104,6 +106,7 @@ COLORS = {
     "keep": "#00798c",
     "maintain": "#8d99ae",
     "lower priority": "#c9ccd5",
+    "check direction": "#6c3483",
     "line": "#30638e",
     "band": "rgba(48, 99, 142, 0.18)",
 }
@@ -226,9 +229,14 @@ def driver_map(
     ['fix first', 'maintain']
     >>> figure.data[0].text
     ('wait',)
+    >>> reversed_item = table.assign(quadrant=["fix first", "check direction"])
+    >>> [trace.name for trace in driver_map(reversed_item, language="en").data][1]
+    'check the wording (higher rating, lower NPS)'
     """
     figure = go.Figure()
-    for quadrant in ("fix first", "keep", "maintain", "lower priority"):
+    # "check direction": an item that goes against the outcome (a reversed wording); it is
+    # drawn, never hidden, and never "fix first".
+    for quadrant in ("fix first", "keep", "maintain", "lower priority", "check direction"):
         rows = table[table["quadrant"] == quadrant]
         if rows.empty:
             continue

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxlab import charts
+from cxlab.anonymity import suppressed_groups
 from cxlab.config import Config
 from cxlab.errors import CxlabError
 from cxlab.surveys.definition import SurveyDefinition
@@ -24,6 +25,8 @@ WORDS = {
            "rate_by": "Response rate by {attribute}",
            "rate_note": "Rate = answered ÷ e-mails sent, over the whole period; the "
                         "interval is Wilson's 95 %.",
+           "rates_hidden": "{count} row(s) with fewer than {n} answers are not shown, to "
+                           "protect the respondents' anonymity.",
            "no_distributions": "This survey has no e-mail distributions (open links only), "
                                "so it has no response rate.",
            "col_distribution": "Distribution", "col_invited": "Invited", "col_sent": "Sent",
@@ -32,6 +35,8 @@ WORDS = {
            "rate_by": "{attribute}別の回答率",
            "rate_note": "回答率＝回答数÷送信済みメール数（全期間）。"
                         "区間はWilsonの95%信頼区間です。",
+           "rates_hidden": "回答者の匿名性を守るため、回答が{n}件未満の行（{count}行）は"
+                           "表示していません。",
            "no_distributions": "このアンケートにはメール配信がありません（公開リンクのみ）。"
                                "そのため回答率はありません。",
            "col_distribution": "配信", "col_invited": "招待数", "col_sent": "送信数",
@@ -143,17 +148,41 @@ def response_rate_html(
         words("col_ci", language): interval(table),
     })
     parts = [heading, shown.to_html(index=False, classes="cx-rates", border=0)]
+    hidden = 0
     if rates.attribute and not rates.by_attribute.empty:
-        by = rates.by_attribute
+        by, hidden = _without_small_groups(rates, definition)
         label = charts.item_label(definition, rates.attribute, language)
+        described = definition.attribute(rates.attribute) if definition is not None else None
         parts += [f"<h4>{html.escape(words('rate_by', language, attribute=label))}</h4>",
                   pd.DataFrame({
                       words("col_distribution", language): by["distribution"],
-                      label: by[rates.attribute].astype(str),
+                      label: [described.value_label(value, language) if described else value
+                              for value in by[rates.attribute].astype(str)],
                       words("col_sent", language): by["sent"],
                       words("col_answered", language): by["responded"],
                       words("col_rate", language): [_percent(rate) for rate in by["rate"]],
                       words("col_ci", language): interval(by),
                   }).to_html(index=False, classes="cx-rates-by", border=0)]
     parts.append(f"<p><small>{html.escape(words('rate_note', language))}</small></p>")
+    if hidden:
+        min_group = definition.anonymity.min_group if definition is not None else 1
+        note = words("rates_hidden", language, count=hidden, n=min_group)
+        parts.append(f"<p><small>{html.escape(note)}</small></p>")
     return "".join(parts)
+
+
+def _without_small_groups(rates: ResponseRates,
+                          definition: SurveyDefinition | None) -> tuple[pd.DataFrame, int]:
+    """The by-attribute rows a client may see, and how many were left out: within each
+    distribution (whose total answers are shown above), groups with fewer answers than
+    the survey's ``min_group``, and as many others as complementary suppression needs
+    (:func:`cxlab.anonymity.suppressed_groups`)."""
+    if definition is None:
+        return rates.by_attribute, 0
+    by = rates.by_attribute
+    keep = pd.Series(True, index=by.index)
+    for _name, rows in by.groupby("distribution", sort=False):
+        counts = dict(zip(rows.index, rows["responded"].astype(int), strict=True))
+        for index in suppressed_groups(counts, definition.anonymity.min_group):
+            keep[index] = False
+    return by[keep], int((~keep).sum())
