@@ -211,3 +211,27 @@ def test_hook_takes_only_a_known_language_from_the_query_string():
     assert 'language = "en"' in injected("en")
     assert "import" not in injected('en"\nimport os')
     assert 'language = "ja"' in injected("fr")  # unknown: the default, never "fr"
+
+
+def head_of(server: tuple[str, int], path: str) -> dict[str, str]:
+    connection = http.client.HTTPConnection(*server, timeout=120)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return {name.lower(): value for name, value in response.getheaders()}
+
+
+def test_every_response_forbids_framing_sniffing_and_referrers(server):
+    """The page's address carries its token: no Referer may take it elsewhere."""
+    for path in (f"/voila/render/overview.ipynb?token={token()}",  # the dashboard
+                 "/voila/render/overview.ipynb?token=bad",  # a refusal
+                 "/voila/tree", "/nothing-here"):  # 404s from either kind of handler
+        headers = head_of(server, path)
+        assert headers.get("referrer-policy") == "no-referrer", path
+        assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), path
+        assert headers.get("x-content-type-options") == "nosniff", path
+        assert headers.get("x-frame-options") == "DENY", path
+        assert "strict-transport-security" not in headers  # not production
+    cookie = head_of(server, f"/voila/render/overview.ipynb?token={token()}").get("set-cookie")
+    assert cookie and "_xsrf=" in cookie and "samesite=strict" in cookie.lower()

@@ -110,6 +110,20 @@ a.button {{ display: inline-block; margin-top: 1em; padding: .7em 1.2em; border-
 </style></head><body><main><h1>{title}</h1><p>{message}</p>{action}</main></body></html>"""
 
 
+def response_headers(production: bool) -> dict[str, str]:
+    """Headers on every dashboard-server response: never framed, no MIME sniffing, and no
+    Referer (the page's address carries its token), plus HSTS in production.
+
+    >>> sorted(response_headers(production=True))[:3]
+    ['Content-Security-Policy', 'Referrer-Policy', 'Strict-Transport-Security']
+    """
+    headers = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY",
+               "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+    if production:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
 def page_language(handler: Any) -> str:
     """``ja`` or ``en``: the ``language`` query argument, else the browser's first choice
     among them (Accept-Language), else ``ja``.
@@ -139,6 +153,9 @@ def refusal_page(handler: Any, status: int, reason: str, *, language: str = "ja"
     button = (f'<a class="button" href="{html.escape(action_url)}">{html.escape(text[action])}</a>'
               if action_url else "")
     handler.set_status(status)
+    # Voila's own handlers set these by default; tornado's plain ones (404s) do not.
+    for name, value in getattr(handler, "settings", {}).get("headers", {}).items():
+        handler.set_header(name, value)
     handler.set_header("Content-Type", "text/html; charset=utf-8")
     handler.set_header("Cache-Control", "no-store")
     if status == 503:
@@ -265,6 +282,11 @@ def voila_arguments(config: Config, port: int, host: str,
     ['--WarmKernelManager.max_kernels=6']
     """
     kernels = "--WarmKernelManager."
+    production = config.env == "production"
+    tornado_settings = {"serve_traceback": False, "headers": response_headers(production),
+                        # The XSRF cookie the page's close request needs: HTTPS-only in
+                        # production, never sent cross-site.
+                        "xsrf_cookie_kwargs": {"secure": production, "samesite": "Strict"}}
     return [
         str(root), "--no-browser", f"--port={port}", f"--Voila.ip={host}",
         "--Voila.port_retries=0", "--show_tracebacks=False",
@@ -273,7 +295,7 @@ def voila_arguments(config: Config, port: int, host: str,
         "--VoilaConfiguration.file_allowlist=[]",
         "--VoilaConfiguration.allow_template_override=NO",
         "--VoilaConfiguration.allow_theme_override=NO",
-        "--Voila.tornado_settings={'serve_traceback': False}",
+        f"--Voila.tornado_settings={tornado_settings!r}",
         f"{kernels}pool_size={config.dashboard_warm_kernels}",
         f"{kernels}max_kernels={config.dashboard_max_kernels}",
         f"{kernels}max_kernels_per_tenant={config.dashboard_max_kernels_per_tenant}",
