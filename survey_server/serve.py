@@ -110,6 +110,10 @@ def die_with_parent(parent_pid: int) -> None:
     Without it, workers orphaned by a ``kill -9`` of the master keep the port and serve
     stale code until someone finds them; with it a new server can start at once.
     """
+    # A forked worker inherits the master's SIGTERM handler, which only flags the
+    # master's own loop: until granian installs the worker's handler, a SIGTERM (this
+    # one included) would be swallowed and leave an orphan. The default ends it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     libc = ctypes.CDLL(None, use_errno=True)
     if not hasattr(libc, "prctl") or libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
         return  # not Linux: nothing to arm; the master stops workers on a clean exit

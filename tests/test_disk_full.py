@@ -10,6 +10,7 @@ get, exactly as on a full file system (SQLITE_FULL).
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,6 +74,9 @@ def test_a_full_log_disk_drops_no_reply_and_loses_no_answer(environ, database, v
         assert sick.status_code == 503
         assert "cannot write" in sick.json()["reason"]
         assert "No space left on device" in sick.json()["reason"]
+        metrics = requests.get(f"{server.base_url}/metrics", timeout=30).text
+        unaccounted = re.search(r"^cxlab_http_unaccounted_total ([\d.]+)$", metrics, re.M)
+        assert unaccounted and float(unaccounted.group(1)) >= 30  # counted, not silent
 
         for path in (*logs, var_dir / PROBE_NAME):  # space returns
             path.unlink()

@@ -39,10 +39,12 @@ def test_after_kill_9_of_the_master_a_new_server_starts_on_the_same_port(
         old.process.send_signal(signal.SIGKILL)
         old.process.wait(timeout=30)
         new = start_server(environ, tmp_path / "new.log", port=old.port, workers=2)
-        new.wait_healthy()
-        # Orphans die with their master (they get SIGTERM from the kernel).
+        # Orphans die with their master (they get SIGTERM from the kernel)...
         gone, alive = psutil.wait_procs(workers, timeout=30)
         assert alive == [], f"orphaned workers still running: {alive}"
+        # ...so what answers from now on is the new server (both bind with SO_REUSEPORT:
+        # a dying orphan could otherwise answer a probe meant for the new one).
+        new.wait_healthy()
         # Only the new server answers on the port now.
         new_workers = {process.pid for process in workers_of(new.process.pid, 2)}
         answer = requests.post(
