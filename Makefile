@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/dashboard_memory.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
