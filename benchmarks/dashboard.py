@@ -2,14 +2,14 @@
 
 Seeds one tenant (default 1,000,000 restaurant responses) into a temporary SQLite
 database, syncs it to a temporary store, serves a copy of notebooks/dashboards/ with
-``python -m cxlab.voila_hook`` (the production hook and routes) plus a trivial
+``python -m cxlab.dashboards.hook`` (the production hook and routes) plus a trivial
 ``baseline.ipynb``, and opens each with a fresh token in a new browser context (empty
 cache). "Rendered" means every chart (as the snapshot's still image, or drawn by
 plotly.js), the "fix first" list and the comments are on screen. Prints, median of
 ``--repeat``:
 
 - baseline: the trivial notebook (Voila page + a kernel from the warm pool + one print);
-- import: ``import cxlab.dashboard`` in a fresh interpreter (pandas, pyarrow, scipy, …),
+- import: ``import cxlab.dashboards.widget`` in a fresh interpreter (pandas, pyarrow, scipy, …),
   only with ``--warm-kernels 0``: a pooled kernel imported it before the request;
 - data load and analysis, as measured inside the kernel (``.cx-timings``); the analysis
   of the opening view is a snapshot read, made after the sync as ``cxlab sync`` does
@@ -32,13 +32,13 @@ import time
 from pathlib import Path
 
 import nbformat
-from cxlab.chart_images import images_enabled
 from cxlab.config import Config
-from cxlab.dashboard import refresh_snapshots
-from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.dashboards.hook import DASHBOARDS_DIR, spawn_dashboards
+from cxlab.dashboards.images import images_enabled
+from cxlab.dashboards.tokens import DashboardTokens
+from cxlab.dashboards.widget import refresh_snapshots
 from cxlab.demo import seed_store
 from cxlab.store import Store
-from cxlab.voila_hook import DASHBOARDS_DIR, spawn_dashboards
 from playwright.sync_api import sync_playwright
 
 TARGET_SECONDS = 3.0
@@ -47,7 +47,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync"]
 SECTIONS = ("headline", "trend", "distribution", "drivers", "ratings", "segments")
 # A chart is on screen as plotly.js drew it, or as the still image of the snapshot that
-# jupyterlab-plotly shows until the pointer reaches it (cxlab.chart_images).
+# jupyterlab-plotly shows until the pointer reaches it (cxlab.dashboards.images).
 RENDERED = [*(f".cx-{name} .js-plotly-plot, .cx-{name} img.plot-img" for name in SECTIONS),
             ".cx-fix-first li", ".cx-comments li"]
 DRAWN = [*(f".cx-{name} .js-plotly-plot" for name in SECTIONS), ".cx-fix-first li",
@@ -75,7 +75,7 @@ def open_page(browser, url: str, selectors: list[str]) -> tuple[float, object]:
 
 def import_seconds() -> float:
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import cxlab.dashboard"], check=True)
+    subprocess.run([sys.executable, "-c", "import cxlab.dashboards.widget"], check=True)
     return time.perf_counter() - began
 
 
@@ -172,7 +172,7 @@ def main() -> None:
     render = median["total"] - median["baseline"] - imports - median["load"] - median["analysis"]
     print(f"\n{args.responses:,} responses, median of {args.repeat}, {os.cpu_count()} cores")
     print(f"  kernel start (baseline notebook, whole request) {median['baseline']:6.2f} s")
-    print(f"  import cxlab.dashboard (fresh interpreter)      {imports:6.2f} s")
+    print(f"  import cxlab.dashboards.widget (fresh interpreter)      {imports:6.2f} s")
     print(f"  data load (load_responses, in the kernel)       {median['load']:6.2f} s")
     print(f"  analysis (nps, trend, drivers, ratings, segments) {median['analysis']:4.2f} s")
     print(f"  render (rest: templating, widgets, plotly)      {render:6.2f} s")

@@ -2,7 +2,7 @@
 
 Seeds one tenant (default 1,000,000 restaurant responses; ``--var-dir`` keeps them for the
 next run), writes its opening-view snapshots as ``cxlab sync`` does, starts the production
-dashboard server (``python -m cxlab.voila_hook``) and opens ``--pages`` dashboards in
+dashboard server (``python -m cxlab.dashboards.hook``) and opens ``--pages`` dashboards in
 headless Chromium, each from its own token, all kept open. Samples the resident memory
 (RSS) of the server and every kernel it started, every half second. Prints:
 
@@ -31,10 +31,10 @@ from pathlib import Path
 
 import psutil
 from cxlab.config import Config
-from cxlab.dashboard import refresh_snapshots
-from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.dashboards.hook import DASHBOARDS_DIR, spawn_dashboards
+from cxlab.dashboards.tokens import DashboardTokens
+from cxlab.dashboards.widget import refresh_snapshots
 from cxlab.demo import seed_store
-from cxlab.voila_hook import DASHBOARDS_DIR, spawn_dashboards
 from dashboard import CHROMIUM_ARGS, baseline_notebook
 from playwright.sync_api import sync_playwright
 

@@ -22,7 +22,7 @@ import bottle
 import pandas as pd
 from cxlab import distribution, portal_auth, report_files
 from cxlab.anonymity import suppressed_groups
-from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.dashboards.tokens import DashboardTokens
 from cxlab.errors import CxlabError, NotFound
 from cxlab.portal_auth import LoginPolicy, PortalUser
 from cxlab.surveys.catalog import definition_of, get_survey, get_survey_by_id, list_surveys

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 from cxlab.config import Config
+from cxlab.dashboards.hook import spawn_dashboards
 from cxlab.db import Database, text
 from cxlab.demo import seed_store
 from cxlab.jobs import run_job
-from cxlab.voila_hook import spawn_dashboards
 
 from survey_server.app import create_app
 from survey_server.testing import serve_in_thread

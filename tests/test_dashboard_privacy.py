@@ -10,7 +10,12 @@ import re
 
 import pandas as pd
 import pytest
-from cxlab.dashboard import Dashboard, DashboardMessage, build_dashboard, load_dashboard_data
+from cxlab.dashboards.widget import (
+    Dashboard,
+    DashboardMessage,
+    build_dashboard,
+    load_dashboard_data,
+)
 from cxlab.demo import demo_config
 
 

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import pytest
 from conftest import require
-from cxlab import chart_images
-from cxlab.chart_images import PLOTLY_MIMETYPE
-from cxlab.dashboard import LAYOUT_VERSION, Dashboard, load_dashboard_data, refresh_snapshots
-from cxlab.dashboard_snapshots import partition_version, read_snapshot, write_snapshot
+from cxlab.dashboards import images as chart_images
+from cxlab.dashboards.images import PLOTLY_MIMETYPE
+from cxlab.dashboards.snapshots import partition_version, read_snapshot, write_snapshot
+from cxlab.dashboards.widget import (
+    LAYOUT_VERSION,
+    Dashboard,
+    load_dashboard_data,
+    refresh_snapshots,
+)
 from cxlab.db.models import Response, Tenant
 from cxlab.demo import seed_store
 from cxlab.errors import CxlabError
@@ -70,7 +75,7 @@ def test_snapshot_shows_exactly_what_the_analysis_shows(seeded):
     analysed = Dashboard(data, language="en")
     assert sorted(restored.figures) == sorted(analysed.figures)
     for name, output in restored.figures.items():
-        # The same chart; the snapshot may add its still image (cxlab.chart_images).
+        # The same chart; the snapshot may add its still image (cxlab.dashboards.images).
         charted = output["data"][PLOTLY_MIMETYPE]
         assert json.dumps(charted, sort_keys=True) == json.dumps(
             analysed.figures[name]["data"][PLOTLY_MIMETYPE], sort_keys=True)

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import free_port, require, require_program
-from cxlab.chart_images import images_enabled
 from cxlab.config import Config
-from cxlab.dashboard import refresh_snapshots
-from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.dashboards.hook import spawn_dashboards
+from cxlab.dashboards.images import images_enabled
+from cxlab.dashboards.tokens import DashboardTokens
+from cxlab.dashboards.widget import refresh_snapshots
 from cxlab.demo import seed_store
-from cxlab.voila_hook import spawn_dashboards
 from playwright.sync_api import expect, sync_playwright
 
 SECRET = "dashboard-browser-secret-" + "z" * 24

@@ -1,4 +1,4 @@
-"""Dashboard kernels are freed and capped: a real Voila (``python -m cxlab.voila_hook``) on
+"""Dashboard kernels are freed and capped: a real Voila (``python -m cxlab.dashboards.hook``) on
 127.0.0.1, its kernels counted as the server's child processes.
 
 Each page's kernel is a process whose command line names ``kernel-<id>.json``, the id
@@ -18,9 +18,9 @@ import psutil
 import pytest
 from conftest import free_port, require_program
 from cxlab.config import Config
-from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.dashboards.hook import spawn_dashboards
+from cxlab.dashboards.tokens import DashboardTokens
 from cxlab.demo import seed_store
-from cxlab.voila_hook import spawn_dashboards
 
 SECRET = "dashboard-kernels-secret-" + "k" * 24
 CONNECT_TIMEOUT = 30  # seconds; a loaded CI machine renders a page in well under that

@@ -1,5 +1,5 @@
 """The dashboard server refuses everything but a valid token for a dashboard notebook:
-a real Voila (``python -m cxlab.voila_hook``) on 127.0.0.1, shared by this module."""
+a real Voila (``python -m cxlab.dashboards.hook``) on 127.0.0.1, shared by this module."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 from conftest import free_port
 from cxlab.config import Config
-from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.dashboards.hook import prelaunch_hook, spawn_dashboards
+from cxlab.dashboards.tokens import DashboardTokens
 from cxlab.demo import seed_store
-from cxlab.voila_hook import prelaunch_hook, spawn_dashboards
 from itsdangerous.timed import TimestampSigner
 
 SECRET = "dashboard-test-secret-" + "x" * 24
@@ -66,7 +66,7 @@ def test_valid_token_renders_the_tenants_dashboard(server):
 
 
 def test_pooled_kernels_serve_each_tenant_once_and_only_its_data(server):
-    """The server hands out warm kernels (cxlab.kernel_pool): tenants in turn each see
+    """The server hands out warm kernels (cxlab.dashboards.kernels): tenants in turn each see
     their own answers, and no kernel serves two pages."""
     kernels = []
     for tenant in ("alpha", "beta", "alpha", "beta"):
@@ -171,7 +171,7 @@ def test_ops_notebook_with_a_token_for_it_is_unreachable(server):
 
 def test_hook_injects_tenant_and_survey_from_the_token_only():
     import nbformat
-    from cxlab.voila_hook import DASHBOARDS_DIR
+    from cxlab.dashboards.hook import DASHBOARDS_DIR
 
     notebook = nbformat.read(DASHBOARDS_DIR / "overview.ipynb", as_version=4)
     arguments = {"token": token("beta"), "tenant": "alpha"}
@@ -193,7 +193,7 @@ def test_hook_injects_tenant_and_survey_from_the_token_only():
 
 def test_hook_takes_only_a_known_language_from_the_query_string():
     import nbformat
-    from cxlab.voila_hook import DASHBOARDS_DIR
+    from cxlab.dashboards.hook import DASHBOARDS_DIR
 
     def injected(language: str) -> str:
         notebook = nbformat.read(DASHBOARDS_DIR / "overview.ipynb", as_version=4)

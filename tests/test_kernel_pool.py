@@ -12,9 +12,9 @@ import signal
 import time
 
 import pytest
-from cxlab.kernel_pool import DashboardBusy, WarmKernelManager
+from cxlab.dashboards.kernels import DashboardBusy, WarmKernelManager
 
-IMPORTED = "import sys; print('cxlab.dashboard' in sys.modules)"
+IMPORTED = "import sys; print('cxlab.dashboards.widget' in sys.modules)"
 
 
 async def wait_until_warm(manager: WarmKernelManager, count: int, timeout: float = 90) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from cxlab.config import Config
-from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.dashboards.tokens import DashboardTokens
 from cxlab.db import Database
 from cxlab.db.models import LoginAttempt, User
 from cxlab.portal_auth import LoginPolicy

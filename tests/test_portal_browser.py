@@ -12,9 +12,9 @@ import pytest
 from conftest import free_port, require_program
 from cxlab import tenancy
 from cxlab.config import Config
+from cxlab.dashboards.hook import spawn_dashboards
 from cxlab.db import Database
 from cxlab.demo import seed_store
-from cxlab.voila_hook import spawn_dashboards
 from playwright.sync_api import expect, sync_playwright
 
 from survey_server.app import create_app

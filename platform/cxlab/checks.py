@@ -25,7 +25,7 @@ import requests
 from sqlalchemy import func, select
 
 from cxlab.config import Config
-from cxlab.dashboard_tokens import DashboardTokens
+from cxlab.dashboards.tokens import DashboardTokens
 from cxlab.db import Database
 from cxlab.db.models import JobRun, Survey, Tenant
 from cxlab.errors import CxlabError

@@ -587,7 +587,7 @@ def serve_dashboards_command(host: str, port: int) -> None:
 
     Example: cxlab serve dashboards --port 8866
     """
-    from cxlab.voila_hook import serve_dashboards
+    from cxlab.dashboards.hook import serve_dashboards
 
     serve_dashboards(_config(), port=port, host=host)
 

@@ -5,7 +5,7 @@ at once and builds the interactive chart only when the pointer reaches it. Witho
 image it draws every chart three times as the page opens (``react``, a ``redraw`` on
 its first update, and a ``toImage`` to make that PNG for itself): about 2 s for the six
 charts of the overview on 2 cores, most of the time a client waits. So the opening-view
-snapshots that ``cxlab sync`` writes (:mod:`cxlab.dashboard_snapshots`) carry a PNG of
+snapshots that ``cxlab sync`` writes (:mod:`cxlab.dashboards.snapshots`) carry a PNG of
 each chart, rendered here by kaleido in a headless Chromium.
 
 ``CXLAB_CHART_IMAGES``: ``auto`` (default) renders them when kaleido finds Chromium

@@ -1,7 +1,7 @@
 """The dashboard's response-rate section: e-mail invitations sent and answered, per
 distribution and by attribute (e.g. store), read from the database for one tenant.
 
-The dashboard (:mod:`cxlab.dashboard`) shows it under the segment table; it is left out,
+The dashboard (:mod:`cxlab.dashboards.widget`) shows it under the segment table; it is left out,
 never an error, when the database is unreachable, lacks the tenant or survey, or is a
 SQLite file that does not exist (it is not created), and on demo data.
 """

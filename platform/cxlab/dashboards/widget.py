@@ -1,6 +1,6 @@
 """The client dashboard: load one tenant's survey once, then re-analyse on every filter
 change without touching the store again (docs/dashboards.md). The opening view comes
-from the snapshot the sync saved (:mod:`cxlab.dashboard_snapshots`) when it is current,
+from the snapshot the sync saved (:mod:`cxlab.dashboards.snapshots`) when it is current,
 while the answers load in the background for the first filter change.
 
 Notebooks call :func:`build_dashboard` and display the widget it returns::
@@ -29,47 +29,40 @@ True
 (0, {})
 """
 
+
 from __future__ import annotations
 
-import base64
-import contextlib
-import ctypes
 import html
-import json
-import os
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import ipywidgets as widgets
 import pandas as pd
-import pyarrow
 
-from cxlab import analysis, chart_images, charts
+from cxlab import analysis, charts
 from cxlab.analysis.groups import group_scores
 from cxlab.anonymity import may_show_part, suppressed_groups
-from cxlab.chart_images import PLOTLY_MIMETYPE  # drawn by the jupyterlab-plotly extension
 from cxlab.config import Config
-from cxlab.csv_cells import csv_safe_frame
-from cxlab.dashboard_rates import ResponseRates, load_response_rates, response_rate_html
-from cxlab.dashboard_snapshots import (
+from cxlab.dashboards import images as chart_images
+from cxlab.dashboards.data import DashboardData, load_dashboard_data, release_free_memory
+from cxlab.dashboards.fragments import (
+    csv_link,
+    figure_output,
+    navigation_html,
+    p_value_text,
+    segment_download,
+    words,
+)
+from cxlab.dashboards.rates import response_rate_html
+from cxlab.dashboards.snapshots import (
     opening_view,
     partition_version,
     read_snapshot,
     write_snapshot,
 )
-from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, has_data
 from cxlab.errors import CxlabError
-from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
-from cxlab.surveys.definition import SurveyDefinition, localize
-
-try:  # glibc's malloc_trim returns freed heap pages; other C libraries lack it
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
-    _LIBC.malloc_trim  # noqa: B018 - the lookup raises where it is missing
-except (OSError, AttributeError):
-    _LIBC = None
+from cxlab.store import Store, StoreNotFound
+from cxlab.surveys.definition import localize
 
 # Fewer bootstrap resamples than the analysis default: the dashboard shows no
 # importance interval, and a million rows must re-analyse in well under a second.
@@ -83,261 +76,6 @@ LAYOUT_VERSION = 4
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
     "all": None, "90d": 90, "30d": 30, "7d": 7,
 }
-WORDS = {
-    "en": {"all": "Whole period", "90d": "Last 90 days", "30d": "Last 30 days",
-           "7d": "Last 7 days", "period": "Period", "segment": "", "every": "All",
-           "as_of": "data as of {time} · {n:,} answers loaded",
-           "empty": "No answers yet for this selection. Widen the period or choose "
-                    "another {attribute}.",
-           "fix_first": "Fix first — these matter most to customers and score below the rest:",
-           "no_fix": "No item is both important and weak right now.",
-           "drivers_unavailable": "Not enough answers to tell what moves NPS ({reason}).",
-           "download": "Download this table (CSV)", "comments": "Recent comments",
-           "filter": "Filter comments", "no_comments": "No comments match.",
-           "differ": "{attribute}s differ clearly.",
-           "same": "No clear difference between {attribute}s.",
-           "demo": "Demo data: this tenant has no synced answers here.",
-           "too_few": "Too few answers to show: at least {n} are needed so that no one "
-                      "can be recognised. Widen the period or choose all {attribute}s.",
-           "hidden_groups": "{count} {attribute}(s) with too few answers are not shown.",
-           "not_synced": "No answers yet. Answers appear here a few minutes after they "
-                         "arrive.",
-           "unreachable": "The answers cannot be read right now. Please try again in a few "
-                          "minutes.",
-           "portal": "← Portal", "sign_out": "Sign out"},
-    "ja": {"all": "全期間", "90d": "直近90日", "30d": "直近30日", "7d": "直近7日",
-           "period": "期間", "segment": "", "every": "すべて",
-           "as_of": "データ更新 {time}・回答 {n:,} 件",
-           "empty": "この条件の回答はまだありません。"
-                    "期間を広げるか、別の{attribute}を選んでください。",
-           "fix_first": "最優先で改善：お客様にとって重要で、評価が他より低い項目",
-           "no_fix": "重要かつ評価の低い項目は現在ありません。",
-           "drivers_unavailable": "回答が少なく、NPSを動かす要因を推定できません（{reason}）。",
-           "download": "この表をダウンロード（CSV）", "comments": "最近のコメント",
-           "filter": "コメントを検索", "no_comments": "該当するコメントはありません。",
-           "differ": "{attribute}によって明らかな差があります。",
-           "same": "{attribute}による明確な差はありません。",
-           "demo": "デモデータです（このテナントの回答はまだ同期されていません）。",
-           "too_few": "回答が少ないため表示しません（回答者を特定できないよう、{n}件以上が"
-                      "必要です）。期間を広げるか、すべての{attribute}を選んでください。",
-           "hidden_groups": "回答が少ない{attribute}（{count}件）は表示していません。",
-           "not_synced": "まだ回答がありません。回答は届いてから数分後にここに表示されます。",
-           "unreachable": "現在、回答を読み込めません。数分後にもう一度お試しください。",
-           "portal": "← ポータル", "sign_out": "サインアウト"},
-}
-
-
-# Employee surveys (``kind: ex``) speak of employees; every other phrase is shared.
-EX_WORDS = {
-    "en": {"fix_first": "Fix first — these matter most to employees and score below the rest:",
-           "groups": "Scores by theme", "group": "Theme", "favourable": "Favourable",
-           "interval": "95 % interval", "mean": "Average"},
-    "ja": {"fix_first": "最優先で改善：従業員にとって重要で、評価が他より低い項目",
-           "groups": "テーマ別のスコア", "group": "テーマ", "favourable": "肯定的回答",
-           "interval": "95%信頼区間", "mean": "平均"},
-}
-
-
-def words(key: str, language: str, kind: str = "cx", **values: object) -> str:
-    """A dashboard phrase in ``language``, in the words of a ``kind`` of survey.
-
-    >>> words("fix_first", "en", "ex")[:45]
-    'Fix first — these matter most to employees an'
-    """
-    if kind == "ex" and key in EX_WORDS.get(language, {}):
-        phrase = EX_WORDS[language][key]
-        return phrase.format(**values) if values else phrase
-    phrase = WORDS.get(language, WORDS["en"])[key]
-    return phrase.format(**values) if values else phrase
-
-
-@dataclass
-class DashboardData:
-    """One survey's answers as loaded for a dashboard, with where and when from."""
-
-    tenant: str
-    survey: str
-    definition: SurveyDefinition
-    # The answers, or their loading in a background thread (see ``responses``).
-    answers: pd.DataFrame | Future
-    as_of: datetime | None
-    load_seconds: float
-    demo: bool = False
-    response_rates: ResponseRates | None = None
-    # Where the answers came from and in which version (cxlab.dashboard_snapshots);
-    # None for answers that were not loaded from a store.
-    store: Store | None = None
-    version: str | None = None
-    outcome: str = field(init=False)
-    items: list[str] = field(init=False)
-    attribute: str | None = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.outcome = self.definition.questions_of_type("nps")[0].id
-        self.items = [q.id for q in self.definition.questions_of_type("rating")]
-        self.attribute = self.definition.attributes[0].name if self.definition.attributes else None
-
-    @property
-    def responses(self) -> pd.DataFrame:
-        """The answers; waits for them when they are still being loaded."""
-        if isinstance(self.answers, Future):
-            self.answers = self.answers.result()
-        return self.answers
-
-
-def choose_survey(config: Config, tenant: str, survey: str | None) -> str:
-    """``survey``, or the tenant's first survey in the store when none is named."""
-    if survey:
-        return survey
-    surveys = [s for t, s in Store.of(config).partitions() if t == tenant]
-    if not surveys:
-        raise StoreNotFound(f"the analytic store has no surveys for tenant {tenant!r}")
-    return surveys[0]
-
-
-def load_dashboard_data(
-    config: Config,
-    tenant: str,
-    survey: str | None = None,
-    *,
-    start: str | datetime | None = None,
-    end: str | datetime | None = None,
-    demo_fallback: bool = False,
-    background: bool = False,
-) -> DashboardData:
-    """Load the columns a dashboard needs, once. With ``demo_fallback`` a tenant the
-    store lacks is replaced by the demo tenant of :func:`demo_config` (never set it when
-    serving clients: they must see their own data or nothing). With ``background`` the
-    answers are read in a thread: a dashboard that opens from its snapshot is on screen
-    before they are needed (a million answers take 0.3–0.7 s)."""
-    demo = False
-    if demo_fallback and not has_data(config, tenant, survey):
-        config, tenant, survey, demo = demo_config(), DEMO_TENANT, DEMO_SURVEY, True
-    began = time.perf_counter()
-    store = Store.of(config)
-    survey = choose_survey(config, tenant, survey)
-    # Taken before the answers are read: a sync in between makes a snapshot written
-    # from these answers stale, never a stale one current.
-    version = partition_version(store, tenant, survey)
-    definition = survey_definition(store, tenant, survey)
-    wanted = ["submitted_at", *(a.name for a in definition.attributes),
-              *(q.id for q in definition.questions_of_type("nps", "rating", "text"))]
-    attribute = definition.attributes[0].name if definition.attributes else None
-    # Demo data has no invitations to count; a client sees only their own rates.
-    rates = None if demo else load_response_rates(config, tenant, survey, attribute)
-    as_of = _synced_at(config, tenant, survey)
-    if background:  # last, so that the thread does not slow the steps above
-        loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxlab-dashboard-load")
-        answers = loader.submit(_load_politely, store, tenant, survey, start=start, end=end,
-                                columns=wanted)
-        loader.shutdown(wait=False)  # the thread ends when the answers are in
-    else:
-        answers = load_responses(store, tenant, survey, start=start, end=end, columns=wanted)
-    return DashboardData(
-        tenant=tenant, survey=survey, definition=definition, answers=answers,
-        as_of=as_of, load_seconds=time.perf_counter() - began,
-        demo=demo, response_rates=rates, store=store,
-        # A window of the answers is not the partition a snapshot describes.
-        version=version if start is None and end is None else None,
-    )
-
-
-def _load_politely(*args: object, **kwargs: object) -> pd.DataFrame:
-    """load_responses at a lower CPU priority: on a small server the page being drawn
-    (Voila, and often the browser too) needs the cores more than answers nobody has
-    asked for yet. Threads pyarrow starts from here inherit it."""
-    with contextlib.suppress(AttributeError, OSError):  # not Linux: normal priority
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    answers = load_responses(*args, **kwargs)
-    release_free_memory()
-    return answers
-
-
-def release_free_memory() -> None:
-    """Hand memory freed after a load or an analysis back to the system: pyarrow's pool
-    and glibc's malloc keep it otherwise. Measured on a million answers: 60–70 MB less
-    resident per dashboard kernel (benchmarks/RESULTS.md), for a few milliseconds."""
-    pyarrow.default_memory_pool().release_unused()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def p_value_text(p: float) -> str:
-    """A p-value as a reader expects it: never "p = 0.000".
-
-    >>> p_value_text(0.00002), p_value_text(0.0312), p_value_text(0.41)
-    ('p < 0.001', 'p = 0.031', 'p = 0.41')
-    """
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
-
-
-def _synced_at(config: Config, tenant: str, survey: str) -> datetime | None:
-    """When the newest part file was written: the data is as fresh as the last sync."""
-    store = Store.of(config)
-    files, _ = store.list_files(tenant, survey)
-    stamps = []
-    for part in files[-3:]:
-        try:
-            stamps.append(store.fs.modified(part.path))
-        except (NotImplementedError, FileNotFoundError, OSError):
-            continue
-    if not stamps:
-        return None
-    newest = max(stamps)
-    return newest if newest.tzinfo else newest.replace(tzinfo=UTC)
-
-
-def figure_output(figure: object) -> dict:
-    """A display_data output holding ``figure`` for an ``ipywidgets.Output``.
-
-    >>> import plotly.graph_objects as go
-    >>> sorted(figure_output(go.Figure())["data"])
-    ['application/vnd.plotly.v1+json', 'text/plain']
-    """
-    bundle = json.loads(figure.to_json())
-    bundle["config"] = {"displaylogo": False, "responsive": True}
-    title = bundle.get("layout", {}).get("title", {}).get("text", "figure")
-    return {"output_type": "display_data", "metadata": {},
-            "data": {PLOTLY_MIMETYPE: bundle, "text/plain": f"<plotly figure: {title}>"}}
-
-
-def segment_download(by_segment: pd.DataFrame, definition: SurveyDefinition, attribute: str,
-                     language: str) -> pd.DataFrame:
-    """The segment table as a spreadsheet wants it: the segment's label and code, then
-    one column per number (n, NPS, and its interval's low and high), unformatted.
-
-    >>> from cxlab.surveys import EXAMPLES_DIR, load_definition
-    >>> visit = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
-    >>> table = pd.DataFrame({"store": ["shibuya-01"], "n": [40], "nps": [12.5],
-    ...                       "ci_low": [-3.0], "ci_high": [28.0]})
-    >>> segment_download(table, visit, "store", "ja").to_dict("records")
-    [{'店舗': '渋谷店', 'code': 'shibuya-01', 'n': 40, 'NPS': 12.5, 'low': -3.0, 'high': 28.0}]
-    """
-    described = definition.attribute(attribute)
-    codes = by_segment[attribute].astype(str).tolist()
-    return pd.DataFrame({
-        charts.item_label(definition, attribute, language):
-            [described.value_label(code, language) if described else code for code in codes],
-        "code": codes, "n": by_segment["n"].astype(int).tolist(),
-        "NPS": by_segment["nps"].round(1).tolist(), "low": by_segment["ci_low"].round(1).tolist(),
-        "high": by_segment["ci_high"].round(1).tolist(),
-    })
-
-
-def csv_link(frame: pd.DataFrame, filename: str, label: str) -> str:
-    """An HTML link that downloads ``frame`` as CSV, with no server round trip.
-
-    >>> csv_link(pd.DataFrame({"a": [1]}), "t.csv", "CSV")[:60]
-    '<a download="t.csv" href="data:text/csv;charset=utf-8;base64'
-    """
-    # A byte-order mark so Excel opens Japanese text as UTF-8; no cell a spreadsheet runs.
-    text = csv_safe_frame(frame).to_csv(index=False)
-    payload = base64.b64encode(("\ufeff" + text).encode()).decode()
-    return (f'<a download="{html.escape(filename)}" href="data:text/csv;charset=utf-8;'
-            f'base64,{payload}" class="cx-download">{html.escape(label)}</a>')
-
 
 class Dashboard:
     """The widgets of one tenant's dashboard over already loaded :class:`DashboardData`."""
@@ -351,12 +89,12 @@ class Dashboard:
         # No view, table row or comment list from fewer answers than this is shown.
         self.min_group = data.definition.anonymity.min_group
         # Whether a snapshot this dashboard saves carries PNGs of its charts
-        # (cxlab.chart_images): the sync's job, too slow for a page being opened.
+        # (cxlab.dashboards.images): the sync's job, too slow for a page being opened.
         self.snapshot_images = snapshot_images
         self.timings: dict[str, float] = {"load": data.load_seconds}
         # Each section's chart as the display_data output its widget shows.
         self.figures: dict[str, dict] = {}
-        # The opening view as the sync saved it (cxlab.dashboard_snapshots), if current:
+        # The opening view as the sync saved it (cxlab.dashboards.snapshots), if current:
         # with it the dashboard opens without waiting for the answers.
         self._opening = self._read_opening()
         self._view: pd.DataFrame | None = None
@@ -696,6 +434,7 @@ class Dashboard:
         self.comments.value = f"<h3>{words('comments', self.language)}</h3>{body}"
 
 
+
 def build_dashboard(
     config: Config,
     tenant: str,
@@ -726,34 +465,6 @@ def build_dashboard(
 
 # The page's own layout rules, shipped with the navigation: on a phone (390 px) the
 # controls wrap and fill the width, tables scroll inside their box, nothing overflows.
-PAGE_STYLE = """<style>
-.cx-controls { flex-wrap: wrap; gap: 4px 16px; }
-.cx-controls .widget-dropdown { max-width: 100%; }
-.cx-groups table, .cx-response-rate table { display: block; overflow-x: auto; }
-.cx-nav a { margin-right: .2em; }
-@media (max-width: 600px) {
-  .cx-controls .widget-dropdown { width: 100%; }
-  .cx-controls .widget-dropdown > select { flex: 1 1 auto; min-width: 0; }
-}
-</style>"""
-
-
-def navigation_html(portal_url: str, language: str) -> str:
-    """Links back to the portal and to sign out, in ``language`` (none without a portal).
-
-    >>> links = navigation_html("https://cx.example/portal/", "en").removeprefix(PAGE_STYLE)
-    >>> print(links.replace(" · ", "\\n"))
-    <a href="https://cx.example/portal/?lang=en" target="_top">← Portal</a>
-    <a href="https://cx.example/portal/logout?lang=en" target="_top">Sign out</a>
-    """
-    if not portal_url:
-        return PAGE_STYLE
-    links = [(f"{portal_url}?lang={language}", words("portal", language)),
-             (f"{portal_url}logout?lang={language}", words("sign_out", language))]
-    return PAGE_STYLE + " · ".join(
-        f'<a href="{html.escape(url)}" target="_top">{html.escape(label)}</a>'
-        for url, label in links)
-
 
 class DashboardMessage:
     """What a dashboard shows instead of figures: no answers yet, or the store
@@ -767,8 +478,9 @@ class DashboardMessage:
         ]).add_class("cx-dashboard")
 
 
+
 def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
-    """Make the opening view's snapshot (:mod:`cxlab.dashboard_snapshots`) of ``tenant``'s
+    """Make the opening view's snapshot (:mod:`cxlab.dashboards.snapshots`) of ``tenant``'s
     ``survey`` current in every language; True when one had to be computed.
     ``cxlab sync`` calls it for every partition it synced.
 
@@ -798,7 +510,7 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
 
 def warm_up(responses: int = 400) -> None:
     """Run the dashboard's code once on made-up answers, so a pooled kernel
-    (:mod:`cxlab.kernel_pool`) has loaded every module, plotly template and lazily
+    (:mod:`cxlab.dashboards.kernels`) has loaded every module, plotly template and lazily
     imported part of scipy before a client's request arrives. Touches no store, no
     database and no tenant's data; the widgets it builds are closed again.
 

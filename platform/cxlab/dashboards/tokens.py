@@ -13,7 +13,7 @@ short to be worth sharing.
 >>> tokens.verify(token, "other.ipynb")
 Traceback (most recent call last):
 ...
-cxlab.dashboard_tokens.DashboardTokenError: this link is for another dashboard
+cxlab.dashboards.tokens.DashboardTokenError: this link is for another dashboard
 >>> redeemed = RedeemedTokens(max_age=300)
 >>> grant = tokens.verify(token, "overview.ipynb")
 >>> redeemed.redeem(grant)

@@ -4,15 +4,15 @@
 
 - :func:`prelaunch_hook` as ``VoilaConfiguration.prelaunch_hook``: before a kernel
   starts it verifies and redeems the single-use ``token`` query argument
-  (:mod:`cxlab.dashboard_tokens`), answers a 403 page in the viewer's language with a
+  (:mod:`cxlab.dashboards.tokens`), answers a 403 page in the viewer's language with a
   way back to the portal when it is missing, tampered, expired, used or for another
-  notebook, a 503 "busy" page beyond the kernel caps (:mod:`cxlab.kernel_pool`), and
+  notebook, a 503 "busy" page beyond the kernel caps (:mod:`cxlab.dashboards.kernels`), and
   injects ``tenant`` and ``survey`` *from the token* (never from the query string) with
   papermill's ``parameterize_notebook``;
 - no tree listing, no contents API and no raw file access (those routes answer 404),
   and only ``/voila/render/<name>.ipynb`` of a notebook in that folder is routed;
 - tracebacks hidden; Voila's preheating is off (it refuses a prelaunch hook), and
-  :class:`cxlab.kernel_pool.WarmKernelManager` keeps started, warmed-up kernels instead,
+  :class:`cxlab.dashboards.kernels.WarmKernelManager` keeps started, warmed-up kernels instead,
   caps them and frees those nobody uses.
 
 A refused request, as the hook sees it:
@@ -54,10 +54,10 @@ from papermill.parameterize import parameterize_notebook
 
 from cxlab.charts import LANGUAGES
 from cxlab.config import Config
-from cxlab.dashboard_tokens import DashboardTokenError, DashboardTokens, RedeemedTokens
-from cxlab.kernel_pool import DashboardBusy
+from cxlab.dashboards.kernels import DashboardBusy
+from cxlab.dashboards.tokens import DashboardTokenError, DashboardTokens, RedeemedTokens
 
-DASHBOARDS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "dashboards"
+DASHBOARDS_DIR = Path(__file__).resolve().parents[3] / "notebooks" / "dashboards"
 NOTEBOOK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.ipynb")
 # What a refused page says, per language: (title, message) by refusal, and the buttons.
 PAGE_TEXT = {
@@ -291,7 +291,7 @@ def voila_arguments(config: Config, port: int, host: str,
         str(root), "--no-browser", f"--port={port}", f"--Voila.ip={host}",
         "--Voila.port_retries=0", "--show_tracebacks=False",
         "--VoilaConfiguration.preheat_kernel=False",
-        "--VoilaConfiguration.multi_kernel_manager_class=cxlab.kernel_pool.WarmKernelManager",
+        "--VoilaConfiguration.multi_kernel_manager_class=cxlab.dashboards.kernels.WarmKernelManager",
         "--VoilaConfiguration.file_allowlist=[]",
         "--VoilaConfiguration.allow_template_override=NO",
         "--VoilaConfiguration.allow_theme_override=NO",
@@ -346,10 +346,10 @@ def spawn_dashboards(
     environ: dict[str, str], *, port: int, host: str = "127.0.0.1", timeout: float = 60.0,
     log: Any = None, root: Path = DASHBOARDS_DIR,
 ) -> subprocess.Popen:
-    """Start ``python -m cxlab.voila_hook`` with ``environ`` and wait until it answers;
+    """Start ``python -m cxlab.dashboards.hook`` with ``environ`` and wait until it answers;
     for tests and the benchmark, which need a real server on loopback."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "cxlab.voila_hook", f"--port={port}", f"--host={host}",
+        [sys.executable, "-m", "cxlab.dashboards.hook", f"--port={port}", f"--host={host}",
          f"--root={root}"],
         env=environ, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
@@ -367,7 +367,7 @@ def spawn_dashboards(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m cxlab.voila_hook [--port N] [--host H]`` (tests and the benchmark)."""
+    """``python -m cxlab.dashboards.hook [--port N] [--host H]`` (tests and the benchmark)."""
     import argparse
 
     parser = argparse.ArgumentParser(description=serve_dashboards.__doc__)

@@ -1,0 +1,167 @@
+"""The answers a dashboard shows: loaded once per page (in a background thread when
+the opening view comes from its snapshot), with where and when they came from.
+
+>>> from cxlab.demo import demo_config
+>>> data = load_dashboard_data(demo_config(responses=600), "demo", "store-visit")
+>>> len(data.responses), data.survey, data.outcome
+(600, 'store-visit', 'nps')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+import pyarrow
+
+from cxlab.config import Config
+from cxlab.dashboards.rates import ResponseRates, load_response_rates
+from cxlab.dashboards.snapshots import (
+    partition_version,
+)
+from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, has_data
+from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
+from cxlab.surveys.definition import SurveyDefinition
+
+try:  # glibc's malloc_trim returns freed heap pages; other C libraries lack it
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+    _LIBC.malloc_trim  # noqa: B018 - the lookup raises where it is missing
+except (OSError, AttributeError):
+    _LIBC = None
+
+
+@dataclass
+class DashboardData:
+    """One survey's answers as loaded for a dashboard, with where and when from."""
+
+    tenant: str
+    survey: str
+    definition: SurveyDefinition
+    # The answers, or their loading in a background thread (see ``responses``).
+    answers: pd.DataFrame | Future
+    as_of: datetime | None
+    load_seconds: float
+    demo: bool = False
+    response_rates: ResponseRates | None = None
+    # Where the answers came from and in which version (cxlab.dashboards.snapshots);
+    # None for answers that were not loaded from a store.
+    store: Store | None = None
+    version: str | None = None
+    outcome: str = field(init=False)
+    items: list[str] = field(init=False)
+    attribute: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outcome = self.definition.questions_of_type("nps")[0].id
+        self.items = [q.id for q in self.definition.questions_of_type("rating")]
+        self.attribute = self.definition.attributes[0].name if self.definition.attributes else None
+
+    @property
+    def responses(self) -> pd.DataFrame:
+        """The answers; waits for them when they are still being loaded."""
+        if isinstance(self.answers, Future):
+            self.answers = self.answers.result()
+        return self.answers
+
+
+def choose_survey(config: Config, tenant: str, survey: str | None) -> str:
+    """``survey``, or the tenant's first survey in the store when none is named."""
+    if survey:
+        return survey
+    surveys = [s for t, s in Store.of(config).partitions() if t == tenant]
+    if not surveys:
+        raise StoreNotFound(f"the analytic store has no surveys for tenant {tenant!r}")
+    return surveys[0]
+
+
+def load_dashboard_data(
+    config: Config,
+    tenant: str,
+    survey: str | None = None,
+    *,
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
+    demo_fallback: bool = False,
+    background: bool = False,
+) -> DashboardData:
+    """Load the columns a dashboard needs, once. With ``demo_fallback`` a tenant the
+    store lacks is replaced by the demo tenant of :func:`demo_config` (never set it when
+    serving clients: they must see their own data or nothing). With ``background`` the
+    answers are read in a thread: a dashboard that opens from its snapshot is on screen
+    before they are needed (a million answers take 0.3–0.7 s)."""
+    demo = False
+    if demo_fallback and not has_data(config, tenant, survey):
+        config, tenant, survey, demo = demo_config(), DEMO_TENANT, DEMO_SURVEY, True
+    began = time.perf_counter()
+    store = Store.of(config)
+    survey = choose_survey(config, tenant, survey)
+    # Taken before the answers are read: a sync in between makes a snapshot written
+    # from these answers stale, never a stale one current.
+    version = partition_version(store, tenant, survey)
+    definition = survey_definition(store, tenant, survey)
+    wanted = ["submitted_at", *(a.name for a in definition.attributes),
+              *(q.id for q in definition.questions_of_type("nps", "rating", "text"))]
+    attribute = definition.attributes[0].name if definition.attributes else None
+    # Demo data has no invitations to count; a client sees only their own rates.
+    rates = None if demo else load_response_rates(config, tenant, survey, attribute)
+    as_of = _synced_at(config, tenant, survey)
+    if background:  # last, so that the thread does not slow the steps above
+        loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxlab-dashboard-load")
+        answers = loader.submit(_load_politely, store, tenant, survey, start=start, end=end,
+                                columns=wanted)
+        loader.shutdown(wait=False)  # the thread ends when the answers are in
+    else:
+        answers = load_responses(store, tenant, survey, start=start, end=end, columns=wanted)
+    return DashboardData(
+        tenant=tenant, survey=survey, definition=definition, answers=answers,
+        as_of=as_of, load_seconds=time.perf_counter() - began,
+        demo=demo, response_rates=rates, store=store,
+        # A window of the answers is not the partition a snapshot describes.
+        version=version if start is None and end is None else None,
+    )
+
+
+def _load_politely(*args: object, **kwargs: object) -> pd.DataFrame:
+    """load_responses at a lower CPU priority: on a small server the page being drawn
+    (Voila, and often the browser too) needs the cores more than answers nobody has
+    asked for yet. Threads pyarrow starts from here inherit it."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    answers = load_responses(*args, **kwargs)
+    release_free_memory()
+    return answers
+
+
+def release_free_memory() -> None:
+    """Hand memory freed after a load or an analysis back to the system: pyarrow's pool
+    and glibc's malloc keep it otherwise. Measured on a million answers: 60–70 MB less
+    resident per dashboard kernel (benchmarks/RESULTS.md), for a few milliseconds."""
+    pyarrow.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+
+def _synced_at(config: Config, tenant: str, survey: str) -> datetime | None:
+    """When the newest part file was written: the data is as fresh as the last sync."""
+    store = Store.of(config)
+    files, _ = store.list_files(tenant, survey)
+    stamps = []
+    for part in files[-3:]:
+        try:
+            stamps.append(store.fs.modified(part.path))
+        except (NotImplementedError, FileNotFoundError, OSError):
+            continue
+    if not stamps:
+        return None
+    newest = max(stamps)
+    return newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+
+

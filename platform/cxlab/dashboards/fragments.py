@@ -1,0 +1,180 @@
+"""HTML pieces and words of the client dashboard: the phrase table (ja/en, customer or
+employee wording), p-values in plain form, chart outputs, the CSV download, the page's
+navigation and layout rules. No widgets here: the widget, the snapshots and the tests
+all build on these.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+
+import pandas as pd
+
+from cxlab import charts
+from cxlab.csv_cells import csv_safe_frame
+from cxlab.dashboards.images import PLOTLY_MIMETYPE  # drawn by jupyterlab-plotly
+from cxlab.surveys.definition import SurveyDefinition
+
+WORDS = {
+    "en": {"all": "Whole period", "90d": "Last 90 days", "30d": "Last 30 days",
+           "7d": "Last 7 days", "period": "Period", "segment": "", "every": "All",
+           "as_of": "data as of {time} · {n:,} answers loaded",
+           "empty": "No answers yet for this selection. Widen the period or choose "
+                    "another {attribute}.",
+           "fix_first": "Fix first — these matter most to customers and score below the rest:",
+           "no_fix": "No item is both important and weak right now.",
+           "drivers_unavailable": "Not enough answers to tell what moves NPS ({reason}).",
+           "download": "Download this table (CSV)", "comments": "Recent comments",
+           "filter": "Filter comments", "no_comments": "No comments match.",
+           "differ": "{attribute}s differ clearly.",
+           "same": "No clear difference between {attribute}s.",
+           "demo": "Demo data: this tenant has no synced answers here.",
+           "too_few": "Too few answers to show: at least {n} are needed so that no one "
+                      "can be recognised. Widen the period or choose all {attribute}s.",
+           "hidden_groups": "{count} {attribute}(s) with too few answers are not shown.",
+           "not_synced": "No answers yet. Answers appear here a few minutes after they "
+                         "arrive.",
+           "unreachable": "The answers cannot be read right now. Please try again in a few "
+                          "minutes.",
+           "portal": "← Portal", "sign_out": "Sign out"},
+    "ja": {"all": "全期間", "90d": "直近90日", "30d": "直近30日", "7d": "直近7日",
+           "period": "期間", "segment": "", "every": "すべて",
+           "as_of": "データ更新 {time}・回答 {n:,} 件",
+           "empty": "この条件の回答はまだありません。"
+                    "期間を広げるか、別の{attribute}を選んでください。",
+           "fix_first": "最優先で改善：お客様にとって重要で、評価が他より低い項目",
+           "no_fix": "重要かつ評価の低い項目は現在ありません。",
+           "drivers_unavailable": "回答が少なく、NPSを動かす要因を推定できません（{reason}）。",
+           "download": "この表をダウンロード（CSV）", "comments": "最近のコメント",
+           "filter": "コメントを検索", "no_comments": "該当するコメントはありません。",
+           "differ": "{attribute}によって明らかな差があります。",
+           "same": "{attribute}による明確な差はありません。",
+           "demo": "デモデータです（このテナントの回答はまだ同期されていません）。",
+           "too_few": "回答が少ないため表示しません（回答者を特定できないよう、{n}件以上が"
+                      "必要です）。期間を広げるか、すべての{attribute}を選んでください。",
+           "hidden_groups": "回答が少ない{attribute}（{count}件）は表示していません。",
+           "not_synced": "まだ回答がありません。回答は届いてから数分後にここに表示されます。",
+           "unreachable": "現在、回答を読み込めません。数分後にもう一度お試しください。",
+           "portal": "← ポータル", "sign_out": "サインアウト"},
+}
+
+
+# Employee surveys (``kind: ex``) speak of employees; every other phrase is shared.
+EX_WORDS = {
+    "en": {"fix_first": "Fix first — these matter most to employees and score below the rest:",
+           "groups": "Scores by theme", "group": "Theme", "favourable": "Favourable",
+           "interval": "95 % interval", "mean": "Average"},
+    "ja": {"fix_first": "最優先で改善：従業員にとって重要で、評価が他より低い項目",
+           "groups": "テーマ別のスコア", "group": "テーマ", "favourable": "肯定的回答",
+           "interval": "95%信頼区間", "mean": "平均"},
+}
+
+
+def words(key: str, language: str, kind: str = "cx", **values: object) -> str:
+    """A dashboard phrase in ``language``, in the words of a ``kind`` of survey.
+
+    >>> words("fix_first", "en", "ex")[:45]
+    'Fix first — these matter most to employees an'
+    """
+    if kind == "ex" and key in EX_WORDS.get(language, {}):
+        phrase = EX_WORDS[language][key]
+        return phrase.format(**values) if values else phrase
+    phrase = WORDS.get(language, WORDS["en"])[key]
+    return phrase.format(**values) if values else phrase
+
+
+
+def p_value_text(p: float) -> str:
+    """A p-value as a reader expects it: never "p = 0.000".
+
+    >>> p_value_text(0.00002), p_value_text(0.0312), p_value_text(0.41)
+    ('p < 0.001', 'p = 0.031', 'p = 0.41')
+    """
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
+
+
+
+def figure_output(figure: object) -> dict:
+    """A display_data output holding ``figure`` for an ``ipywidgets.Output``.
+
+    >>> import plotly.graph_objects as go
+    >>> sorted(figure_output(go.Figure())["data"])
+    ['application/vnd.plotly.v1+json', 'text/plain']
+    """
+    bundle = json.loads(figure.to_json())
+    bundle["config"] = {"displaylogo": False, "responsive": True}
+    title = bundle.get("layout", {}).get("title", {}).get("text", "figure")
+    return {"output_type": "display_data", "metadata": {},
+            "data": {PLOTLY_MIMETYPE: bundle, "text/plain": f"<plotly figure: {title}>"}}
+
+
+def segment_download(by_segment: pd.DataFrame, definition: SurveyDefinition, attribute: str,
+                     language: str) -> pd.DataFrame:
+    """The segment table as a spreadsheet wants it: the segment's label and code, then
+    one column per number (n, NPS, and its interval's low and high), unformatted.
+
+    >>> from cxlab.surveys import EXAMPLES_DIR, load_definition
+    >>> visit = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+    >>> table = pd.DataFrame({"store": ["shibuya-01"], "n": [40], "nps": [12.5],
+    ...                       "ci_low": [-3.0], "ci_high": [28.0]})
+    >>> segment_download(table, visit, "store", "ja").to_dict("records")
+    [{'店舗': '渋谷店', 'code': 'shibuya-01', 'n': 40, 'NPS': 12.5, 'low': -3.0, 'high': 28.0}]
+    """
+    described = definition.attribute(attribute)
+    codes = by_segment[attribute].astype(str).tolist()
+    return pd.DataFrame({
+        charts.item_label(definition, attribute, language):
+            [described.value_label(code, language) if described else code for code in codes],
+        "code": codes, "n": by_segment["n"].astype(int).tolist(),
+        "NPS": by_segment["nps"].round(1).tolist(), "low": by_segment["ci_low"].round(1).tolist(),
+        "high": by_segment["ci_high"].round(1).tolist(),
+    })
+
+
+def csv_link(frame: pd.DataFrame, filename: str, label: str) -> str:
+    """An HTML link that downloads ``frame`` as CSV, with no server round trip.
+
+    >>> csv_link(pd.DataFrame({"a": [1]}), "t.csv", "CSV")[:60]
+    '<a download="t.csv" href="data:text/csv;charset=utf-8;base64'
+    """
+    # A byte-order mark so Excel opens Japanese text as UTF-8; no cell a spreadsheet runs.
+    text = csv_safe_frame(frame).to_csv(index=False)
+    payload = base64.b64encode(("\ufeff" + text).encode()).decode()
+    return (f'<a download="{html.escape(filename)}" href="data:text/csv;charset=utf-8;'
+            f'base64,{payload}" class="cx-download">{html.escape(label)}</a>')
+
+
+
+PAGE_STYLE = """<style>
+.cx-controls { flex-wrap: wrap; gap: 4px 16px; }
+.cx-controls .widget-dropdown { max-width: 100%; }
+.cx-groups table, .cx-response-rate table { display: block; overflow-x: auto; }
+.cx-nav a { margin-right: .2em; }
+@media (max-width: 600px) {
+  .cx-controls .widget-dropdown { width: 100%; }
+  .cx-controls .widget-dropdown > select { flex: 1 1 auto; min-width: 0; }
+}
+</style>"""
+
+
+def navigation_html(portal_url: str, language: str) -> str:
+    """Links back to the portal and to sign out, in ``language`` (none without a portal).
+
+    >>> links = navigation_html("https://cx.example/portal/", "en").removeprefix(PAGE_STYLE)
+    >>> print(links.replace(" · ", "\\n"))
+    <a href="https://cx.example/portal/?lang=en" target="_top">← Portal</a>
+    <a href="https://cx.example/portal/logout?lang=en" target="_top">Sign out</a>
+    """
+    if not portal_url:
+        return PAGE_STYLE
+    links = [(f"{portal_url}?lang={language}", words("portal", language)),
+             (f"{portal_url}logout?lang={language}", words("sign_out", language))]
+    return PAGE_STYLE + " · ".join(
+        f'<a href="{html.escape(url)}" target="_top">{html.escape(label)}</a>'
+        for url, label in links)
+
+
