@@ -212,7 +212,7 @@ def nps_sentence(table: pd.DataFrame) -> str:
 
     >>> table = nps_change(pd.Series([10] * 60 + [3] * 40), pd.Series([10] * 50 + [3] * 50))
     >>> nps_sentence(table)  # doctest: +NORMALIZE_WHITESPACE
-    'NPS this period: +20.0 (95 % interval +0.8 to +39.2, 100 answers), up 20.0 points
+    'NPS this period: +20.0 (95 % interval +0.6 to +38.2, 100 answers), up 20.0 points
     on the previous period (+0.0, 100 answers; within the margin of error).'
     """
     this, before = table.iloc[0], table.iloc[1]
@@ -344,8 +344,8 @@ def segment_highlights(
     [['a', 40, 50.0, True], ['b', 40, 0.0, True], ['c', 5, 100.0, False]]
     >>> for sentence in sentences:
     ...     print(sentence)
-    Best store by NPS: a (+50.0, 95 % interval +23.2 to +76.8, 40 answers).
-    Lowest: b (+0.0, 95 % interval -31.0 to +31.0, 40 answers).
+    Best store by NPS: a (+50.0, 95 % interval +20.6 to +72.4, 40 answers).
+    Lowest: b (+0.0, 95 % interval -29.4 to +29.4, 40 answers).
     1 store with fewer than 30 answers is not ranked: c (5).
     """
     label = item_label(definition, attribute, LANGUAGE).lower()
