@@ -7,6 +7,8 @@ out; see docs/analysis.md for the formulas and references.
   overall, by segment, by period.
 - :func:`drivers` — key-driver analysis: LMG relative importance (pingouin), Spearman,
   performance, improvement priority and quadrant, bootstrap intervals, VIF warnings.
+- :func:`improvement_effect` — improvement effect in NPS points per item (penalty–reward
+  contrast, what-if NPS with a bootstrap interval).
 - :func:`ratings` — mean, top-2-box and distribution per rating item.
 - :func:`reliability` — Cronbach's alpha with CI, item-total r, alpha-if-deleted.
 - :func:`compare_segments` — Welch ANOVA / Kruskal–Wallis / chi-square with Holm-
@@ -17,6 +19,7 @@ out; see docs/analysis.md for the formulas and references.
 """
 
 from cxlab.analysis.drivers import DriverAnalysis, drivers
+from cxlab.analysis.improvement import ImprovementEffect, improvement_effect
 from cxlab.analysis.nps import nps, nps_by, nps_from_counts
 from cxlab.analysis.ratings import ratings
 from cxlab.analysis.reliability import Reliability, reliability
@@ -26,11 +29,13 @@ from cxlab.analysis.trend import trend
 
 __all__ = [
     "DriverAnalysis",
+    "ImprovementEffect",
     "Reliability",
     "SegmentComparison",
     "TextSummary",
     "compare_segments",
     "drivers",
+    "improvement_effect",
     "nps",
     "nps_by",
     "nps_from_counts",
