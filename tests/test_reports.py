@@ -9,6 +9,7 @@ import pytest
 from cxlab import analysis
 from cxlab.config import Config
 from cxlab.db import Database
+from cxlab.errors import CxlabError
 from cxlab.reports import weekly_report
 from cxlab.seed import plan_drivers, seed_survey
 from cxlab.store import load_responses, sync
@@ -145,13 +146,31 @@ def test_a_survey_with_answers_only_outside_the_period_is_named(config, database
     assert "No answers this period" in report.html()
 
 
-def test_demo_fallback_only_when_asked(config, database):
+def test_by_hand_an_unknown_tenant_or_survey_stops_with_what_exists(config, database):
+    seed_tenant(config, database, "sakura", "Sakura Dining", {"restaurant_visit.yaml": 300})
     with database.session() as session:
         create_tenant(session, "quiet", "Quiet Cafe")
-    asked = weekly_report(config, "quiet", None, "2026-10-19T07:00:00+09:00",
-                          "2026-10-26T07:00:00+09:00", demo_fallback=True)
+    for tenant, survey, message in (
+        ("sakrua", None, "unknown tenant 'sakrua' (did you mean 'sakura'?); the store holds: "
+                         "sakura"),
+        ("quiet", None, "unknown tenant 'quiet'"),
+        ("sakura", "store-vist", "tenant 'sakura' has no survey 'store-vist' (did you mean "
+                                 "'store-visit'?); its surveys: store-visit"),
+        ("demo-wroks", None, "unknown tenant 'demo-wroks'"),
+    ):
+        with pytest.raises(CxlabError) as raised:
+            weekly_report(config, tenant, survey, START, END, demo=True)
+        assert str(raised.value).startswith(message)
+
+
+def test_demo_data_only_for_the_demo_tenant_when_asked(config, database):
+    with pytest.raises(CxlabError, match="unknown tenant 'demo'"):
+        weekly_report(config, "demo", None, "2026-10-19T07:00:00+09:00",
+                      "2026-10-26T07:00:00+09:00")
+    asked = weekly_report(config, "demo", None, "2026-10-19T07:00:00+09:00",
+                          "2026-10-26T07:00:00+09:00", demo=True)
     assert asked.demo and asked.tenant == "demo" and asked.surveys
-    assert asked.notes == ["Demo data: this tenant has no synced answers here."]
+    assert asked.notes == ["Demo data: the seeded demo tenant, not a client's answers."]
 
 
 def test_a_period_without_a_zone_is_refused(config):

@@ -34,6 +34,7 @@ from cxlab.analysis.nps import DETRACTOR_MAX, MIN_N, PROMOTER_MIN
 from cxlab.charts import item_label
 from cxlab.config import Config
 from cxlab.errors import CxlabError
+from cxlab.notebook_data import choose_data
 from cxlab.store import Store, load_responses, survey_definition
 from cxlab.surveys.definition import SurveyDefinition, localize
 
@@ -102,31 +103,33 @@ def weekly_report(
     end: str | datetime,
     *,
     tenant_name: str | None = None,
-    demo_fallback: bool = False,
+    demo: bool = False,
 ) -> WeeklyReport:
     """Build the report of ``tenant`` for ``start`` ≤ submitted_at < ``end``.
 
     ``survey`` None reports every survey of the tenant with answers in the period
-    (a note names those without). With ``demo_fallback`` a tenant the store lacks is
-    replaced by the seeded demo tenant (for running the notebook by hand; the
-    scheduler never sets it, so clients see their own data or "no answers").
+    (a note names those without). The scheduler passes ``tenant_name``: a tenant
+    without synced answers then gets "no answers this period". Run by hand (no
+    ``tenant_name``), the tenant and survey must exist in the store — an unknown one
+    raises :class:`~cxlab.errors.CxlabError` listing what exists
+    (:func:`cxlab.notebook_data.choose_data`) — and ``demo=True`` allows the seeded
+    demo tenant "demo" where the store lacks it; it never stands in for another tenant.
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         raise CxlabError(f"report period {start} – {end}: give two ISO times with a zone, "
                          "start before end (e.g. 2026-11-16T07:00:00+09:00)")
+    by_hand = tenant_name is None
+    if by_hand:  # a name the store lacks is a typo here, not "no answers"
+        chosen = choose_data(tenant, survey, demo=demo, config=config)
+        config, tenant, demo = chosen.config, chosen.tenant, chosen.demo
+    else:
+        demo = False
     surveys = tenant_surveys(config, tenant, survey)
-    demo = False
-    if demo_fallback and not surveys:
-        from cxlab.demo import DEMO_TENANT, demo_config
-
-        config, tenant, demo = demo_config(), DEMO_TENANT, True
-        surveys = tenant_surveys(config, tenant, None)
-        tenant_name = None
     report = WeeklyReport(tenant=tenant, tenant_name=tenant_name or tenant.title(),
                           start=start, end=end, demo=demo)
     if demo:
-        report.notes.append("Demo data: this tenant has no synced answers here.")
+        report.notes.append("Demo data: the seeded demo tenant, not a client's answers.")
     for slug in surveys:
         part = survey_report(config, tenant, slug, start, end)
         if part is None:
