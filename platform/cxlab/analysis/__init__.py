@@ -16,6 +16,8 @@ out; see docs/analysis.md for the formulas and references.
 - :func:`trend` — a metric per period with CI and significant changes.
 - :func:`response_rate` — sent, responded, rate by segment.
 - :func:`text` — comment counts, lengths and frequent terms (Japanese and English).
+- :func:`comment_topics` — key phrases (Japanese noun compounds by SudachiPy), topics
+  (keyword lists or NMF) and each topic's share of detractors vs promoters.
 """
 
 from cxlab.analysis.drivers import DriverAnalysis, drivers
@@ -25,14 +27,17 @@ from cxlab.analysis.ratings import ratings
 from cxlab.analysis.reliability import Reliability, reliability
 from cxlab.analysis.segments import SegmentComparison, compare_segments, response_rate
 from cxlab.analysis.text import TextSummary, text
+from cxlab.analysis.topics import CommentTopics, comment_topics
 from cxlab.analysis.trend import trend
 
 __all__ = [
+    "CommentTopics",
     "DriverAnalysis",
     "ImprovementEffect",
     "Reliability",
     "SegmentComparison",
     "TextSummary",
+    "comment_topics",
     "compare_segments",
     "drivers",
     "improvement_effect",
