@@ -1,7 +1,6 @@
 """cxlab.reports against seeded data with a planted driver structure (cxlab.seed), and
 the tenant without answers."""
 
-import re
 from datetime import datetime
 
 import pandas as pd
