@@ -1,6 +1,8 @@
 """cxlab.reports against seeded data with a planted driver structure (cxlab.seed), and
 the tenant without answers."""
 
+import io
+import re
 from datetime import datetime
 
 import pandas as pd
@@ -238,3 +240,19 @@ def test_demo_data_only_for_the_demo_tenant_when_asked(config, database):
 def test_a_period_without_a_zone_is_refused(config):
     with pytest.raises(Exception, match="give two ISO times with a zone"):
         weekly_report(config, "sakura", None, "2026-11-16", "2026-11-23")
+
+
+def test_the_report_renders_to_a_pdf_with_its_japanese_text(config, database):
+    from cxlab.report_pdf import report_pdf
+    from pypdf import PdfReader
+
+    seed_tenant(config, database, "sakura", "Sakura Dining", {"restaurant_visit.yaml": 2000})
+    report = weekly_report(config, "sakura", None, START, END, tenant_name="Sakura Dining",
+                           language="ja")
+    pdf = report_pdf(report)
+    assert pdf.startswith(b"%PDF-")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    compact = re.sub(r"\s+", "", text)
+    assert "週次顧客体験レポート" in compact
+    assert re.sub(r"\s+", "", report.surveys[0].nps_sentence)[:20] in compact
+    assert "優先して改善すべき項目" in compact
