@@ -3,7 +3,8 @@
 Japanese comments are split by a real morphological analyser — SudachiPy with its
 core dictionary (installed from the package index, nothing downloaded at run time;
 chosen over Janome, 26× slower, see benchmarks/RESULTS.md, "Comments") — and
-consecutive nouns are joined into compounds ("待ち時間", "接客", "コストパフォーマンス"). English comments give their words without stop words.
+consecutive nouns are joined into compounds ("待ち時間", "接客",
+"コストパフォーマンス"). English comments give their words without stop words.
 
 Topics come from a keyword list (``topics={"waiting": ["待ち", "待た", "wait"]}``,
 e.g. kept per survey beside its definition) or, without one, from NMF over the TF-IDF
