@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,3 +109,38 @@ def test_no_comments_and_no_score_are_defined():
     unscored = comment_topics(pd.DataFrame({"comment": ["待ち時間が長い"]}), "comment", None,
                               topics=KEYWORDS)
     assert unscored.topics.set_index("topic").loc["waiting", "comments"] == 1
+
+
+def test_tfidf_equals_scikit_learn_and_nmf_fits_as_well():
+    from cxlab.analysis.topics import nmf, tfidf
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    frame = planted_frame()
+    analyser = Analyser()
+    phrases = [list(dict.fromkeys(analyser.phrases(c))) for c in frame["comment"].dropna()]
+    matrix, vocabulary = tfidf(phrases)
+    reference = TfidfVectorizer(analyzer=lambda found: found, min_df=2)
+    expected = reference.fit_transform(phrases)
+    assert vocabulary == reference.get_feature_names_out().tolist()
+    np.testing.assert_allclose(matrix.toarray(), expected.toarray(), atol=1e-12)
+    w, h = nmf(matrix, 4)
+    ours = np.linalg.norm(matrix.toarray() - w @ h)
+    model = NMF(n_components=4, init="nndsvda", random_state=0, max_iter=1000)
+    theirs = np.linalg.norm(expected.toarray()
+                            - model.fit_transform(expected) @ model.components_)
+    assert ours <= 1.05 * theirs, (ours, theirs)
+
+
+def test_comment_topics_never_imports_scikit_learn():
+    """scikit-learn imports scipy.stats: 3–8 s more for every report kernel."""
+    comments = [c for bank in PLANTED.values() for c in bank] * 3
+    code = ("import sys, json; import pandas as pd; from cxlab.analysis import comment_topics; "
+            "comments = json.loads(sys.stdin.read()); "
+            "frame = pd.DataFrame({'comment': comments, 'nps': [3, 10] * (len(comments) // 2)}); "
+            "found = comment_topics(frame, 'comment', 'nps', n_topics=4).topics; "
+            "assert len(found) == 4; "
+            "print('sklearn' in sys.modules, 'scipy.stats' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], input=json.dumps(comments),
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"], done.stderr

@@ -1,6 +1,7 @@
 """cxlab.reports against seeded data with a planted driver structure (cxlab.seed), and
 the tenant without answers."""
 
+import html
 import io
 import re
 from datetime import datetime
@@ -92,6 +93,20 @@ def test_advice_agrees_with_the_dashboard_and_the_improvement_effect(config, dat
     count = (f"{part.answers:,} answers" if language == "en" else f"回答{part.answers:,}件")
     assert page.count(count) == 1 and "complete answers" not in page
     assert "and scores (" not in page  # the old broken sentence
+    # Comment topics: what cxlab.analysis.comment_topics finds on the week's comments.
+    comments = pd.concat([pd.DataFrame({"score": week["nps"], "comment": week[column]})
+                          for column in ("low_score_reason", "comment")], ignore_index=True)
+    topics = analysis.comment_topics(comments[comments["score"].notna()], "comment",
+                                     "score").topics
+    assert len(part.topics) >= 2
+    expected_topics = topics[topics["detractors"] + topics["promoters"] > 0]
+    assert part.topics["topic"].tolist() == expected_topics["topic"].tolist()
+    first = part.topics.iloc[0]
+    share = f"{first.detractor_share:.0%}" if language == "ja" else (
+        f"{first.detractor_share:.0%}".replace("%", " %"))
+    assert html.escape(f"comments on {first.topic}: {share} of detractors' comments"
+                       if language == "en"
+                       else f"「{first.topic}」に触れたコメント：批判者のコメントの{share}") in page
     if language == "ja":
         assert report.heading == "Sakura Dining — 週次 顧客体験レポート（2026-11-16 – 2026-11-23）"
         assert part.nps_sentence.startswith("今期のNPS：")

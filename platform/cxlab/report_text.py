@@ -60,6 +60,9 @@ TEXT: dict[str, dict[str, str]] = {
         "groups": "Scores by area",
         "group_row": "{group}: {mean:.2f} of {top} on average; {top2} chose the top two "
                      "answers",
+        "topics": "What comments are about",
+        "topic_row": "comments on {topic}: {det} of detractors' comments, {pro} of "
+                     "promoters'",
         "comments": "Notable comments",
         "no_comments": "No comments this period.",
         "from_detractors": "From detractors (0–6)",
@@ -112,6 +115,8 @@ TEXT: dict[str, dict[str, str]] = {
         "not_ranked": "回答{min_n}件未満のため順位なし：{listed}。",
         "groups": "領域別スコア",
         "group_row": "{group}：平均{mean:.2f}（{top}点満点）、上位2段階の回答{top2}",
+        "topics": "コメントの話題",
+        "topic_row": "「{topic}」に触れたコメント：批判者のコメントの{det}、推奨者の{pro}",
         "comments": "注目のコメント",
         "no_comments": "今期のコメントはありません。",
         "from_detractors": "批判者（0〜6）から",
@@ -132,9 +137,11 @@ def say(key: str, language: str, **values: object) -> str:
 def percent(share: float, language: str) -> str:
     """A share as a whole percentage: "31 %" in English, "31%" in Japanese.
 
-    >>> percent(0.314, "en"), percent(0.314, "ja")
-    ('31 %', '31%')
+    >>> percent(0.314, "en"), percent(0.314, "ja"), percent(float("nan"), "en")
+    ('31 %', '31%', '–')
     """
+    if share != share:  # NaN: nobody in the group
+        return "–"
     return f"{share:.0%}" if language == "ja" else f"{share:.0%}".replace("%", " %")
 
 

@@ -49,6 +49,7 @@ TREND_WEEKS = 8  # the report week and the seven before it
 COMMENTS_EACH = 3  # low-score and high-score comments shown
 MIN_SEGMENT_ANSWERS = MIN_N  # the "too few answers" rule
 EFFECT_BOOTSTRAP = 300
+TOPICS = 6  # comment topics looked for (NMF)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class SurveyReport:
     groups: pd.DataFrame  # employee surveys: one row per area (question group)
     comments: pd.DataFrame  # kind ("low"/"high"), submitted_at, score, comment
     segment_label: str = ""  # the attribute's label ("Store", "店舗")
+    topics: pd.DataFrame = field(default_factory=pd.DataFrame)  # comment topics by group
 
 
 @dataclass
@@ -218,6 +220,7 @@ def survey_report(
         groups=group_scores(week, definition, language) if metric == "eNPS" else pd.DataFrame(),
         comments=notable_comments(week, outcome, texts),
         segment_label=_segment_label(definition, attribute, language) if attribute else "",
+        topics=comment_themes(week, outcome, texts),
     )
 
 
@@ -496,6 +499,26 @@ def _scale(definition: SurveyDefinition, item: str) -> tuple[int, int]:
     return (question.scale_min, question.scale_max)
 
 
+def comment_themes(
+    responses: pd.DataFrame, outcome: str, columns: list[str], *, topics: int = TOPICS,
+) -> pd.DataFrame:
+    """Topics of the period's comments (all text questions together; NMF over key
+    phrases, :func:`cxlab.analysis.comment_topics`) with each topic's share of
+    detractors' and of promoters' comments; topics no detractor or promoter mentions
+    are left out. Empty without enough comments to find topics.
+    """
+    if not columns:
+        return pd.DataFrame()
+    frame = pd.concat([pd.DataFrame({"score": responses[outcome], "comment": responses[c]})
+                       for c in columns], ignore_index=True)
+    frame = frame[frame["score"].notna()]
+    result = analysis.comment_topics(frame, "comment", "score", n_topics=topics)
+    table = result.topics
+    if table.empty:
+        return table
+    return table[(table["detractors"] + table["promoters"]) > 0].reset_index(drop=True)
+
+
 def notable_comments(
     responses: pd.DataFrame, outcome: str, columns: list[str], *, each: int = COMMENTS_EACH,
 ) -> pd.DataFrame:
@@ -601,6 +624,12 @@ def survey_html(part: SurveyReport) -> str:
         out.append(f"<h3>{escape(say('segments', language, label=part.segment_label))}</h3>")
         out.append("<ul>" + "".join(f"<li>{escape(s)}</li>" for s in part.segment_sentences)
                    + "</ul>")
+    if not part.topics.empty:
+        out.append(f"<h3>{escape(say('topics', language))}</h3><ul>" + "".join(
+            "<li>" + escape(say("topic_row", language, topic=row.topic,
+                                det=percent(row.detractor_share, language),
+                                pro=percent(row.promoter_share, language))) + "</li>"
+            for row in part.topics.itertuples(index=False)) + "</ul>")
     out.append(f"<h3>{escape(say('comments', language))}</h3>")
     if part.comments.empty:
         out.append(f"<p>{escape(say('no_comments', language))}</p>")
