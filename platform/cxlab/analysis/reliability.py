@@ -85,9 +85,13 @@ def reliability(
                               "alpha_if_deleted": np.nan, "note": notes})
         return Reliability(np.nan, np.nan, np.nan, n, table, note)
     frame = pd.DataFrame(data if missing == "pairwise" else complete, columns=items)
-    import pingouin as pg  # imported on use: pingouin takes ~2 s to import
+    cancel = complete.sum(axis=1).var(ddof=1) <= 1e-12 * variances.sum()
+    if cancel:  # the formula divides by var(sum) = 0: alpha = −∞, which says nothing
+        alpha, interval = np.nan, (np.nan, np.nan)
+    else:
+        import pingouin as pg  # imported on use: pingouin takes ~2 s to import
 
-    alpha, interval = pg.cronbach_alpha(frame, nan_policy=missing, ci=ci)
+        alpha, interval = pg.cronbach_alpha(frame, nan_policy=missing, ci=ci)
     covariance = np.cov(complete, rowvar=False)
     item_total, if_deleted = [], []
     for j in range(len(items)):
