@@ -271,3 +271,16 @@ def test_the_report_renders_to_a_pdf_with_its_japanese_text(config, database):
     assert "週次顧客体験レポート" in compact
     assert re.sub(r"\s+", "", report.surveys[0].nps_sentence)[:20] in compact
     assert "優先して改善すべき項目" in compact
+
+
+def test_answers_off_an_items_scale_are_reported_in_words_not_raised():
+    from cxlab.reports import improvement_advice
+
+    definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
+    items = [q.id for q in definition.questions_of_type("rating")]
+    frame = pd.DataFrame({"nps": [9, 3] * 40, **{item: [4, 2] * 40 for item in items}})
+    frame.loc[0, "wait_time"] = 9  # a 1–10 answer on a 1–5 item
+    table, note = improvement_advice(frame, frame, "nps", items, definition)
+    assert table.empty
+    assert note == ("What moves NPS could not be analysed: drivers: item 'wait_time' has "
+                    "answers outside its scale 1–5 (9).")

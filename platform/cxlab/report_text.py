@@ -49,6 +49,7 @@ TEXT: dict[str, dict[str, str]] = {
         "from_history": "This period has too few answers for stable estimates, so this part "
                         "uses the last {weeks} weeks.",
         "too_few_drivers": "Too few answers to tell what moves {metric}.",
+        "drivers_error": "What moves {metric} could not be analysed: {reason}.",
         "segments": "By {label}",
         "best": "Best {label} by {metric}: {phrase}.",
         "lowest": "Lowest: {phrase}.",
@@ -106,6 +107,7 @@ TEXT: dict[str, dict[str, str]] = {
         "from_history": "今期は回答が少なく推定が安定しないため、この部分は直近{weeks}週の"
                         "回答から算出しています。",
         "too_few_drivers": "回答が少ないため、{metric}を動かす項目は判断できません。",
+        "drivers_error": "{metric}を動かす項目を分析できませんでした：{reason}。",
         "segments": "{label}別",
         "best": "{metric}が最も高い{label}：{phrase}。",
         "lowest": "最も低い{label}：{phrase}。",

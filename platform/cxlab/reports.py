@@ -237,7 +237,7 @@ def nps_change(this: pd.Series, previous: pd.Series, *, ci: float = 0.95) -> pd.
     >>> round(float(table["change"].iloc[0]), 1), round(float(table["p_change"].iloc[0]), 3)
     (20.0, 0.153)
     """
-    from cxlab.analysis.trend import exact_nps_change_p
+    from cxlab.analysis.trend import flat_nps_change_p
 
     table = pd.concat([analysis.nps(this, ci=ci), analysis.nps(previous, ci=ci)],
                       ignore_index=True)
@@ -246,7 +246,7 @@ def nps_change(this: pd.Series, previous: pd.Series, *, ci: float = 0.95) -> pd.
     se_now, se_before = table["se"].iloc[0], table["se"].iloc[1]
     if table["n"].min() > 0 and (se_now == 0 or se_before == 0):
         counts = table[["promoters", "passives", "detractors"]].to_numpy(dtype=np.int64)
-        p = exact_nps_change_p(counts[1], counts[0])
+        p, _ = flat_nps_change_p(counts[1], counts[0])
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
             z = change / np.hypot(se_now, se_before)
@@ -328,11 +328,14 @@ def improvement_advice(
     data, note = week, say("from_period", language)
     if complete < wanted:
         data, note = history, say("from_history", language, weeks=TREND_WEEKS)
-    result = analysis.drivers(data, outcome, items, definition=definition, n_boot=0)
+    try:
+        result = analysis.drivers(data, outcome, items, definition=definition, n_boot=0)
+    except CxlabError as error:  # e.g. answers off an item's scale: say so, keep the rest
+        return pd.DataFrame(), say("drivers_error", language, metric=_metric(outcome),
+                                   reason=str(error))
     table = result.table
     if not np.isfinite(table["importance"]).any():
-        return table.iloc[0:0], say("too_few_drivers", language,
-                                    metric="eNPS" if outcome == "enps" else "NPS")
+        return table.iloc[0:0], say("too_few_drivers", language, metric=_metric(outcome))
     effect = analysis.improvement_effect(data, outcome, items, definition=definition,
                                          n_boot=EFFECT_BOOTSTRAP)
     columns = ["item", "n_low", "low_share", "penalty", "reward", "effect", "effect_ci_low",
@@ -341,6 +344,10 @@ def improvement_advice(
                          suffixes=("", "_effect"))
     merged = merged.rename(columns={"note_effect": "effect_note"})
     return merged, note
+
+
+def _metric(outcome: str) -> str:
+    return "eNPS" if outcome == "enps" else "NPS"
 
 
 def advice_sentences(

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import special
 
 from cxlab.analysis._common import as_float, holm, period_start, require_columns
-from cxlab.analysis.nps import nps_by
+from cxlab.analysis.nps import ADJUST_EACH, ADJUST_N, nps_by
 from cxlab.errors import CxlabError
 
 
@@ -111,8 +111,7 @@ def trend(
         if statistic == "nps":
             counts = (table[["promoters", "passives", "detractors"]].fillna(0)
                       .to_numpy(dtype=np.int64))
-            p[k] = exact_nps_change_p(counts[k - 1], counts[k])
-            added = "change tested exactly (a period has every answer in one group)"
+            p[k], added = flat_nps_change_p(counts[k - 1], counts[k])
         elif not np.isfinite(score[k]):
             added = "change not tested: neither period has any spread"
         else:
@@ -125,6 +124,42 @@ def trend(
     out["significant_change"] = out["p_holm"] < alpha
     out["note"] = notes
     return out
+
+
+MAX_EXACT_CELLS = 2_000_000  # splits enumerated by the exact test (~100 MB of arrays)
+
+
+def flat_nps_change_p(before: np.ndarray, after: np.ndarray) -> tuple[float, str]:
+    """p-value of an NPS change when a period has every answer in one group (SE 0), and
+    how it was tested: exactly (:func:`exact_nps_change_p`) when the split table is small
+    enough, else by z with Rocks' adjusted SEs (¾ added to promoters and detractors,
+    3 to n: never 0) — only thousands of answers get there, where z is accurate.
+
+    >>> p, how = flat_nps_change_p(np.array([8, 0, 0]), np.array([0, 0, 8]))
+    >>> round(p, 6), how
+    (0.000155, 'change tested exactly (a period has every answer in one group)')
+    >>> p, how = flat_nps_change_p(np.array([3000, 0, 0]), np.array([1000, 1000, 1000]))
+    >>> p < 1e-6, how
+    (True, 'change tested by z with adjusted SEs (a period has every answer in one group)')
+    """
+    before, after = np.asarray(before, dtype=np.int64), np.asarray(after, dtype=np.int64)
+    pooled = before + after
+    n_before = int(before.sum())
+    cells = (min(pooled[0], n_before) + 1) * (min(pooled[2], n_before) + 1)
+    if cells <= MAX_EXACT_CELLS:
+        return (exact_nps_change_p(before, after),
+                "change tested exactly (a period has every answer in one group)")
+    shares = []
+    for counts in (before, after):
+        size = counts.sum() + ADJUST_N
+        promoters = (counts[0] + ADJUST_EACH) / size
+        detractors = (counts[2] + ADJUST_EACH) / size
+        shares.append((counts[0] - counts[2]) / counts.sum()
+                      if counts.sum() else np.nan)
+        shares.append((promoters + detractors - (promoters - detractors) ** 2) / size)
+    z = (shares[2] - shares[0]) / np.sqrt(shares[1] + shares[3])
+    return (float(2 * special.ndtr(-abs(z))),
+            "change tested by z with adjusted SEs (a period has every answer in one group)")
 
 
 def exact_nps_change_p(before: np.ndarray, after: np.ndarray) -> float:
