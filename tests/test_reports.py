@@ -17,6 +17,7 @@ from cxlab.seed import plan_drivers, seed_survey
 from cxlab.store import load_responses, sync
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import publish_survey
+from cxlab.surveys.definition import localize
 from cxlab.tenancy import create_tenant
 
 START, END = "2026-11-16T07:00:00+09:00", "2026-11-23T07:00:00+09:00"
@@ -176,9 +177,10 @@ def test_nps_trend_segments_and_comments_match_the_store(config, database):
     assert table["n"].sum() == len(week)
     best = ranked.loc[ranked["nps"].idxmax()]
     worst = ranked.loc[ranked["nps"].idxmin()]
-    assert part.segment_sentences[0].startswith(f"Best store by NPS: {best['store']} "
+    # Stores are named, not coded: "Shibuya", never "shibuya-01".
+    assert part.segment_sentences[0].startswith(f"Best store by NPS: {best['label']} "
                                                 f"({best['nps']:+.1f}")
-    assert part.segment_sentences[1].startswith(f"Lowest: {worst['store']} ({worst['nps']:+.1f}")
+    assert part.segment_sentences[1].startswith(f"Lowest: {worst['label']} ({worst['nps']:+.1f}")
 
     # Comments: the three newest from detractors and from promoters, in the period.
     comments = part.comments
@@ -192,6 +194,35 @@ def test_nps_trend_segments_and_comments_match_the_store(config, database):
     page = report.html()
     assert "<svg" in page and "<script" not in page
     assert "Sakura Dining" in page and part.priorities[0] in page
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_segments_are_shown_by_their_value_labels_not_their_codes(config, database,
+                                                                   language):
+    # Seeded so thinly that some stores have fewer than 30 answers (some fewer than 5):
+    # the "not ranked" and the "hidden" lists name them too.
+    seed_tenant(config, database, "sakura", "Sakura Dining", {"restaurant_visit.yaml": 1500})
+    report = weekly_report(config, "sakura", "store-visit", START, END,
+                           tenant_name="Sakura Dining", language=language)
+    [part] = report.surveys
+    store = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml").attributes[0]
+    assert store.name == "store" and store.value_labels
+    table = part.segments
+    assert table["label"].tolist() == [store.value_label(code, language)
+                                       for code in table["store"]]
+    assert set(table["store"]) <= set(store.values)  # the codes stay, for lookups
+    assert not table["ranked"].all() and table["ranked"].sum() >= 2
+    names = {localize(label, language) for label in store.value_labels.values()}
+    sentences = " ".join(part.segment_sentences)
+    best = table[table["ranked"]].iloc[0]
+    assert best["label"] in names and best["label"] in part.segment_sentences[0]
+    for row in table[~table["ranked"]].itertuples():  # not ranked, or hidden: listed
+        assert row.label in sentences
+    page = report.html()
+    for code in store.values:
+        assert code not in sentences and code not in page
+    if language == "ja":
+        assert "渋谷店" in page or "新宿店" in page
 
 
 def test_every_survey_is_reported_when_none_is_named(config, database):

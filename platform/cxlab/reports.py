@@ -449,7 +449,9 @@ def segment_highlights(
     """NPS per segment, and sentences naming the best and worst segment among those with
     at least ``min_n`` answers (the rest are "too few answers" and not ranked).
 
-    Segments below ``min_group`` answers, and as many more as
+    Segments are named by their label in ``language`` (the attribute's
+    ``value_labels``: a store's name, not its code), kept in the column ``label``
+    beside the code. Segments below ``min_group`` answers, and as many more as
     complementary suppression needs (:mod:`cxlab.anonymity`: the report shows the
     total), are hidden: their n and NPS are blanked and only their names are listed.
 
@@ -477,15 +479,18 @@ def segment_highlights(
     table = analysis.nps_by(responses, outcome, by=attribute, min_n=min_n)
     table = table[table["n"] > 0].copy()
     table[attribute] = table[attribute].astype(str)
+    table.insert(table.columns.get_loc(attribute) + 1, "label",
+                 [_value_label(definition, attribute, code, language)
+                  for code in table[attribute]])
     hidden = suppressed_groups(dict(zip(table[attribute], table["n"], strict=True)), min_group)
     table["hidden"] = table[attribute].isin(hidden)
     table["ranked"] = (table["n"] >= min_n) & ~table["hidden"]
     # Hidden segments last, by name: their order must not rank them either.
     table["order"] = table["nps"].mask(table["hidden"])
-    table = table.sort_values(["hidden", "ranked", "order", attribute],
+    table = table.sort_values(["hidden", "ranked", "order", "label"],
                               ascending=[True, False, False, True]).reset_index(drop=True)
     table = table.drop(columns="order")
-    for column in table.columns.difference([attribute, "hidden", "ranked", "note"]):
+    for column in table.columns.difference([attribute, "label", "hidden", "ranked", "note"]):
         values = table[column]
         if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
             values = values.astype("Int64" if column != "enough_answers" else "boolean")
@@ -504,12 +509,12 @@ def segment_highlights(
         sentences.append(say("too_few_segments", language, label=label, min_n=min_n))
     small = table[~table["ranked"] & ~table["hidden"]]
     if len(small) and len(ranked) >= 2:
-        listed = listing([f"{row[attribute]} ({row.n})" if language == "en"
-                          else f"{row[attribute]}（{row.n}件）" for _, row in small.iterrows()],
+        listed = listing([f"{row.label} ({row.n})" if language == "en"
+                          else f"{row.label}（{row.n}件）" for row in small.itertuples()],
                          language)
         sentences.append(say("not_ranked", language, min_n=min_n, listed=listed))
     if table["hidden"].any():
-        names = listing(table.loc[table["hidden"], attribute].tolist(), language)
+        names = listing(table.loc[table["hidden"], "label"].tolist(), language)
         sentences.append(say("hidden_segments", language, min_group=min_group, names=names))
     return table, sentences
 
@@ -519,8 +524,16 @@ def _segment_label(definition: SurveyDefinition | None, attribute: str, language
     return label.lower() if language == "en" else label  # "by store", not "by Store"
 
 
+def _value_label(definition: SurveyDefinition | None, attribute: str, code: str,
+                 language: str) -> str:
+    """A segment's name: the attribute's ``value_labels`` entry, or the code itself."""
+    described = next((a for a in definition.attributes if a.name == attribute),
+                     None) if definition else None
+    return described.value_label(code, language) if described else code
+
+
 def _segment_phrase(row: pd.Series, attribute: str, language: str) -> str:
-    return say("segment", language, name=row[attribute], value=row.nps, low=row.ci_low,
+    return say("segment", language, name=row["label"], value=row.nps, low=row.ci_low,
                high=row.ci_high, n=int(row.n))
 
 
