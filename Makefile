@@ -28,8 +28,11 @@ test: install lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests platform/cxlab survey_server scheduled
 	$(BIN)/python -m pytest -p no:xdist --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
+# JupyterLab refuses to start as root without --allow-root (containers, a VM's only user).
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT) $(LAB_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/seed.py

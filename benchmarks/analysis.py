@@ -53,7 +53,7 @@ def main() -> None:
         f"nps_by store ({args.stores} stores, 95% CI)":
             lambda: nps_by(frame, "nps", by="store"),
         f"drivers ({len(items)} items, LMG via pingouin + 200 bootstrap CIs, listwise)":
-            lambda: drivers(frame, "nps", items),
+            lambda: drivers(frame, "nps", items, definition=definition),
         "compare_segments nps by store (omnibus + all pairs, Holm)":
             lambda: compare_segments(frame, "nps", "store"),
     }

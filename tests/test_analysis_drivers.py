@@ -11,6 +11,7 @@ import pytest
 import statsmodels.api as sm
 from cxlab.analysis import drivers
 from cxlab.analysis.relimp import lmg_batch, pingouin_lmg
+from cxlab.errors import CxlabError
 from cxlab.seed import generate_responses, plan_drivers
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from scipy import stats
@@ -43,7 +44,7 @@ def seeded() -> pd.DataFrame:
 
 def test_importances_match_brute_force_all_subsets_and_sum_to_r2(seeded):
     items = ITEMS[:6]
-    result = drivers(seeded, "nps", items, n_boot=0)
+    result = drivers(seeded, "nps", items, definition=RESTAURANT, n_boot=0)
     complete = seeded[["nps", *items]].dropna().astype(float).to_numpy()
     expected = brute_force_lmg(complete[:, 0], complete[:, 1:])
     got = result.table.set_index("item").loc[items, "importance"].to_numpy()
@@ -62,7 +63,7 @@ def test_vectorised_lmg_equals_pingouin_on_all_ten_items(seeded):
 
 def test_pairwise_missing_uses_pairwise_complete_correlations(seeded):
     items = ITEMS[:5]
-    result = drivers(seeded, "nps", items, missing="pairwise", n_boot=0)
+    result = drivers(seeded, "nps", items, definition=RESTAURANT, missing="pairwise", n_boot=0)
     answered = seeded[seeded["nps"].notna()][["nps", *items]].astype(float)
     correlation = answered.corr(min_periods=1).to_numpy()  # pandas: pairwise complete
     expected = lmg_batch(correlation[None])[0]
@@ -72,7 +73,7 @@ def test_pairwise_missing_uses_pairwise_complete_correlations(seeded):
 
 
 def test_spearman_matches_scipy_on_the_rows_used(seeded):
-    result = drivers(seeded, "nps", ITEMS[:3], n_boot=0)
+    result = drivers(seeded, "nps", ITEMS[:3], definition=RESTAURANT, n_boot=0)
     complete = seeded[["nps", *ITEMS[:3]]].dropna().astype(float)
     for item in ITEMS[:3]:
         expected = stats.spearmanr(complete[item], complete["nps"]).statistic
@@ -81,7 +82,7 @@ def test_spearman_matches_scipy_on_the_rows_used(seeded):
 
 
 def test_bootstrap_intervals_bracket_the_estimates(seeded):
-    table = drivers(seeded, "nps", ITEMS, n_boot=200, seed=1).table
+    table = drivers(seeded, "nps", ITEMS, definition=RESTAURANT, n_boot=200, seed=1).table
     assert (table["importance_ci_low"] <= table["importance"] + 1e-12).all()
     assert (table["importance"] <= table["importance_ci_high"] + 1e-12).all()
     assert (table["importance_ci_high"] - table["importance_ci_low"] > 0).all()
@@ -91,7 +92,8 @@ def test_planted_strong_drivers_outrank_the_rest_in_all_20_seeds():
     for seed in range(20):
         frame = generate_responses(RESTAURANT, 1500, seed=seed)
         plan = plan_drivers(RESTAURANT, seed=seed)
-        table = drivers(frame, plan.outcome, ITEMS, n_boot=0).table.set_index("item")
+        table = drivers(frame, plan.outcome, ITEMS, definition=RESTAURANT,
+                        n_boot=0).table.set_index("item")
         weakest_strong = table.loc[list(plan.strong), "importance"].min()
         strongest_other = table.drop(index=list(plan.strong))["importance"].max()
         assert weakest_strong > strongest_other, f"seed {seed}"
@@ -108,7 +110,7 @@ def test_collinear_items_raise_a_vif_warning():
         "b": rng.integers(1, 6, 400),
     })
     frame["nps"] = np.clip(frame["a"] + frame["b"] + rng.integers(0, 2, 400), 0, 10)
-    result = drivers(frame, "nps", ["a", "a_again", "b"], n_boot=0)
+    result = drivers(frame, "nps", ["a", "a_again", "b"], scale=(1, 5), n_boot=0)
     assert any("VIF" in warning for warning in result.warnings)
     assert result.table.set_index("item").loc["a", "vif"] > 5
 
@@ -117,7 +119,7 @@ def test_small_n_and_constant_item_are_reported_not_crashing():
     rng = np.random.default_rng(5)
     frame = pd.DataFrame({"x": rng.integers(1, 6, 20), "same": 3, "y": rng.integers(1, 6, 20)})
     frame["nps"] = np.clip(2 * frame["x"] + rng.integers(0, 2, 20), 0, 10)
-    result = drivers(frame, "nps", ["x", "same", "y"], n_boot=50)
+    result = drivers(frame, "nps", ["x", "same", "y"], scale=(1, 5), n_boot=50)
     table = result.table.set_index("item")
     assert table.loc["same", "importance"] == 0.0
     assert "constant" in table.loc["same", "note"]
@@ -127,17 +129,100 @@ def test_small_n_and_constant_item_are_reported_not_crashing():
 
 def test_too_few_answers_and_constant_outcome_give_nan_with_a_reason():
     frame = pd.DataFrame({"nps": [9, 3], "x": [5, 1], "y": [4, 2]})
-    result = drivers(frame, "nps", ["x", "y"])
+    result = drivers(frame, "nps", ["x", "y"], scale=(1, 5))
     assert result.table["importance"].isna().all()
     assert any("too few usable responses" in w for w in result.warnings)
     flat = pd.DataFrame({"nps": [8] * 30, "x": list(range(1, 6)) * 6, "y": [1, 2] * 15})
-    result = drivers(flat, "nps", ["x", "y"])
+    result = drivers(flat, "nps", ["x", "y"], scale=(1, 5))
     assert result.table["importance"].isna().all()
     assert any("outcome is constant" in w for w in result.warnings)
 
 
 def test_missing_answers_are_dropped_listwise_and_counted(seeded):
-    result = drivers(seeded, "nps", ITEMS, n_boot=0)
+    result = drivers(seeded, "nps", ITEMS, definition=RESTAURANT, n_boot=0)
     assert result.n == len(seeded[["nps", *ITEMS]].dropna())
     assert result.n < len(seeded)
     assert result.missing_note.startswith("listwise")
+
+
+def test_there_is_no_default_scale_and_answers_off_the_scale_are_rejected(seeded):
+    frame = seeded[["nps", *ITEMS[:3]]].dropna().copy()
+    with pytest.raises(CxlabError, match="give the items' answer scale"):
+        drivers(frame, "nps", ITEMS[:3])
+    frame.loc[frame.index[0], ITEMS[1]] = 9  # a 1–10 answer on a 1–5 item
+    with pytest.raises(CxlabError, match=f"{ITEMS[1]}.*outside its scale 1–5 \\(9\\)"):
+        drivers(frame, "nps", ITEMS[:3], definition=RESTAURANT)
+
+
+def test_each_item_is_scaled_on_its_own_scale():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"five": rng.integers(1, 6, 300), "ten": rng.integers(1, 11, 300)})
+    frame["nps"] = np.clip(frame["five"] + frame["ten"] // 2 + rng.integers(0, 2, 300), 0, 10)
+    result = drivers(frame, "nps", ["five", "ten"], scale={"five": (1, 5), "ten": (1, 10)},
+                     n_boot=0)
+    table = result.table.set_index("item")
+    assert table.loc["ten", "performance_scaled"] == pytest.approx(
+        (frame["ten"].mean() - 1) / 9)
+    assert table.loc["five", "performance_scaled"] == pytest.approx(
+        (frame["five"].mean() - 1) / 4)
+    assert (table["priority"] >= 0).all()
+    assert table.loc["ten", "top2_share"] == pytest.approx((frame["ten"] >= 9).mean())
+
+
+def test_an_item_that_goes_against_the_outcome_is_flagged_never_fix_first(seeded):
+    frame = seeded[["nps", *ITEMS]].dropna().copy()
+    rng = np.random.default_rng(8)
+    # "Problems experienced": more problems with lower scores, performing poorly.
+    frame["problems"] = np.clip(np.round(6 - frame["nps"] / 2.5 + rng.normal(0, 1, len(frame))),
+                                1, 5).astype(int)
+    scales = {**{item: (1, 5) for item in ITEMS}, "problems": (1, 5)}
+    result = drivers(frame, "nps", [*ITEMS, "problems"], scale=scales, n_boot=0)
+    row = result.table.set_index("item").loc["problems"]
+    assert row.spearman_r < -0.3
+    assert row.quadrant == "check direction"
+    assert np.isnan(row.priority) and pd.isna(row.priority_rank)
+    assert "higher rating goes with lower nps" in row.note and "reverse it" in row.note
+    assert any("problems" in w and "check the wording" in w for w in result.warnings)
+    negative = result.table[result.table["spearman_r"] < 0]
+    assert (negative["quadrant"] != "fix first").all()
+
+
+def test_one_response_is_too_few_not_a_constant_outcome_and_every_nan_has_a_reason():
+    frame = pd.DataFrame({"nps": [9], "x": [5], "y": [4]})
+    result = drivers(frame, "nps", ["x", "y"], scale=(1, 5))
+    assert result.table["importance"].isna().all()
+    assert any("too few usable responses" in w for w in result.warnings)
+    assert not any("constant" in w for w in result.warnings)
+    for note in result.table["note"]:
+        assert note.startswith("no importance: too few usable responses to fit (n = 1;")
+
+
+def test_an_item_nobody_answered_is_left_out_and_the_others_still_get_importances(seeded):
+    frame = seeded[["nps", *ITEMS[:3]]].copy()
+    frame["never"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    result = drivers(frame, "nps", [*ITEMS[:3], "never"], scale=(1, 5), n_boot=20)
+    table = result.table.set_index("item")
+    assert np.isnan(table.loc["never", "importance"])
+    assert table.loc["never", "note"] == "nobody answered this item: no importance"
+    assert np.isfinite(table.loc[ITEMS[:3], "importance"]).all()
+    expected = drivers(frame, "nps", ITEMS[:3], scale=(1, 5), n_boot=0)
+    assert result.r2 == pytest.approx(expected.r2, abs=1e-12)
+    assert any("nobody answered never" in w for w in result.warnings)
+
+
+def test_pairwise_items_without_common_answers_are_warned_about():
+    rng = np.random.default_rng(4)
+    n = 400
+    frame = pd.DataFrame({"a": rng.integers(1, 6, n).astype(float),
+                          "b": rng.integers(1, 6, n).astype(float),
+                          "c": rng.integers(1, 6, n).astype(float)})
+    frame["nps"] = np.clip(frame["a"] + frame["b"] + frame["c"] - 3, 0, 10)
+    frame.loc[: n // 2, "a"] = np.nan  # a only in the second half,
+    frame.loc[n // 2 :, "b"] = np.nan  # b only in the first: never together
+    result = drivers(frame, "nps", ["a", "b", "c"], scale=(1, 5), missing="pairwise", n_boot=0)
+    assert any("fewer than 3 responses in common" in w and "a & b" in w
+               for w in result.warnings)
+    table = result.table.set_index("item")
+    assert "answered both this and b" in table.loc["a", "note"]
+    assert "answered both this and a" in table.loc["b", "note"]
+    assert "in common" not in table.loc["c", "note"]

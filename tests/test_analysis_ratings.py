@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -68,6 +70,50 @@ def test_trend_mean_uses_welch_and_marks_empty_periods():
     assert table.loc[1, "note"] == "no answers" and np.isnan(table.loc[2, "p_change"])
     direct = trend(frame[frame["submitted_at"].dt.month != 2], "score", "M", statistic="mean")
     assert len(direct) == 3
+
+
+def test_trend_all_promoters_then_all_detractors_is_tested_exactly_and_flagged():
+    frame = pd.DataFrame({
+        "submitted_at": pd.to_datetime(["2026-01-05"] * 8 + ["2026-01-12"] * 8, utc=True),
+        "nps": [10] * 8 + [2] * 8,
+    })
+    table = trend(frame, "nps", "W")
+    # Only this split and its mirror are as extreme: p = 2 / C(16, 8).
+    assert table.loc[1, "p_change"] == pytest.approx(2 / 12870, rel=1e-9)
+    assert bool(table.loc[1, "significant_change"])
+    assert "tested exactly" in table.loc[1, "note"]
+
+
+def test_exact_nps_change_p_equals_a_brute_force_permutation_test():
+    before = [10, 10, 10, 7, 3]  # 3 promoters, 1 passive, 1 detractor
+    after = [0, 2, 4, 6]  # all detractors: SE 0
+    frame = pd.DataFrame({
+        "submitted_at": pd.to_datetime(["2026-01-05"] * 5 + ["2026-01-12"] * 4, utc=True),
+        "nps": before + after,
+    })
+    pooled = np.array(before + after)
+
+    def nps_of(values):
+        return 100 * (np.mean(values >= 9) - np.mean(values <= 6))
+
+    observed = abs(nps_of(np.array(after)) - nps_of(np.array(before)))
+    splits = list(itertools.combinations(range(9), 5))
+    extreme = 0
+    for chosen in splits:
+        rest = [k for k in range(9) if k not in chosen]
+        extreme += abs(nps_of(pooled[rest]) - nps_of(pooled[list(chosen)])) >= observed - 1e-9
+    table = trend(frame, "nps", "W")
+    assert table.loc[1, "p_change"] == pytest.approx(extreme / len(splits), rel=1e-9)
+
+
+def test_trend_mean_without_spread_in_either_period_says_not_tested():
+    frame = pd.DataFrame({
+        "submitted_at": pd.to_datetime(["2026-01-01"] * 3 + ["2026-02-01"] * 3, utc=True),
+        "score": [2, 2, 2, 5, 5, 5],
+    })
+    table = trend(frame, "score", "M", statistic="mean")
+    assert np.isnan(table.loc[1, "p_change"])
+    assert "not tested: neither period has any spread" in table.loc[1, "note"]
 
 
 def test_trend_welch_p_value_matches_scipy():

@@ -73,3 +73,21 @@ def test_constant_item_single_response_and_no_variance_are_defined():
     assert np.isnan(one.alpha) and "fewer than two" in one.note
     none = reliability(pd.DataFrame({"a": [2, 2], "b": [4, 4]}), ["a", "b"])
     assert np.isnan(none.alpha) and "no item varies" in none.note
+
+
+def test_negative_alpha_keeps_its_value_with_a_reverse_coding_note():
+    rng = np.random.default_rng(2)
+    a = rng.integers(1, 6, 200)
+    frame = pd.DataFrame({"a": a, "b": np.clip(a + rng.integers(-1, 2, 200), 1, 5),
+                          "reversed": np.clip(7 - a + rng.integers(-1, 2, 200), 1, 5)})
+    result = reliability(frame, ["a", "b", "reversed"])
+    assert result.alpha < 0
+    assert result.alpha == pytest.approx(textbook_alpha(frame.to_numpy(float)), abs=1e-9)
+    assert "alpha is negative" in result.note and "reverse-coded items?" in result.note
+
+
+def test_items_that_cancel_out_give_nan_alpha_with_a_note_not_minus_infinity():
+    frame = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [5, 4, 3, 2, 1]})
+    result = reliability(frame, ["a", "b"])
+    assert np.isnan(result.alpha) and np.isnan(result.ci_low)
+    assert "never varies" in result.note and "reverse-coded items?" in result.note

@@ -61,6 +61,21 @@ def test_kruskal_and_pairwise_mann_whitney_match_scipy(seeded):
         assert row.effect_size == pytest.approx(2 * reference.statistic / (a.size * b.size) - 1)
 
 
+def test_effect_sizes_carry_their_right_names():
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame({"store": np.repeat(["a", "b", "c"], 60),
+                          "score": np.r_[rng.normal(5, 1, 60), rng.normal(5.5, 1.2, 60),
+                                         rng.normal(6, 0.9, 60)]})
+    welch = compare_segments(frame, "score", "store", method="welch").test.iloc[0]
+    reference = pg.welch_anova(data=frame, dv="score", between="store")
+    assert welch.effect_size_name == "eta_squared"
+    assert welch.effect_size == pytest.approx(reference["np2"].iloc[0], abs=1e-3)
+    kruskal = compare_segments(frame, "score", "store", method="kruskal").test.iloc[0]
+    h = stats.kruskal(*[g["score"] for _, g in frame.groupby("store")]).statistic
+    assert kruskal.effect_size_name == "eta_squared_h"
+    assert kruskal.effect_size == pytest.approx((h - 3 + 1) / (180 - 3), rel=1e-10)
+
+
 def test_mann_whitney_on_continuous_values_goes_pair_by_pair_and_matches_scipy():
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({"store": np.repeat(["a", "b", "c"], 2100),

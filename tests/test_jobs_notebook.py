@@ -86,20 +86,21 @@ def test_the_shipped_weekly_report_runs_for_a_tenant(config, database, environ, 
 
     page = pages["demo"]
     assert "Sakura Dining — weekly-report — 2026-11-16 – 2026-11-23" in page  # <title>
-    assert "Sakura Dining — weekly customer-experience report, 2026-11-16 – 2026-11-23" in page
+    # In the tenant's language: its survey is Japanese first.
+    assert "Sakura Dining — 週次 顧客体験レポート（2026-11-16 – 2026-11-23）" in page
     expected = weekly_report(config, "demo", None, START, END, tenant_name="Sakura Dining")
     [part] = expected.surveys
-    assert f"NPS this period: {part.nps['nps'].iloc[0]:+.1f} (95 % interval" in page
-    assert len(part.priorities) == 3
+    assert f"今期のNPS：{part.nps['nps'].iloc[0]:+.1f}（95%区間" in page
+    assert part.priorities
     for sentence in part.priorities:
         assert f"<li>{sentence}</li>" in page
     assert "<svg" in page  # the trend chart, inline
-    assert "Demo data" not in page  # a client never sees the demo fallback
+    assert "デモデータ" not in page and "Demo data" not in page  # never the demo fallback
     for code in ("weekly_report(", "from cxlab", "tenant_name="):
         assert code not in page.split("</style>")[-1]  # no code cells, only their output
 
     quiet = pages["quiet"]
-    assert "Quiet Cafe — weekly customer-experience report" in quiet
+    assert "Quiet Cafe — weekly customer-experience report" in quiet  # no survey: English
     assert "No answers this period" in quiet and "Demo data" not in quiet
 
 

@@ -72,8 +72,15 @@ def answered(config: Config, database: Database):
     return seeded, distribution_id, tokens
 
 
-def test_the_weekly_report_hides_the_small_segment_and_its_complement(config, answered):
-    report = weekly_report(config, "acme", "pulse", START, END, tenant_name="Acme")
+HIDDEN_SEGMENTS = {"en": "Hidden to protect anonymity", "ja": "匿名性を守るため非表示"}
+FEWER_THAN_5 = {"en": "Fewer than 5 answers", "ja": "5件未満"}
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_weekly_report_hides_the_small_segment_and_its_complement(config, answered,
+                                                                      language):
+    report = weekly_report(config, "acme", "pulse", START, END, tenant_name="Acme",
+                           language=language)
     (part,) = report.surveys
     table = part.segments.set_index("department")
     assert bool(table.loc["hr", "hidden"]) and bool(table.loc["it", "hidden"])
@@ -83,10 +90,14 @@ def test_the_weekly_report_hides_the_small_segment_and_its_complement(config, an
     # Total minus every shown segment is the two hidden ones together (11), never hr's 3.
     assert part.answers - int(table["n"].dropna().sum()) == SIZES["hr"] + SIZES["it"]
     page = report.html()
-    assert "Hidden to protect anonymity" in page and "hr (" not in page
+    assert HIDDEN_SEGMENTS[language] in page and "hr (" not in page and "hr（" not in page
+    assert any(HIDDEN_SEGMENTS[language] in s and "hr" in s and "it" in s
+               for s in part.segment_sentences)
 
 
-def test_a_survey_with_too_few_answers_shows_no_results_in_the_report(config, database):
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_survey_with_too_few_answers_shows_no_results_in_the_report(config, database,
+                                                                     language):
     seeded = seed_survey(database, "tiny", EX)
     with database.session() as session:
         survey = get_survey_by_id(session, seeded.tenant_id, seeded.survey_id)
@@ -94,9 +105,10 @@ def test_a_survey_with_too_few_answers_shows_no_results_in_the_report(config, da
             responses.record_response(session, survey, {"enps": score, "comment": "mine"},
                                       submitted_at=datetime(2026, 11, 18, tzinfo=UTC))
     sync(database, config, progress=False)
-    (part,) = weekly_report(config, "tiny", "pulse", START, END).surveys
-    assert part.hidden and "Fewer than 5 answers" in part.nps_sentence
-    assert "mine" not in weekly_report(config, "tiny", "pulse", START, END).html()
+    report = weekly_report(config, "tiny", "pulse", START, END, language=language)
+    (part,) = report.surveys
+    assert part.hidden and FEWER_THAN_5[language] in part.nps_sentence
+    assert "mine" not in report.html()
 
 
 def test_the_export_and_the_portal_hide_the_small_segment(config, database, answered):
@@ -149,3 +161,30 @@ def test_a_lone_answer_on_its_day_loses_its_segment_in_the_export():
     shown = list(exports.without_small_segments(EX, rows, hidden))
     assert [r.attributes["department"] for r in shown] == ["sales"] * 8 + ["(hidden)"]
     assert all((r.submitted_at.hour, r.submitted_at.minute) == (0, 0) for r in shown)
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_small_previous_period_is_neither_compared_with_nor_charted(config, database,
+                                                                      language):
+    seeded = seed_survey(database, "small", EX)
+    with database.session() as session:
+        survey = get_survey_by_id(session, seeded.tenant_id, seeded.survey_id)
+        # This period 10 answers; the one before 3 (all 0: a leak would show in the NPS).
+        for number, (day, score) in enumerate([(18, 10)] * 10 + [(11, 0)] * 3):
+            responses.record_response(session, survey, {"enps": score},
+                                      attributes={"department": "sales"},
+                                      idempotency_key=f"small-{number}",
+                                      submitted_at=datetime(2026, 11, day, 3, tzinfo=UTC))
+    sync(database, config, progress=False)
+    (part,) = weekly_report(config, "small", "pulse", START, END, tenant_name="Small",
+                            language=language).surveys
+    assert not part.hidden and part.answers == 10
+    assert part.nps["n"].tolist() == [10, 0]  # the previous period counts as empty
+    assert part.nps_sentence.endswith(
+        "no answers in the previous period to compare with." if language == "en"
+        else "前期の回答がないため比較できません。")
+    previous = part.trend.iloc[-2]
+    assert previous["n"] == 0 and previous["nps"] != previous["nps"]  # blanked, NaN
+    assert previous["note"] == ("hidden (too few answers)" if language == "en"
+                                else "非表示（回答数が少ないため）")
+    assert part.trend["n"].iloc[-1] == 10

@@ -1,15 +1,22 @@
-"""The weekly customer-experience report of one tenant (notebooks/reports/weekly.ipynb).
+"""The weekly experience report of one tenant (notebooks/reports/weekly.ipynb).
 
 :func:`weekly_report` loads each survey's answers for the report period and the weeks
-before it, once, and works out everything the report says: NPS with its interval and
-the change from the previous period, the weekly trend, the top improvement priorities
-in plain language, the best and worst segment, and a few notable comments. The
-notebook only displays :meth:`WeeklyReport.html`, so the scheduler's HTML export is
-one self-contained page (charts are inline SVG: no JavaScript, nothing downloaded).
+before it, once, and works out everything the report says, in the tenant's language
+(Japanese or English): NPS (eNPS for an employee survey) with its interval and the
+change from the previous period, the weekly trend, what to improve first — the
+dashboard's "fix first" quadrant of :func:`cxlab.analysis.drivers`, each with its
+improvement effect in NPS points (:func:`cxlab.analysis.improvement_effect`) — the best
+and worst segment, area scores for an employee survey, and a few notable comments.
+Small groups are suppressed as everywhere else (:mod:`cxlab.anonymity`): a survey with
+fewer than its ``anonymity.min_group`` answers shows only a note, and so do small
+periods of the trend and small segments (with complementary ones).
+The notebook only displays :meth:`WeeklyReport.html`, so the scheduler's HTML export
+is one self-contained page (charts are inline SVG: no JavaScript, nothing downloaded).
 
 >>> from cxlab.demo import demo_config
 >>> report = weekly_report(demo_config(responses=600), "demo", None,
-...                        "2026-10-19T07:00:00+09:00", "2026-10-26T07:00:00+09:00")
+...                        "2026-10-19T07:00:00+09:00", "2026-10-26T07:00:00+09:00",
+...                        language="en")
 >>> report.heading
 'Demo — weekly customer-experience report, 2026-10-19 – 2026-10-26'
 >>> [(part.survey, part.answers) for part in report.surveys]
@@ -29,21 +36,24 @@ import pandas as pd
 from scipy import special
 
 from cxlab import analysis
-from cxlab.analysis.drivers import ANSWERS_PER_ITEM, MIN_ANSWERS
+from cxlab.analysis.drivers import ANSWERS_PER_ITEM, CHECK_DIRECTION, MIN_ANSWERS
+from cxlab.analysis.improvement import LOW_POINTS
 from cxlab.analysis.nps import DETRACTOR_MAX, MIN_N, PROMOTER_MIN
+from cxlab.analysis.reliability import _alpha as cronbach_alpha
 from cxlab.anonymity import is_small, suppressed_groups
 from cxlab.charts import item_label
 from cxlab.config import Config
 from cxlab.errors import CxlabError
+from cxlab.notebook_data import choose_data
+from cxlab.report_text import LANGUAGES, listing, percent, say
 from cxlab.store import Store, load_responses, survey_definition
 from cxlab.surveys.definition import SurveyDefinition, localize
 
-LANGUAGE = "en"
 TREND_WEEKS = 8  # the report week and the seven before it
-PRIORITIES = 3
 COMMENTS_EACH = 3  # low-score and high-score comments shown
 MIN_SEGMENT_ANSWERS = MIN_N  # the "too few answers" rule
-ORDINALS = ("first", "second", "third", "fourth", "fifth")
+EFFECT_BOOTSTRAP = 300
+TOPICS = 6  # comment topics looked for (NMF)
 
 
 @dataclass
@@ -52,15 +62,21 @@ class SurveyReport:
 
     survey: str
     title: str
+    metric: str  # "NPS" or "eNPS"
+    language: str
     answers: int
     nps: pd.DataFrame  # two rows: "this period", "previous period"
     nps_sentence: str
     trend: pd.DataFrame  # one row per week: week, n, nps, ci_low, ci_high, note
     priorities: list[str]
     drivers_note: str
+    advice: pd.DataFrame  # the drivers table with the improvement effect, per item
     segments: pd.DataFrame
     segment_sentences: list[str]
+    groups: pd.DataFrame  # employee surveys: one row per area (question group)
     comments: pd.DataFrame  # kind ("low"/"high"), submitted_at, score, comment
+    segment_label: str = ""  # the attribute's label ("Store", "店舗")
+    topics: pd.DataFrame = field(default_factory=pd.DataFrame)  # comment topics by group
     # Fewer answers than the survey's anonymity.min_group: nothing but a note is shown.
     hidden: bool = False
 
@@ -73,6 +89,7 @@ class WeeklyReport:
     tenant_name: str
     start: pd.Timestamp
     end: pd.Timestamp
+    language: str = "en"
     surveys: list[SurveyReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     demo: bool = False
@@ -84,15 +101,18 @@ class WeeklyReport:
 
     @property
     def heading(self) -> str:
-        return f"{self.tenant_name} — weekly customer-experience report, {self.period}"
+        employee = bool(self.surveys) and all(p.metric == "eNPS" for p in self.surveys)
+        return say("heading_ex" if employee else "heading_cx", self.language,
+                   name=self.tenant_name, period=self.period)
 
     def html(self) -> str:
         """The whole report as one HTML fragment (headings, text, tables, SVG charts)."""
         parts = [f"<h1>{html.escape(self.heading)}</h1>"]
         parts += [f"<p><em>{html.escape(note)}</em></p>" for note in self.notes]
         if not self.surveys:
-            parts.append(f"<p class='cx-no-answers'><strong>No answers this period</strong> "
-                         f"({html.escape(self.period)}): there is nothing to report.</p>")
+            parts.append(f"<p class='cx-no-answers'>"
+                         f"{say('no_answers', self.language, period=html.escape(self.period))}"
+                         "</p>")
         parts += [survey_html(part) for part in self.surveys]
         return "\n".join(parts)
 
@@ -105,41 +125,56 @@ def weekly_report(
     end: str | datetime,
     *,
     tenant_name: str | None = None,
-    demo_fallback: bool = False,
+    demo: bool = False,
+    language: str | None = None,
 ) -> WeeklyReport:
     """Build the report of ``tenant`` for ``start`` ≤ submitted_at < ``end``.
 
     ``survey`` None reports every survey of the tenant with answers in the period
-    (a note names those without). With ``demo_fallback`` a tenant the store lacks is
-    replaced by the seeded demo tenant (for running the notebook by hand; the
-    scheduler never sets it, so clients see their own data or "no answers").
+    (a note names those without). The scheduler passes ``tenant_name``: a tenant
+    without synced answers then gets "no answers this period". Run by hand (no
+    ``tenant_name``), the tenant and survey must exist in the store — an unknown one
+    raises :class:`~cxlab.errors.CxlabError` listing what exists
+    (:func:`cxlab.notebook_data.choose_data`) — and ``demo=True`` allows the seeded
+    demo tenant "demo" where the store lacks it; it never stands in for another tenant.
+
+    ``language`` ("ja" or "en") is the tenant's report language; None takes the first
+    language of the tenant's first survey definition (its respondents' language).
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         raise CxlabError(f"report period {start} – {end}: give two ISO times with a zone, "
                          "start before end (e.g. 2026-11-16T07:00:00+09:00)")
+    if language is not None and language not in LANGUAGES:
+        raise CxlabError(f"report language must be one of {', '.join(LANGUAGES)} "
+                         f"(got {language!r})")
+    by_hand = tenant_name is None
+    if by_hand:  # a name the store lacks is a typo here, not "no answers"
+        chosen = choose_data(tenant, survey, demo=demo, config=config)
+        config, tenant, demo = chosen.config, chosen.tenant, chosen.demo
+    else:
+        demo = False
     surveys = tenant_surveys(config, tenant, survey)
-    demo = False
-    if demo_fallback and not surveys:
-        from cxlab.demo import DEMO_TENANT, demo_config
-
-        config, tenant, demo = demo_config(), DEMO_TENANT, True
-        surveys = tenant_surveys(config, tenant, None)
-        tenant_name = None
+    definitions = {slug: survey_definition(config, tenant, slug) for slug in surveys}
+    if language is None:
+        first = next(iter(definitions.values()), None)
+        language = next((lang for lang in (first.languages if first else ())
+                         if lang in LANGUAGES), "en")
     report = WeeklyReport(tenant=tenant, tenant_name=tenant_name or tenant.title(),
-                          start=start, end=end, demo=demo)
+                          start=start, end=end, language=language, demo=demo)
     if demo:
-        report.notes.append("Demo data: this tenant has no synced answers here.")
+        report.notes.append(say("demo", language))
     for slug in surveys:
-        part = survey_report(config, tenant, slug, start, end)
+        part = survey_report(config, tenant, slug, start, end, language=language,
+                             definition=definitions[slug])
         if part is None:
-            report.notes.append(f"Survey {slug!r} had no answers this period.")
+            title = localize(definitions[slug].title, language)
+            report.notes.append(say("survey_without_answers", language, title=title))
         else:
             report.surveys.append(part)
     if len(surveys) > 1 and report.surveys:
-        names = ", ".join(repr(part.survey) for part in report.surveys)
-        report.notes.insert(0, f"No survey was named: reporting every survey with answers "
-                               f"this period ({names}).")
+        names = listing([f"“{part.title}”" for part in report.surveys], language)
+        report.notes.insert(0, say("every_survey", language, names=names))
     return report
 
 
@@ -152,12 +187,14 @@ def tenant_surveys(config: Config, tenant: str, survey: str | None) -> list[str]
 
 
 def survey_report(
-    config: Config, tenant: str, survey: str, start: pd.Timestamp, end: pd.Timestamp
+    config: Config, tenant: str, survey: str, start: pd.Timestamp, end: pd.Timestamp, *,
+    language: str = "en", definition: SurveyDefinition | None = None,
 ) -> SurveyReport | None:
     """One survey's part of the report, or None when it has no answers in the period."""
-    definition = survey_definition(config, tenant, survey)
+    definition = definition or survey_definition(config, tenant, survey)
     min_group = definition.anonymity.min_group
     outcome = definition.questions_of_type("nps")[0].id
+    metric = "eNPS" if outcome == "enps" else "NPS"
     items = [q.id for q in definition.questions_of_type("rating")]
     texts = [q.id for q in definition.questions_of_type("text")]
     attribute = definition.attributes[0].name if definition.attributes else None
@@ -169,36 +206,43 @@ def survey_report(
     answers = int(week[outcome].notna().sum())
     if answers == 0:
         return None
-    title = localize(definition.title, LANGUAGE)
+    title = localize(definition.title, language)
     if answers < min_group:
         # Scores, trend, segments and comments of so few people could name them.
         return SurveyReport(
-            survey=survey, title=title, answers=answers, nps=pd.DataFrame(),
-            nps_sentence=(f"Fewer than {min_group} answers this period: the results are "
-                          "hidden to protect the respondents' anonymity."),
-            trend=pd.DataFrame(), priorities=[], drivers_note="", segments=pd.DataFrame(),
-            segment_sentences=[], comments=pd.DataFrame(), hidden=True,
+            survey=survey, title=title, metric=metric, language=language, answers=answers,
+            nps=pd.DataFrame(), nps_sentence=say("hidden_survey", language, min_group=min_group),
+            trend=pd.DataFrame(), priorities=[], drivers_note="", advice=pd.DataFrame(),
+            segments=pd.DataFrame(), segment_sentences=[], groups=pd.DataFrame(),
+            comments=pd.DataFrame(), hidden=True,
         )
     previous = history[(history["submitted_at"] >= start - (end - start))
                        & (history["submitted_at"] < start)]
     if is_small(int(previous[outcome].notna().sum()), min_group):
         previous = previous.iloc[0:0]  # too few to compare with: shown as no answers
     headline = nps_change(week[outcome], previous[outcome])
-    priorities, drivers_note = [], ""
+    priorities, drivers_note, table = [], "", pd.DataFrame()
     if items:
-        priorities, drivers_note = improvement_priorities(week, history, outcome, items,
-                                                          definition)
+        table, drivers_note = improvement_advice(week, history, outcome, items, definition,
+                                                 language=language)
+        priorities = advice_sentences(table, definition, metric=metric, language=language)
     segments, segment_sentences = pd.DataFrame(), []
     if attribute:
         segments, segment_sentences = segment_highlights(
-            week, outcome, attribute, definition, min_group=min_group)
+            week, outcome, attribute, definition, metric=metric, language=language,
+            min_group=min_group)
     return SurveyReport(
-        survey=survey, title=title, answers=answers, nps=headline,
-        nps_sentence=nps_sentence(headline),
-        trend=weekly_trend(history, outcome, start, end, min_group=min_group),
+        survey=survey, title=title, metric=metric, language=language, answers=answers,
+        nps=headline, nps_sentence=nps_sentence(headline, metric=metric, language=language),
+        trend=weekly_trend(history, outcome, start, end, min_group=min_group,
+                           language=language),
         priorities=priorities,
-        drivers_note=drivers_note, segments=segments, segment_sentences=segment_sentences,
+        drivers_note=drivers_note, advice=table, segments=segments,
+        segment_sentences=segment_sentences,
+        groups=group_scores(week, definition, language) if metric == "eNPS" else pd.DataFrame(),
         comments=notable_comments(week, outcome, texts),
+        segment_label=_segment_label(definition, attribute, language) if attribute else "",
+        topics=comment_themes(week, outcome, texts),
     )
 
 
@@ -206,7 +250,8 @@ def nps_change(this: pd.Series, previous: pd.Series, *, ci: float = 0.95) -> pd.
     """NPS with CI and n of this and the previous period, the change and its p-value.
 
     The change is tested with z = ΔNPS / √(SE₁² + SE₂²), two independent samples, as
-    :func:`cxlab.analysis.trend` does.
+    :func:`cxlab.analysis.trend` does; when a period's SE is 0 (every answer in one
+    group) by the exact permutation test :func:`cxlab.analysis.trend` uses then.
 
     >>> table = nps_change(pd.Series([10] * 60 + [3] * 40), pd.Series([10] * 50 + [3] * 50))
     >>> table[["period", "n"]].to_numpy().tolist(), table["nps"].round(1).tolist()
@@ -214,50 +259,62 @@ def nps_change(this: pd.Series, previous: pd.Series, *, ci: float = 0.95) -> pd.
     >>> round(float(table["change"].iloc[0]), 1), round(float(table["p_change"].iloc[0]), 3)
     (20.0, 0.153)
     """
+    from cxlab.analysis.trend import flat_nps_change_p
+
     table = pd.concat([analysis.nps(this, ci=ci), analysis.nps(previous, ci=ci)],
                       ignore_index=True)
     table.insert(0, "period", ["this period", "previous period"])
     change = table["nps"].iloc[0] - table["nps"].iloc[1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = change / np.hypot(table["se"].iloc[0], table["se"].iloc[1])
+    se_now, se_before = table["se"].iloc[0], table["se"].iloc[1]
+    if table["n"].min() > 0 and (se_now == 0 or se_before == 0):
+        counts = table[["promoters", "passives", "detractors"]].to_numpy(dtype=np.int64)
+        p, _ = flat_nps_change_p(counts[1], counts[0])
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = change / np.hypot(se_now, se_before)
+        p = 2 * special.ndtr(-abs(z)) if np.isfinite(z) else np.nan
     table["change"] = [change, np.nan]
-    table["p_change"] = [2 * special.ndtr(-abs(z)) if np.isfinite(z) else np.nan, np.nan]
+    table["p_change"] = [p, np.nan]
     return table
 
 
-def nps_sentence(table: pd.DataFrame) -> str:
+def nps_sentence(table: pd.DataFrame, *, metric: str = "NPS", language: str = "en") -> str:
     """The headline in words, from :func:`nps_change`.
 
     >>> table = nps_change(pd.Series([10] * 60 + [3] * 40), pd.Series([10] * 50 + [3] * 50))
     >>> nps_sentence(table)  # doctest: +NORMALIZE_WHITESPACE
-    'NPS this period: +20.0 (95 % interval +0.8 to +39.2, 100 answers), up 20.0 points
+    'NPS this period: +20.0 (95 % interval +0.6 to +38.2, 100 answers), up 20.0 points
     on the previous period (+0.0, 100 answers; within the margin of error).'
+    >>> sentence = nps_sentence(table, language="ja")
+    >>> sentence[:37]
+    '今期のNPS：+20.0（95%区間 +0.6〜+38.2、回答100件）'
+    >>> sentence[37:]
+    '。前期（+0.0、回答100件）から20.0ポイント上昇（誤差の範囲内）。'
     """
     this, before = table.iloc[0], table.iloc[1]
-    text = (f"NPS this period: {this.nps:+.1f} (95 % interval {this.ci_low:+.1f} to "
-            f"{this.ci_high:+.1f}, {this.n:,} answers)")
-    if this.note and this.note != "no answers":
-        text += f" — {this.note}"
+    text = say("nps_this", language, metric=metric, value=this.nps, low=this.ci_low,
+               high=this.ci_high, n=int(this.n))
     if before.n == 0:
-        return text + "; no answers in the previous period to compare with."
+        return text + say("nps_no_previous", language)
     change = this.change
-    direction = "up" if change > 0 else "down" if change < 0 else "unchanged,"
-    size = f" {abs(change):.1f} points" if change else ""
-    verdict = ("a significant change" if this.p_change < 0.05
-               else "within the margin of error")
-    return (f"{text}, {direction}{size} on the previous period ({before.nps:+.1f}, "
-            f"{before.n:,} answers; {verdict}).")
+    direction = (say("up", language, size=abs(change)) if change > 0
+                 else say("down", language, size=abs(change)) if change < 0
+                 else say("same", language))
+    verdict = say("significant" if this.p_change < 0.05 else "within", language)
+    return text + say("nps_change", language, direction=direction, before=before.nps,
+                      n_before=int(before.n), verdict=verdict)
 
 
 def weekly_trend(
     responses: pd.DataFrame, outcome: str, start: pd.Timestamp, end: pd.Timestamp,
-    *, weeks: int = TREND_WEEKS, min_group: int = 1,
+    *, weeks: int = TREND_WEEKS, min_group: int = 1, language: str = "en",
 ) -> pd.DataFrame:
     """NPS with CI per report-length period, the last ``weeks`` ending at ``end``.
 
     Periods are aligned to the report (not to calendar weeks in UTC), so the last row
     is exactly the report period; ``week`` is each period's first day. A period with
-    fewer than ``min_group`` answers shows as empty (n 0, no NPS).
+    fewer than ``min_group`` answers shows as empty (n 0, no NPS; its note says why,
+    in ``language``).
 
     >>> stamps = pd.to_datetime(["2026-11-10", "2026-11-17", "2026-11-18"], utc=True)
     >>> frame = pd.DataFrame({"submitted_at": stamps, "nps": [10, 3, 9]})
@@ -267,6 +324,10 @@ def weekly_trend(
     (['11-02', '11-09', '11-16'], [0, 1, 2])
     >>> table["nps"].tolist()
     [nan, 100.0, 0.0]
+    >>> hidden = weekly_trend(frame, "nps", pd.Timestamp("2026-11-16", tz="UTC"),
+    ...                       pd.Timestamp("2026-11-23", tz="UTC"), weeks=3, min_group=2)
+    >>> hidden["n"].tolist(), hidden["nps"].tolist()[1:], hidden["note"].iloc[1]
+    ([0, 0, 2], [nan, 0.0], 'hidden (too few answers)')
     """
     length = end - start
     first = end - weeks * length
@@ -277,93 +338,122 @@ def weekly_trend(
                           outcome: kept[outcome].to_numpy()})
     table = analysis.nps_by(frame, outcome, by="week")
     table["week"] = pd.to_datetime(table["week"].astype("datetime64[ns]"))
-    small = table["n"].map(lambda n: is_small(int(n), min_group))
+    small = table["n"].map(lambda n: is_small(int(n), min_group)).astype(bool)
     table.loc[small, ["nps", "ci_low", "ci_high"]] = np.nan
     table.loc[small, "n"] = 0
-    table.loc[small, "note"] = "hidden: too few answers"
+    table["note"] = table["note"].astype(object)
+    table.loc[small, "note"] = say("hidden_note", language)
     return table[["week", "n", "nps", "ci_low", "ci_high", "note"]]
 
 
-def improvement_priorities(
+def improvement_advice(
     week: pd.DataFrame, history: pd.DataFrame, outcome: str, items: list[str],
-    definition: SurveyDefinition, *, top: int = PRIORITIES,
-) -> tuple[list[str], str]:
-    """The ``top`` improvement priorities as sentences, and a note on the data used.
+    definition: SurveyDefinition, *, language: str = "en",
+) -> tuple[pd.DataFrame, str]:
+    """The drivers table (quadrant, priority — what the dashboard shows) joined with the
+    improvement effect of each item, and a note on the data used.
 
-    Runs :func:`cxlab.analysis.drivers` on the period's answers, or on the last
-    weeks' when the period has too few for stable importances (the note says which).
+    Both run on the period's answers, or on the last weeks' when the period has too
+    few for stable estimates (the note says which; no second answer count is given).
     """
     wanted = max(MIN_ANSWERS, ANSWERS_PER_ITEM * len(items))
     complete = int(week[[outcome, *items]].notna().all(axis=1).sum())
-    data, note = week, f"From this period's {complete:,} complete answers."
+    data, note = week, say("from_period", language)
     if complete < wanted:
-        data = history
-        note = (f"This period has {complete:,} complete answers (fewer than {wanted:,}), "
-                f"so the priorities use the last {TREND_WEEKS} weeks.")
-    scale = definition.question(items[0])
-    result = analysis.drivers(data, outcome, items, scale=(scale.scale_min, scale.scale_max),
-                              n_boot=0)
-    if not np.isfinite(result.table["importance"]).any():
-        return [], f"Too few answers to tell what moves NPS ({'; '.join(result.warnings)})."
-    return priority_sentences(result.table, definition, top=top), note
+        data, note = history, say("from_history", language, weeks=TREND_WEEKS)
+    try:
+        result = analysis.drivers(data, outcome, items, definition=definition, n_boot=0)
+    except CxlabError as error:  # e.g. answers off an item's scale: say so, keep the rest
+        return pd.DataFrame(), say("drivers_error", language, metric=_metric(outcome),
+                                   reason=str(error))
+    table = result.table
+    if not np.isfinite(table["importance"]).any():
+        return table.iloc[0:0], say("too_few_drivers", language, metric=_metric(outcome))
+    effect = analysis.improvement_effect(data, outcome, items, definition=definition,
+                                         n_boot=EFFECT_BOOTSTRAP)
+    columns = ["item", "n_low", "low_share", "penalty", "reward", "effect", "effect_ci_low",
+               "effect_ci_high", "what_if_nps", "effect_rank"]
+    merged = table.merge(effect.table[columns], on="item", how="left",
+                         suffixes=("", "_effect"))
+    merged = merged.rename(columns={"note_effect": "effect_note"})
+    return merged, note
 
 
-def priority_sentences(
-    table: pd.DataFrame, definition: SurveyDefinition | None, *, top: int = PRIORITIES,
-    language: str = LANGUAGE,
+def _metric(outcome: str) -> str:
+    return "eNPS" if outcome == "enps" else "NPS"
+
+
+def advice_sentences(
+    table: pd.DataFrame, definition: SurveyDefinition | None, *, metric: str = "NPS",
+    language: str = "en",
 ) -> list[str]:
-    """Plain-language sentences for the ``top`` rows of a drivers table, by priority.
+    """What to improve, in words that agree with the dashboard: the "fix first" items in
+    the dashboard's order (priority rank), each with its improvement effect in NPS
+    points; items to keep; the largest improvement effect when it is not among them;
+    items against the outcome. A "keep" item is never called a priority.
 
     >>> table = pd.DataFrame({"item": ["speed", "taste", "price"],
-    ...     "importance_rank": [1, 2, 3], "importance_share": [0.5, 0.3, 0.2],
-    ...     "mean": [2.1, 4.0, 3.0], "priority_rank": [1, 3, 2]})
-    >>> for sentence in priority_sentences(table, None):  # doctest: +NORMALIZE_WHITESPACE
+    ...     "quadrant": ["fix first", "keep", "lower priority"], "priority_rank": [1, 2, 3],
+    ...     "importance_share": [0.5, 0.3, 0.2], "mean": [2.1, 4.4, 3.0],
+    ...     "effect": [6.2, 0.5, 1.0], "effect_ci_low": [3.1, 0.0, 0.2],
+    ...     "effect_ci_high": [9.0, 1.2, 2.0], "n_low": [40, 3, 20]})
+    >>> for sentence in advice_sentences(table, None):  # doctest: +NORMALIZE_WHITESPACE
     ...     print(sentence)
-    Speed matters most to NPS and scores lowest (2.1): improving it is the first priority.
-    Price is third in importance to NPS (20 % of what the items explain) and scores
-    second lowest (3.0): improving it is the second priority.
-    Taste is second in importance to NPS (30 % of what the items explain) and scores
-    highest (4.0): improving it is the third priority.
+    Speed matters to NPS (50 % of what the items explain) and scores below the other items
+    (2.1 of 5): fix it first. Moving its low ratings (1–2) up to the middle would add about
+    6.2 NPS points (95 % interval 3.1 to 9.0).
+    Keep up: Taste — they matter to NPS and score well.
     """
-    ranked = table.dropna(subset=["priority_rank"]).sort_values("priority_rank").head(top)
-    by_mean = table["mean"].rank(method="min").astype(int)
-    lowest = dict(zip(table["item"], by_mean, strict=True))
+    if table.empty:
+        return []
+    bottom, top = _scale(definition, table["item"].iloc[0]) if definition else (1, 5)
+    low = f"{bottom}–{bottom + LOW_POINTS - 1}"
+    label = {item: _capital(item_label(definition, item, language)) for item in table["item"]}
     sentences = []
-    for position, row in enumerate(ranked.itertuples(index=False)):
-        label = item_label(definition, row.item, language)
-        label = label[0].upper() + label[1:]
-        rank = int(row.importance_rank)
-        if rank == 1:
-            matters = "matters most to NPS"
+    fix = table[table["quadrant"] == "fix first"].sort_values("priority_rank")
+    for row in fix.itertuples(index=False):
+        sentence = say("fix_first", language, label=label[row.item], metric=metric,
+                       share=percent(row.importance_share, language), mean=row.mean, top=top)
+        if np.isfinite(row.effect) and row.effect > 0:
+            sentence += say("effect", language, low=low, effect=row.effect, metric=metric,
+                            effect_low=row.effect_ci_low, effect_high=row.effect_ci_high)
         else:
-            matters = (f"is {ORDINALS[rank - 1] if rank <= len(ORDINALS) else f'#{rank}'} in "
-                       f"importance to NPS ({row.importance_share:.0%} of what the items "
-                       "explain)").replace("%", " %")
-        place = lowest[row.item]
-        if place == 1:
-            scores = "scores lowest"
-        elif place == len(table):
-            scores = "scores highest"
-        elif place <= len(ORDINALS):
-            scores = f"scores {ORDINALS[place - 1]} lowest"
-        else:
-            scores = "scores"
-        sentences.append(f"{label} {matters} and {scores} ({row.mean:.1f}): improving it is "
-                         f"the {ORDINALS[position]} priority.")
+            sentence += say("effect_unknown", language, metric=metric)
+        sentences.append(sentence)
+    if fix.empty:
+        sentences.append(say("no_fix", language, metric=metric))
+    keep = table[table["quadrant"] == "keep"].sort_values("priority_rank")
+    if len(keep):
+        sentences.append(say("keep", language, metric=metric,
+                             labels=listing([label[i] for i in keep["item"]], language)))
+    ranked = table[np.isfinite(table["effect"]) & (table["effect"] > 0)]
+    if len(ranked):
+        best = ranked.sort_values("effect", ascending=False).iloc[0]
+        if best["item"] not in set(fix["item"]):
+            sentences.append(say("largest_effect", language, label=label[best["item"]],
+                                 effect=best["effect"], metric=metric, low=low))
+    for item in table.loc[table["quadrant"] == CHECK_DIRECTION, "item"]:
+        sentences.append(say("check_direction", language, label=label[item], metric=metric))
     return sentences
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def segment_highlights(
     responses: pd.DataFrame, outcome: str, attribute: str,
     definition: SurveyDefinition | None = None, *, min_n: int = MIN_SEGMENT_ANSWERS,
-    min_group: int = 1,
+    metric: str = "NPS", language: str = "en", min_group: int = 1,
 ) -> tuple[pd.DataFrame, list[str]]:
     """NPS per segment, and sentences naming the best and worst segment among those with
     at least ``min_n`` answers (the rest are "too few answers" and not ranked).
 
-    Segments below ``min_group`` answers, and as many more as complementary
-    suppression needs (:mod:`cxlab.anonymity`: the report shows the total), are
-    hidden: their n and NPS are blanked and only their names are listed.
+    Segments are named by their label in ``language`` (the attribute's
+    ``value_labels``: a store's name, not its code), kept in the column ``label``
+    beside the code. Segments below ``min_group`` answers, and as many more as
+    complementary suppression needs (:mod:`cxlab.anonymity`: the report shows the
+    total), are hidden: their n and NPS are blanked and only their names are listed.
 
     >>> frame = pd.DataFrame({"store": ["a"] * 40 + ["b"] * 40 + ["c"] * 5,
     ...                       "nps": [10] * 30 + [3] * 10 + [9] * 20 + [5] * 20 + [10] * 5})
@@ -372,47 +462,143 @@ def segment_highlights(
     [['a', 40, 50.0, True], ['b', 40, 0.0, True], ['c', 5, 100.0, False]]
     >>> for sentence in sentences:
     ...     print(sentence)
-    Best store by NPS: a (+50.0, 95 % interval +23.2 to +76.8, 40 answers).
-    Lowest: b (+0.0, 95 % interval -31.0 to +31.0, 40 answers).
-    1 store with fewer than 30 answers is not ranked: c (5).
+    Best store by NPS: a (+50.0, 95 % interval +20.6 to +72.4, 40 answers).
+    Lowest: b (+0.0, 95 % interval -29.4 to +29.4, 40 answers).
+    Not ranked (fewer than 30 answers): c (5).
+
+    With ``min_group=6``, c is hidden, and a with it (else total − b would be c's 5):
+
+    >>> table, sentences = segment_highlights(frame, "nps", "store", min_group=6)
+    >>> table[["store", "n", "nps", "hidden"]].to_numpy().tolist()
+    [['b', 40, 0.0, False], ['a', <NA>, nan, True], ['c', <NA>, nan, True]]
+    >>> print(sentences[-1])  # doctest: +NORMALIZE_WHITESPACE
+    Hidden to protect anonymity (fewer than 6 answers, or needed to keep those from being
+    worked out): a and c.
     """
-    label = item_label(definition, attribute, LANGUAGE).lower()
+    label = _segment_label(definition, attribute, language)
     table = analysis.nps_by(responses, outcome, by=attribute, min_n=min_n)
     table = table[table["n"] > 0].copy()
     table[attribute] = table[attribute].astype(str)
+    table.insert(table.columns.get_loc(attribute) + 1, "label",
+                 [_value_label(definition, attribute, code, language)
+                  for code in table[attribute]])
     hidden = suppressed_groups(dict(zip(table[attribute], table["n"], strict=True)), min_group)
     table["hidden"] = table[attribute].isin(hidden)
     table["ranked"] = (table["n"] >= min_n) & ~table["hidden"]
-    table = table.sort_values(["hidden", "ranked", "nps"], ascending=[True, False, False]
-                              ).reset_index(drop=True)
-    table.loc[table["hidden"], ["nps", "ci_low", "ci_high"]] = np.nan
-    table["n"] = table["n"].astype("Int64").mask(table["hidden"])
+    # Hidden segments last, by name: their order must not rank them either.
+    table["order"] = table["nps"].mask(table["hidden"])
+    table = table.sort_values(["hidden", "ranked", "order", "label"],
+                              ascending=[True, False, False, True]).reset_index(drop=True)
+    table = table.drop(columns="order")
+    for column in table.columns.difference([attribute, "label", "hidden", "ranked", "note"]):
+        values = table[column]
+        if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+            values = values.astype("Int64" if column != "enough_answers" else "boolean")
+        table[column] = values.mask(table["hidden"])  # counts, shares, NPS: all blanked
+    table["note"] = table["note"].astype(object)
+    table.loc[table["hidden"], "note"] = say("hidden_note", language)
     ranked = table[table["ranked"]]
     sentences = []
     if len(ranked) >= 2:
         best, worst = ranked.iloc[0], ranked.iloc[-1]
-        sentences.append(f"Best {label} by NPS: {_segment_phrase(best, attribute)}.")
-        sentences.append(f"Lowest: {_segment_phrase(worst, attribute)}.")
+        sentences.append(say("best", language, label=label, metric=metric,
+                             phrase=_segment_phrase(best, attribute, language)))
+        sentences.append(say("lowest", language, label=label,
+                             phrase=_segment_phrase(worst, attribute, language)))
     else:
-        sentences.append(f"Too few answers to compare {label}s this period: a {label} needs "
-                         f"at least {min_n} answers to be ranked.")
+        sentences.append(say("too_few_segments", language, label=label, min_n=min_n))
     small = table[~table["ranked"] & ~table["hidden"]]
     if len(small) and len(ranked) >= 2:
-        listed = ", ".join(f"{row[attribute]} ({row.n})" for _, row in small.iterrows())
-        plural = f"{len(small)} {label}{'s' if len(small) > 1 else ''}"
-        verb = "are" if len(small) > 1 else "is"
-        sentences.append(f"{plural} with fewer than {min_n} answers {verb} not ranked: "
-                         f"{listed}.")
+        listed = listing([f"{row.label} ({row.n})" if language == "en"
+                          else f"{row.label}（{row.n}件）" for row in small.itertuples()],
+                         language)
+        sentences.append(say("not_ranked", language, min_n=min_n, listed=listed))
     if table["hidden"].any():
-        names = ", ".join(table.loc[table["hidden"], attribute])
-        sentences.append(f"Hidden to protect anonymity (fewer than {min_group} answers, or "
-                         f"needed to keep those from being worked out): {names}.")
+        names = listing(table.loc[table["hidden"], "label"].tolist(), language)
+        sentences.append(say("hidden_segments", language, min_group=min_group, names=names))
     return table, sentences
 
 
-def _segment_phrase(row: pd.Series, attribute: str) -> str:
-    return (f"{row[attribute]} ({row.nps:+.1f}, 95 % interval {row.ci_low:+.1f} to "
-            f"{row.ci_high:+.1f}, {row.n:,} answers)")
+def _segment_label(definition: SurveyDefinition | None, attribute: str, language: str) -> str:
+    label = item_label(definition, attribute, language)
+    return label.lower() if language == "en" else label  # "by store", not "by Store"
+
+
+def _value_label(definition: SurveyDefinition | None, attribute: str, code: str,
+                 language: str) -> str:
+    """A segment's name: the attribute's ``value_labels`` entry, or the code itself."""
+    described = next((a for a in definition.attributes if a.name == attribute),
+                     None) if definition else None
+    return described.value_label(code, language) if described else code
+
+
+def _segment_phrase(row: pd.Series, attribute: str, language: str) -> str:
+    return say("segment", language, name=row["label"], value=row.nps, low=row.ci_low,
+               high=row.ci_high, n=int(row.n))
+
+
+def group_scores(
+    responses: pd.DataFrame, definition: SurveyDefinition, language: str = "en"
+) -> pd.DataFrame:
+    """Employee surveys: the score of each area (question group) — mean of its items on
+    their scale, share choosing the top two answers, Cronbach's alpha — best first.
+
+    >>> from cxlab.seed import generate_responses
+    >>> from cxlab.surveys import EXAMPLES_DIR, load_definition
+    >>> definition = load_definition(EXAMPLES_DIR / "employee_engagement.yaml")
+    >>> table = group_scores(generate_responses(definition, 300, seed=1), definition, "ja")
+    >>> sorted(table["group"]) == sorted(["engagement", "manager", "growth", "wellbeing"])
+    True
+    >>> table.loc[table["group"] == "manager", "label"].item()
+    '上司'
+    """
+    groups: dict[str, list[str]] = {}
+    for question in definition.questions_of_type("rating"):
+        if question.group:
+            groups.setdefault(question.group, []).append(question.id)
+    rows = []
+    for group, items in groups.items():
+        ratings = analysis.ratings(responses, items, scale=_scale(definition, items[0]))
+        first = definition.question(items[0])
+        title = (definition.page_titles[first.page]
+                 if first.page < len(definition.page_titles) else None)
+        # Cronbach's alpha of complete answers, as analysis.reliability computes it, but
+        # without importing pingouin into the report kernel (2–3 s; tests compare the two).
+        complete = responses[items].dropna().to_numpy(dtype=float)
+        alpha = (cronbach_alpha(np.cov(complete, rowvar=False))
+                 if len(items) > 1 and len(complete) > 1 else float("nan"))
+        rows.append({"group": group, "label": localize(title, language) if title else group,
+                     "items": len(items), "mean": float(ratings["mean"].mean()),
+                     "top2_share": float(ratings["top2_share"].mean()),
+                     "scale_max": first.scale_max, "alpha": alpha})
+    table = pd.DataFrame(rows, columns=["group", "label", "items", "mean", "top2_share",
+                                        "scale_max", "alpha"])
+    return table.sort_values("mean", ascending=False).reset_index(drop=True)
+
+
+def _scale(definition: SurveyDefinition, item: str) -> tuple[int, int]:
+    question = definition.question(item)
+    return (question.scale_min, question.scale_max)
+
+
+def comment_themes(
+    responses: pd.DataFrame, outcome: str, columns: list[str], *, topics: int = TOPICS,
+) -> pd.DataFrame:
+    """Topics of the period's comments (all text questions together; NMF over key
+    phrases, :func:`cxlab.analysis.comment_topics`) with each topic's share of
+    detractors' and of promoters' comments; topics no detractor or promoter mentions
+    are left out. Empty without enough comments to find topics.
+    """
+    if not columns:
+        return pd.DataFrame()
+    frame = pd.concat([pd.DataFrame({"score": responses[outcome], "comment": responses[c]})
+                       for c in columns], ignore_index=True)
+    frame = frame[frame["score"].notna()]
+    result = analysis.comment_topics(frame, "comment", "score", n_topics=topics)
+    table = result.topics
+    if table.empty:
+        return table
+    return table[(table["detractors"] + table["promoters"]) > 0].reset_index(drop=True)
 
 
 def notable_comments(
@@ -443,9 +629,10 @@ def notable_comments(
     high = comments[comments["score"] >= PROMOTER_MIN].head(each)
     found = pd.concat([low.assign(kind="low"), high.assign(kind="high")], ignore_index=True)
     return found[["kind", "submitted_at", "score", "comment"]] if len(found) else empty
-
-
-def trend_svg(trend: pd.DataFrame, *, width: int = 640, height: int = 220) -> str:
+def trend_svg(
+    trend: pd.DataFrame, *, width: int = 640, height: int = 220, language: str = "en",
+    metric: str = "NPS",
+) -> str:
     """A small inline SVG of NPS per week with its interval (no script, exports as is).
 
     >>> table = pd.DataFrame({"week": pd.to_datetime(["2026-11-09", "2026-11-16"]),
@@ -468,7 +655,8 @@ def trend_svg(trend: pd.DataFrame, *, width: int = 640, height: int = 220) -> st
         return top + (high - value) / (high - low) * (height - top - bottom)
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'role="img" aria-label="NPS per week" font-family="sans-serif" font-size="11">',
+             f'role="img" aria-label="{html.escape(say("trend", language, metric=metric))}" '
+             'font-family="sans-serif" font-size="11">',
              f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
              'stroke="#bbb" stroke-dasharray="3,3"/>',
              f'<text x="{left - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
@@ -492,33 +680,47 @@ def trend_svg(trend: pd.DataFrame, *, width: int = 640, height: int = 220) -> st
                          f'fill="#1f77b4"><title>{row.week:%Y-%m-%d}: {row.nps:+.1f} '
                          f'(n = {row.n})</title></circle>')
     parts.append(f'<text x="{width - right}" y="{height - 2}" text-anchor="end" fill="#666">'
-                 "week starting; bars: 95 % interval</text></svg>")
+                 f"{html.escape(say('trend_caption', language))}</text></svg>")
     return "".join(parts)
 
 
 def survey_html(part: SurveyReport) -> str:
-    """One survey's section of the report as HTML."""
-    escape = html.escape
-    out = [f"<h2>{escape(part.title)} <small>({escape(part.survey)})</small></h2>",
+    """One survey's section of the report as HTML, in the report's language."""
+    escape, language, metric = html.escape, part.language, part.metric
+    out = [f"<h2>{escape(part.title)}</h2>",
            f"<p class='cx-nps'><strong>{escape(part.nps_sentence)}</strong></p>"]
-    if part.hidden:
+    if part.hidden:  # too few answers: the note is all there is
         return "\n".join(out)
-    out += ["<h3>NPS over the last weeks</h3>", trend_svg(part.trend),
-            "<h3>What to improve first</h3>"]
-    if part.priorities:
-        out.append("<ol>" + "".join(f"<li>{escape(s)}</li>" for s in part.priorities) + "</ol>")
-    out.append(f"<p><small>{escape(part.drivers_note)}</small></p>")
+    out += [f"<h3>{escape(say('trend', language, metric=metric))}</h3>",
+            trend_svg(part.trend, language=language, metric=metric)]
+    if part.priorities or part.drivers_note:
+        out.append(f"<h3>{escape(say('improve', language))}</h3>")
+        if part.priorities:
+            out.append("<ol>" + "".join(f"<li>{escape(s)}</li>" for s in part.priorities)
+                       + "</ol>")
+        out.append(f"<p><small>{escape(part.drivers_note)}</small></p>")
+    if not part.groups.empty:
+        out.append(f"<h3>{escape(say('groups', language))}</h3><ul>" + "".join(
+            "<li>" + escape(say("group_row", language, group=row.label, mean=row.mean,
+                                top=row.scale_max, top2=percent(row.top2_share, language)))
+            + "</li>" for row in part.groups.itertuples(index=False)) + "</ul>")
     if part.segment_sentences:
-        out.append("<h3>Segments</h3>")
+        out.append(f"<h3>{escape(say('segments', language, label=part.segment_label))}</h3>")
         out.append("<ul>" + "".join(f"<li>{escape(s)}</li>" for s in part.segment_sentences)
                    + "</ul>")
-    out.append("<h3>Notable comments</h3>")
+    if not part.topics.empty:
+        out.append(f"<h3>{escape(say('topics', language))}</h3><ul>" + "".join(
+            "<li>" + escape(say("topic_row", language, topic=row.topic,
+                                det=percent(row.detractor_share, language),
+                                pro=percent(row.promoter_share, language))) + "</li>"
+            for row in part.topics.itertuples(index=False)) + "</ul>")
+    out.append(f"<h3>{escape(say('comments', language))}</h3>")
     if part.comments.empty:
-        out.append("<p>No comments this period.</p>")
-    for kind, heading in (("low", "From detractors (0–6)"), ("high", "From promoters (9–10)")):
+        out.append(f"<p>{escape(say('no_comments', language))}</p>")
+    for kind, heading in (("low", "from_detractors"), ("high", "from_promoters")):
         rows = part.comments[part.comments["kind"] == kind]
         if len(rows):
-            out.append(f"<p>{heading}:</p><ul>" + "".join(
+            out.append(f"<p>{escape(say(heading, language))}:</p><ul>" + "".join(
                 f"<li><small>{row.submitted_at:%Y-%m-%d} · {row.score}</small> "
                 f"{escape(str(row.comment))}</li>" for row in rows.itertuples(index=False))
                 + "</ul>")

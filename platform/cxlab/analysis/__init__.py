@@ -7,6 +7,8 @@ out; see docs/analysis.md for the formulas and references.
   overall, by segment, by period.
 - :func:`drivers` — key-driver analysis: LMG relative importance (pingouin), Spearman,
   performance, improvement priority and quadrant, bootstrap intervals, VIF warnings.
+- :func:`improvement_effect` — improvement effect in NPS points per item (penalty–reward
+  contrast, what-if NPS with a bootstrap interval).
 - :func:`ratings` — mean, top-2-box and distribution per rating item.
 - :func:`reliability` — Cronbach's alpha with CI, item-total r, alpha-if-deleted.
 - :func:`compare_segments` — Welch ANOVA / Kruskal–Wallis / chi-square with Holm-
@@ -14,23 +16,31 @@ out; see docs/analysis.md for the formulas and references.
 - :func:`trend` — a metric per period with CI and significant changes.
 - :func:`response_rate` — sent, responded, rate by segment.
 - :func:`text` — comment counts, lengths and frequent terms (Japanese and English).
+- :func:`comment_topics` — key phrases (Japanese noun compounds by SudachiPy), topics
+  (keyword lists or NMF) and each topic's share of detractors vs promoters.
 """
 
 from cxlab.analysis.drivers import DriverAnalysis, drivers
+from cxlab.analysis.improvement import ImprovementEffect, improvement_effect
 from cxlab.analysis.nps import nps, nps_by, nps_from_counts
 from cxlab.analysis.ratings import ratings
 from cxlab.analysis.reliability import Reliability, reliability
 from cxlab.analysis.segments import SegmentComparison, compare_segments, response_rate
 from cxlab.analysis.text import TextSummary, text
+from cxlab.analysis.topics import CommentTopics, comment_topics
 from cxlab.analysis.trend import trend
 
 __all__ = [
+    "CommentTopics",
     "DriverAnalysis",
+    "ImprovementEffect",
     "Reliability",
     "SegmentComparison",
     "TextSummary",
+    "comment_topics",
     "compare_segments",
     "drivers",
+    "improvement_effect",
     "nps",
     "nps_by",
     "nps_from_counts",

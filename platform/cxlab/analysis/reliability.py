@@ -52,7 +52,9 @@ def reliability(
     :class:`Reliability`: ``alpha``, ``ci_low``, ``ci_high``, ``n`` (complete responses),
     ``items`` (``item``, ``item_total_r``, ``alpha_if_deleted``, ``note``) and ``note``.
     Fewer than two complete responses, or no variance at all: NaN alpha and a ``note``
-    saying why. A constant item: ``item_total_r`` NaN with a note.
+    saying why. A constant item: ``item_total_r`` NaN with a note. A negative alpha
+    keeps its value with a note (items correlating negatively: reverse-coded items?);
+    items whose sum never varies (they cancel exactly, alpha = −∞) give NaN and a note.
 
     Reference: Cronbach, L. J. (1951). Coefficient alpha and the internal structure of
     tests. Psychometrika 16, 297–334; Feldt, L. S. (1965). Psychometrika 30, 357–370.
@@ -83,9 +85,13 @@ def reliability(
                               "alpha_if_deleted": np.nan, "note": notes})
         return Reliability(np.nan, np.nan, np.nan, n, table, note)
     frame = pd.DataFrame(data if missing == "pairwise" else complete, columns=items)
-    import pingouin as pg  # imported on use: pingouin takes ~2 s to import
+    cancel = complete.sum(axis=1).var(ddof=1) <= 1e-12 * variances.sum()
+    if cancel:  # the formula divides by var(sum) = 0: alpha = −∞, which says nothing
+        alpha, interval = np.nan, (np.nan, np.nan)
+    else:
+        import pingouin as pg  # imported on use: pingouin takes ~2 s to import
 
-    alpha, interval = pg.cronbach_alpha(frame, nan_policy=missing, ci=ci)
+        alpha, interval = pg.cronbach_alpha(frame, nan_policy=missing, ci=ci)
     covariance = np.cov(complete, rowvar=False)
     item_total, if_deleted = [], []
     for j in range(len(items)):
@@ -100,7 +106,19 @@ def reliability(
     table = pd.DataFrame({"item": items, "item_total_r": item_total,
                           "alpha_if_deleted": if_deleted, "note": notes})
     note = "" if n >= 30 else "fewer than 30 complete responses: interval approximate"
-    return Reliability(float(alpha), float(interval[0]), float(interval[1]), n, table, note)
+    low, high = float(interval[0]), float(interval[1])
+    if not np.isfinite(alpha):  # Σ var(item) > 0 but var(sum) = 0: items cancel out
+        alpha, low, high = np.nan, np.nan, np.nan
+        note = _join(note, "alpha undefined: the items' sum never varies, so they cancel "
+                           "out — reverse-coded items? reverse them, then recompute")
+    elif alpha < 0:
+        note = _join(note, "alpha is negative: the items correlate negatively on average — "
+                           "reverse-coded items? reverse them, then recompute")
+    return Reliability(float(alpha), low, high, n, table, note)
+
+
+def _join(note: str, more: str) -> str:
+    return f"{note}; {more}" if note else more
 
 
 def _alpha(covariance: np.ndarray) -> float:

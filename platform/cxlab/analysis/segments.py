@@ -180,7 +180,8 @@ def _no_test(reason: str, n: int, tested: int) -> pd.DataFrame:
 
 
 def _welch_anova(n: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> pd.DataFrame:
-    """Welch's F from group sizes, means and variances; omega² as effect size."""
+    """Welch's F from group sizes, means and variances; η² (SS_between / SS_total, as
+    pingouin's ``welch_anova`` ``np2``) as effect size."""
     from scipy import stats  # imported on use: scipy.stats takes ~0.8 s
 
     k = len(n)
@@ -244,7 +245,8 @@ def _kruskal(
     test = pd.DataFrame({
         "test": ["kruskal_wallis"], "statistic": [h], "df1": [float(k - 1)], "df2": [np.nan],
         "p": [float(stats.chi2.sf(h, k - 1))], "effect_size": [(h - k + 1) / (total - k)],
-        "effect_size_name": ["epsilon_squared"], "n": [total], "segments_tested": [k],
+        # (H − k + 1)/(n − k) is η²_H (Cohen 2008; Tomczak & Tomczak 2014), not ε².
+        "effect_size_name": ["eta_squared_h"], "n": [total], "segments_tested": [k],
     })
     a, b = _pair_index(tested)
     medians = pd.Series(values).groupby(codes).median().reindex(range(groups)).to_numpy()

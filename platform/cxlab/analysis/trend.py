@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import special
 
 from cxlab.analysis._common import as_float, holm, period_start, require_columns
-from cxlab.analysis.nps import nps_by
+from cxlab.analysis.nps import ADJUST_EACH, ADJUST_N, nps_by
 from cxlab.errors import CxlabError
 
 
@@ -27,8 +27,13 @@ def trend(
     significantly from the previous period.
 
     For NPS the change test is z = ΔNPS / √(SE₁² + SE₂²) (two independent samples, SE from
-    :func:`cxlab.analysis.nps`); for a mean it is Welch's t-test from the two periods'
-    n, mean and sd. ``p_holm`` adjusts the change p-values over all periods (Holm).
+    :func:`cxlab.analysis.nps`); when either period's SE is 0 (every answer in one group,
+    e.g. all promoters, where z would be infinite or undefined) the change is tested
+    exactly instead: a permutation test of ΔNPS over every split of the two periods'
+    pooled promoter/passive/detractor counts (multivariate hypergeometric), and the
+    period's ``note`` says so. For a mean it is Welch's t-test from the two periods' n,
+    mean and sd; two periods without any spread are "not tested" with the reason.
+    ``p_holm`` adjusts the change p-values over all periods (Holm).
 
     Parameters
     ----------
@@ -98,13 +103,96 @@ def trend(
             p = 2 * stats.t.sf(np.abs(score), df_welch)
     p[0] = np.nan
     p[~np.isfinite(score)] = np.nan
+    notes = table["note"].fillna("").to_numpy(dtype=object)
+    both = (n > 0) & (np.roll(n, 1) > 0)
+    both[0] = False
+    flat = both & ((spread == 0) | (np.roll(spread, 1) == 0))
+    for k in np.flatnonzero(flat):
+        if statistic == "nps":
+            counts = (table[["promoters", "passives", "detractors"]].fillna(0)
+                      .to_numpy(dtype=np.int64))
+            p[k], added = flat_nps_change_p(counts[k - 1], counts[k])
+        elif not np.isfinite(score[k]):
+            added = "change not tested: neither period has any spread"
+        else:
+            continue
+        notes[k] = f"{notes[k]}; {added}" if notes[k] else added
     out = table[["period", "n", "value", "ci_low", "ci_high"]].copy()
     out["change"] = change
     out["p_change"] = p
     out["p_holm"] = holm(p)
     out["significant_change"] = out["p_holm"] < alpha
-    out["note"] = table["note"].fillna("").to_numpy()
+    out["note"] = notes
     return out
+
+
+MAX_EXACT_CELLS = 2_000_000  # splits enumerated by the exact test (~100 MB of arrays)
+
+
+def flat_nps_change_p(before: np.ndarray, after: np.ndarray) -> tuple[float, str]:
+    """p-value of an NPS change when a period has every answer in one group (SE 0), and
+    how it was tested: exactly (:func:`exact_nps_change_p`) when the split table is small
+    enough, else by z with Rocks' adjusted SEs (¾ added to promoters and detractors,
+    3 to n: never 0) — only thousands of answers get there, where z is accurate.
+
+    >>> p, how = flat_nps_change_p(np.array([8, 0, 0]), np.array([0, 0, 8]))
+    >>> round(p, 6), how
+    (0.000155, 'change tested exactly (a period has every answer in one group)')
+    >>> p, how = flat_nps_change_p(np.array([3000, 0, 0]), np.array([1000, 1000, 1000]))
+    >>> p < 1e-6, how
+    (True, 'change tested by z with adjusted SEs (a period has every answer in one group)')
+    """
+    before, after = np.asarray(before, dtype=np.int64), np.asarray(after, dtype=np.int64)
+    pooled = before + after
+    n_before = int(before.sum())
+    cells = (min(pooled[0], n_before) + 1) * (min(pooled[2], n_before) + 1)
+    if cells <= MAX_EXACT_CELLS:
+        return (exact_nps_change_p(before, after),
+                "change tested exactly (a period has every answer in one group)")
+    shares = []
+    for counts in (before, after):
+        size = counts.sum() + ADJUST_N
+        promoters = (counts[0] + ADJUST_EACH) / size
+        detractors = (counts[2] + ADJUST_EACH) / size
+        shares.append((counts[0] - counts[2]) / counts.sum()
+                      if counts.sum() else np.nan)
+        shares.append((promoters + detractors - (promoters - detractors) ** 2) / size)
+    z = (shares[2] - shares[0]) / np.sqrt(shares[1] + shares[3])
+    return (float(2 * special.ndtr(-abs(z))),
+            "change tested by z with adjusted SEs (a period has every answer in one group)")
+
+
+def exact_nps_change_p(before: np.ndarray, after: np.ndarray) -> float:
+    """Two-sided exact p-value of the NPS change between two samples of counts
+    (promoters, passives, detractors): the permutation distribution of ΔNPS given the
+    pooled counts, i.e. the multivariate hypergeometric split of the pooled answers.
+
+    All 5 promoters before, all 5 detractors after: only 2 of the 252 splits are as
+    extreme (this one and its mirror), p = 2/252.
+
+    >>> round(exact_nps_change_p(np.array([5, 0, 0]), np.array([0, 0, 5])), 5)
+    0.00794
+    """
+    before, after = np.asarray(before, dtype=np.int64), np.asarray(after, dtype=np.int64)
+    pooled = before + after
+    n_before, n_after = int(before.sum()), int(after.sum())
+    total = n_before + n_after
+    promoters = np.arange(min(pooled[0], n_before) + 1)[:, None]
+    detractors = np.arange(min(pooled[2], n_before) + 1)[None, :]
+    passives = n_before - promoters - detractors
+    possible = (passives >= 0) & (passives <= pooled[1])
+    passives = np.clip(passives, 0, pooled[1])
+    log_p = (_log_choose(pooled[0], promoters) + _log_choose(pooled[1], passives)
+             + _log_choose(pooled[2], detractors) - _log_choose(total, n_before))
+    change = ((pooled[0] - promoters - (pooled[2] - detractors)) / n_after
+              - (promoters - detractors) / n_before)
+    observed = abs((after[0] - after[2]) / n_after - (before[0] - before[2]) / n_before)
+    extreme = possible & (np.abs(change) >= observed - 1e-12)
+    return float(min(np.exp(log_p[extreme]).sum(), 1.0))
+
+
+def _log_choose(n: int | np.ndarray, k: np.ndarray) -> np.ndarray:
+    return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
 def _every_period(table: pd.DataFrame, freq: str) -> pd.DataFrame:
