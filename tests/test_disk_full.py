@@ -52,7 +52,9 @@ def test_a_full_log_disk_drops_no_reply_and_loses_no_answer(environ, database, v
     logs = [var_dir / "logs" / f"access-{(today + timedelta(days=d)):%Y-%m-%d}.jsonl"
             for d in (0, 1)]  # today's and, should the test cross midnight, tomorrow's
     point_at_dev_full(*logs, var_dir / PROBE_NAME)
-    with serve_in_process(environ, tmp_path / "server.log", workers=2) as server:
+    metrics_token = "disk-full-metrics-" + "t" * 24  # /metrics answers only with it
+    with serve_in_process({**environ, "CXLAB_METRICS_TOKEN": metrics_token},
+                          tmp_path / "server.log", workers=2) as server:
         url = f"{server.base_url}/api/v1/surveys/{acme.survey_id}/responses"
         headers = {"Authorization": f"Bearer {acme.api_key}"}
 
@@ -74,7 +76,8 @@ def test_a_full_log_disk_drops_no_reply_and_loses_no_answer(environ, database, v
         assert sick.status_code == 503
         assert "cannot write" in sick.json()["reason"]
         assert "No space left on device" in sick.json()["reason"]
-        metrics = requests.get(f"{server.base_url}/metrics", timeout=30).text
+        metrics = requests.get(f"{server.base_url}/metrics", timeout=30,
+                               headers={"Authorization": f"Bearer {metrics_token}"}).text
         unaccounted = re.search(r"^cxlab_http_unaccounted_total ([\d.]+)$", metrics, re.M)
         assert unaccounted and float(unaccounted.group(1)) >= 30  # counted, not silent
 
