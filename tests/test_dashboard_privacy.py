@@ -160,3 +160,21 @@ def test_segments_are_shown_by_their_labels_and_downloaded_with_numbers(demo):
     assert csv_text.startswith("\ufeff店舗,code,n,NPS,low,high")  # BOM: Excel reads UTF-8
     first = csv_text.splitlines()[1].split(",")
     assert first[:2] == ["渋谷店", "shibuya-01"] and float(first[3]) <= float(first[5])
+
+
+def test_the_improvement_effect_ranks_the_planted_driver_first_in_nps_points(demo):
+    """The seeded data plant waiting time as the item that hurts most when rated low: the
+    dashboard's improvement table puts it first, with the analysis' own figures."""
+    from cxlab.analysis.improvement import improvement_effect
+
+    data = load_dashboard_data(demo, "demo", "store-visit")
+    board = Dashboard(data, language="en")
+    expected = improvement_effect(data.responses, data.outcome, data.items,
+                                  definition=data.definition, n_boot=0).table.iloc[0]
+    assert expected["item"] == "wait_time"
+    rows = re.findall(r"<th scope='row'>([^<]+)</th><td>([+-][\d.]+)</td><td>([+-][\d.]+)</td>",
+                      board.improvement.value)
+    assert rows[0] == ("Waiting time for your food", f"{expected['effect']:+.1f}",
+                       f"{expected['what_if_nps']:+.1f}")
+    assert all(float(effect) > 0 for _, effect, _ in rows)
+    assert "改善効果" in Dashboard(data, language="ja").improvement.value

@@ -48,7 +48,8 @@ def plant(config, tenant: str, layout: int = LAYOUT_VERSION) -> None:
     board = Dashboard(load_dashboard_data(config, tenant, SURVEY), language="ja")
     content = {"figures": board.figures, "fix_first": "", "download": "",
                "segments_note": "", "comments": POISON, "count": len(board.data.responses),
-               "segments": board._segment_values(), "groups": "", "layout": layout}
+               "segments": board._segment_values(), "groups": "", "improvement": "",
+               "layout": layout}
     write_snapshot(store, tenant, SURVEY, "all-every-ja", version, content)
 
 

@@ -38,7 +38,12 @@ WORDS = {
                          "arrive.",
            "unreachable": "The answers cannot be read right now. Please try again in a few "
                           "minutes.",
-           "portal": "← Portal", "sign_out": "Sign out"},
+           "portal": "← Portal", "sign_out": "Sign out",
+           "improvement": "Improvement effect: what raises NPS most",
+           "improvement_note": "NPS now {nps:+.1f}. If an item's low ratings moved up to "
+                               "the middle of its scale, NPS would rise by its effect "
+                               "(penalty–reward analysis).",
+           "item": "Item", "effect": "Effect (NPS points)", "what_if": "NPS after"},
     "ja": {"all": "全期間", "90d": "直近90日", "30d": "直近30日", "7d": "直近7日",
            "period": "期間", "segment": "", "every": "すべて",
            "as_of": "データ更新 {time}・回答 {n:,} 件",
@@ -57,7 +62,11 @@ WORDS = {
            "hidden_groups": "回答が少ない{attribute}（{count}件）は表示していません。",
            "not_synced": "まだ回答がありません。回答は届いてから数分後にここに表示されます。",
            "unreachable": "現在、回答を読み込めません。数分後にもう一度お試しください。",
-           "portal": "← ポータル", "sign_out": "サインアウト"},
+           "portal": "← ポータル", "sign_out": "サインアウト",
+           "improvement": "改善効果：NPSを最も上げる項目",
+           "improvement_note": "現在のNPSは{nps:+.1f}。ある項目の低い評価が中間まで上がると、"
+                               "NPSはその改善効果の分だけ上がります（ペナルティ・リワード分析）。",
+           "item": "項目", "effect": "改善効果（NPSポイント）", "what_if": "改善後のNPS"},
 }
 
 
@@ -65,10 +74,19 @@ WORDS = {
 EX_WORDS = {
     "en": {"fix_first": "Fix first — these matter most to employees and score below the rest:",
            "groups": "Scores by theme", "group": "Theme", "favourable": "Favourable",
-           "interval": "95 % interval", "mean": "Average"},
+           "interval": "95 % interval", "mean": "Average",
+           "improvement": "Improvement effect: what raises eNPS most",
+           "improvement_note": "eNPS now {nps:+.1f}. If an item's low ratings moved up to "
+                               "the middle of its scale, eNPS would rise by its effect "
+                               "(penalty–reward analysis).",
+           "effect": "Effect (eNPS points)", "what_if": "eNPS after"},
     "ja": {"fix_first": "最優先で改善：従業員にとって重要で、評価が他より低い項目",
            "groups": "テーマ別のスコア", "group": "テーマ", "favourable": "肯定的回答",
-           "interval": "95%信頼区間", "mean": "平均"},
+           "interval": "95%信頼区間", "mean": "平均",
+           "improvement": "改善効果：eNPSを最も上げる項目",
+           "improvement_note": "現在のeNPSは{nps:+.1f}。ある項目の低い評価が中間まで上がると、"
+                               "eNPSはその改善効果の分だけ上がります（ペナルティ・リワード分析）。",
+           "effect": "改善効果（eNPSポイント）", "what_if": "改善後のeNPS"},
 }
 
 

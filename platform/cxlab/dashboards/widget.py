@@ -35,12 +35,14 @@ from __future__ import annotations
 import html
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 import ipywidgets as widgets
 import pandas as pd
 
 from cxlab import analysis, charts
 from cxlab.analysis.groups import group_scores
+from cxlab.analysis.improvement import improvement_effect
 from cxlab.anonymity import may_show_part, suppressed_groups
 from cxlab.config import Config
 from cxlab.dashboards import images as chart_images
@@ -69,10 +71,14 @@ from cxlab.surveys.definition import localize
 DRIVER_BOOTSTRAP = 0
 RECENT_COMMENTS = 15
 SNAPSHOT_PARTS = {"figures", "fix_first", "download", "segments_note", "comments", "count",
-                  "segments", "groups", "layout"}
+                  "segments", "groups", "improvement", "layout"}
+# The improvement effect of a larger view is estimated on a random sample this size (its
+# standard error is then a fraction of a point), so a filter change stays quick.
+EFFECT_SAMPLE = 200_000
+IMPROVEMENT_ROWS = 5
 # Raised whenever what a snapshot holds changes meaning (e.g. small groups suppressed):
 # a snapshot of another layout is recomputed, never shown.
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
     "all": None, "90d": 90, "30d": 30, "7d": 7,
 }
@@ -116,6 +122,7 @@ class Dashboard:
         self.nav = widgets.HTML(navigation_html(portal_url, language)).add_class("cx-nav")
         self.fix_first = widgets.HTML().add_class("cx-fix-first")
         self.groups = widgets.HTML().add_class("cx-groups")
+        self.improvement = widgets.HTML().add_class("cx-improvement")
         self.download = widgets.HTML().add_class("cx-download")
         self.segments_note = widgets.HTML()
         self.response_rate = widgets.HTML(
@@ -141,7 +148,7 @@ class Dashboard:
     def close(self) -> None:
         """Close every widget (a dashboard built outside a page, e.g. by the sync)."""
         for widget in (self.periods, self.segments, self.comment_filter, self.empty, self.nav,
-                       self.groups,
+                       self.groups, self.improvement,
                        self.comments, self.status, self.fix_first, self.download,
                        self.segments_note, self.response_rate, *self.outputs.values()):
             widget.close()
@@ -154,7 +161,8 @@ class Dashboard:
         return widgets.VBox([
             self.status, self.nav, controls, self.empty, out["headline"], out["trend"],
             out["distribution"],
-            self.groups, self.fix_first, out["drivers"], out["ratings"], self.segments_note,
+            self.groups, self.fix_first, self.improvement, out["drivers"], out["ratings"],
+            self.segments_note,
             out["segments"], self.download, self.response_rate, self.comment_filter,
             self.comments,
         ]).add_class("cx-dashboard")
@@ -240,7 +248,7 @@ class Dashboard:
         self.empty.value = ""
         self.fix_first.value, self.download.value = saved["fix_first"], saved["download"]
         self.segments_note.value, self.comments.value = saved["segments_note"], saved["comments"]
-        self.groups.value = saved["groups"]
+        self.groups.value, self.improvement.value = saved["groups"], saved["improvement"]
 
     def _save(self, view: str) -> None:
         figures = self.figures
@@ -249,7 +257,7 @@ class Dashboard:
         content = {"figures": figures, "fix_first": self.fix_first.value,
                    "download": self.download.value, "segments_note": self.segments_note.value,
                    "comments": self.comments.value, "count": len(self.data.responses),
-                   "groups": self.groups.value,
+                   "groups": self.groups.value, "improvement": self.improvement.value,
                    "segments": self._segment_values(), "layout": LAYOUT_VERSION}
         self._opening = content
         try:
@@ -291,7 +299,7 @@ class Dashboard:
             output.outputs = ()
         self.empty.value = f"<p>{html.escape(message)}</p>"
         self.fix_first.value = self.download.value = self.segments_note.value = ""
-        self.comments.value = self.groups.value = ""
+        self.comments.value = self.groups.value = self.improvement.value = ""
 
     def _analyse(self, view: pd.DataFrame, period_frame: pd.DataFrame) -> None:
         data, language = self.data, self.language
@@ -316,6 +324,7 @@ class Dashboard:
                 figures["drivers"] = charts.driver_map(driver_table, data.definition,
                                                        language=language)
                 self.fix_first.value = self._fix_first_html(driver_table)
+                self.improvement.value = self._improvement_html(view)
             except CxlabError as error:
                 self.fix_first.value = html.escape(
                     words("drivers_unavailable", language, reason=str(error)))
@@ -371,6 +380,34 @@ class Dashboard:
         rows = table[table["quadrant"] == "fix first"].sort_values("priority_rank")
         return [charts.item_label(self.data.definition, item, self.language)
                 for item in rows["item"]]
+
+    def _improvement_html(self, view: pd.DataFrame) -> str:
+        """The items whose improvement would raise the NPS most, in NPS points
+        (:func:`cxlab.analysis.improvement.improvement_effect`, penalty–reward): the
+        expected NPS if the item's low ratings rose one band. On more than
+        :data:`EFFECT_SAMPLE` answers it is estimated on a random sample of that many."""
+        data, language, kind = self.data, self.language, self.data.definition.kind
+        sample = view.sample(EFFECT_SAMPLE, random_state=0) if len(view) > EFFECT_SAMPLE \
+            else view
+        try:
+            result = improvement_effect(sample, data.outcome, data.items,
+                                        definition=data.definition, n_boot=0)
+        except CxlabError:
+            return ""
+        table = result.table[result.table["effect"] > 0].head(IMPROVEMENT_ROWS)
+        if table.empty:
+            return ""
+        label = partial(charts.item_label, data.definition, language=language)
+        rows = "".join(
+            f"<tr><th scope='row'>{html.escape(label(row.item))}</th>"
+            f"<td>{row.effect:+.1f}</td><td>{row.what_if_nps:+.1f}</td></tr>"
+            for row in table.itertuples(index=False))
+        head = "".join(f"<th scope='col'>{html.escape(words(key, language, kind))}</th>"
+                       for key in ("item", "effect", "what_if"))
+        note = words("improvement_note", language, kind, nps=result.nps)
+        return (f"<h3>{html.escape(words('improvement', language, kind))}</h3>"
+                f"<p><small>{html.escape(note)}</small></p>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
 
     def _fix_first_html(self, table: pd.DataFrame) -> str:
         items = self.fix_first_items(table)
