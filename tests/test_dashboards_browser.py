@@ -106,6 +106,13 @@ def test_opening_view_shows_chart_images_that_turn_interactive(server):
             expect(page.locator(f".cx-{section} img.plot-img")).to_be_visible(timeout=60_000)
         expect(page.locator(".cx-as-of")).to_contain_text("1,500")
         expect(page.locator(".cx-drivers .js-plotly-plot")).to_have_count(0)
+        # Each image says in words what it shows (cxlab's Voila template sets the alt).
+        expect(page.locator(".cx-headline img.plot-img")).to_have_attribute(
+            "alt", re.compile(r"^NPS [+-]\d+\.\d \(95% interval .* answers\)$"))
+        for section in ("trend", "distribution", "drivers", "ratings", "segments"):
+            expect(page.locator(f".cx-{section} img.plot-img")).to_have_attribute(
+                "alt", re.compile(r"\w"))
+        assert page.evaluate("document.documentElement.lang") == "en"
         # The pointer on a chart swaps in the interactive plotly chart.
         page.locator(".cx-drivers img.plot-img").hover(force=True)  # it hides as it swaps
         expect(page.locator(".cx-drivers .js-plotly-plot")).to_be_visible(timeout=30_000)
@@ -133,6 +140,7 @@ def test_on_a_phone_in_japanese_the_page_fits_and_speaks_one_language(server, sc
         expect(page.locator(".cx-drivers .js-plotly-plot")).to_be_visible(timeout=90_000)
         headline = page.locator(".cx-headline .js-plotly-plot")
         expect(headline).to_be_in_viewport()
+        assert page.evaluate("document.documentElement.lang") == "ja"
         too_wide = page.evaluate("""() => Array.from(document.querySelectorAll(
             '.cx-dashboard .js-plotly-plot, .cx-controls .widget-dropdown, .cx-nav'))
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 
 import pandas as pd
 
@@ -151,6 +152,34 @@ def segment_download(by_segment: pd.DataFrame, definition: SurveyDefinition, att
         "NPS": by_segment["nps"].round(1).tolist(), "low": by_segment["ci_low"].round(1).tolist(),
         "high": by_segment["ci_high"].round(1).tolist(),
     })
+
+
+def chart_summary(section: str, figure: object) -> str:
+    """A chart in words, for its image's alt text: its title, and for the headline its
+    value with interval and n, for the trend its first and last point.
+
+    >>> import pandas as pd
+    >>> from cxlab.analysis import nps
+    >>> chart_summary("headline", charts.nps_headline(nps(pd.Series([10] * 30 + [3] * 10)),
+    ...                                                language="en"))
+    'NPS +50.0 (95% interval +20.6 to +72.4 · 40 answers)'
+    """
+    title = figure.layout.title.text or ""
+    if section == "headline" and figure.data and figure.data[0].value is not None:
+        detail = re.sub(r"<[^>]+>", "", figure.data[0].title.text or "")
+        return f"{title} {figure.data[0].value:+.1f} ({detail})"
+    if section == "trend" and len(figure.data) > 1 and figure.data[1].y is not None:
+        values = [float(v) for v in figure.data[1].y if v is not None and v == v]
+        if values:
+            return f"{title}: {values[0]:+.1f} → {values[-1]:+.1f}"
+    return title
+
+
+def chart_summaries_html(summaries: dict[str, str]) -> str:
+    """The hidden list cxlab's Voila template reads to give each chart image its alt."""
+    items = "".join(f'<li data-section="cx-{html.escape(name)}">{html.escape(text)}</li>'
+                    for name, text in summaries.items())
+    return f'<ul class="cx-chart-summaries" hidden>{items}</ul>'
 
 
 def csv_link(frame: pd.DataFrame, filename: str, label: str) -> str:

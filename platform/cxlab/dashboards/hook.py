@@ -58,6 +58,8 @@ from cxlab.dashboards.kernels import DashboardBusy
 from cxlab.dashboards.tokens import DashboardTokenError, DashboardTokens, RedeemedTokens
 
 DASHBOARDS_DIR = Path(__file__).resolve().parents[3] / "notebooks" / "dashboards"
+# A Jupyter data directory holding cxlab's Voila template (voila/templates/cxlab).
+TEMPLATES_ROOT = Path(__file__).resolve().parent / "jupyter"
 NOTEBOOK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.ipynb")
 # What a refused page says, per language: (title, message) by refusal, and the buttons.
 PAGE_TEXT = {
@@ -227,6 +229,7 @@ def prelaunch_hook(secret_key: str, portal_url: str = "") -> Callable[..., nbfor
         notebook.metadata.setdefault("papermill", {})
         # The browser tab's title (Voila's template reads metadata.title).
         notebook.metadata["title"] = grant.title or PAGE_TEXT[language]["dashboard"]
+        notebook.metadata["cxlab_language"] = language  # <html lang> of cxlab's template
         parameters = {"tenant": grant.tenant, "survey": grant.survey or "",
                       "demo_fallback": False, "language": language,
                       "portal_url": f"{portal_url}/portal/" if portal_url else ""}
@@ -289,7 +292,7 @@ def voila_arguments(config: Config, port: int, host: str,
                         "xsrf_cookie_kwargs": {"secure": production, "samesite": "Strict"}}
     return [
         str(root), "--no-browser", f"--port={port}", f"--Voila.ip={host}",
-        "--Voila.port_retries=0", "--show_tracebacks=False",
+        "--Voila.port_retries=0", "--show_tracebacks=False", "--template=cxlab",
         "--VoilaConfiguration.preheat_kernel=False",
         "--VoilaConfiguration.multi_kernel_manager_class=cxlab.dashboards.kernels.WarmKernelManager",
         "--VoilaConfiguration.file_allowlist=[]",
@@ -332,6 +335,9 @@ def serve_dashboards(
     CXLAB_* variables; notebooks read it with ``Config.from_environ()``.
     """
     os.environ.update(kernel_environment(config))
+    # Voila finds templates in the Jupyter data directories: cxlab's comes first.
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        filter(None, [str(TEMPLATES_ROOT), os.environ.get("JUPYTER_PATH")]))
     app = voila_app_class()()
     app.initialize(voila_arguments(config, port, host, root))
     app.voila_configuration.prelaunch_hook = prelaunch_hook(config.secret_key,

@@ -48,6 +48,8 @@ from cxlab.config import Config
 from cxlab.dashboards import images as chart_images
 from cxlab.dashboards.data import DashboardData, load_dashboard_data, release_free_memory
 from cxlab.dashboards.fragments import (
+    chart_summaries_html,
+    chart_summary,
     csv_link,
     figure_output,
     navigation_html,
@@ -71,14 +73,14 @@ from cxlab.surveys.definition import localize
 DRIVER_BOOTSTRAP = 0
 RECENT_COMMENTS = 15
 SNAPSHOT_PARTS = {"figures", "fix_first", "download", "segments_note", "comments", "count",
-                  "segments", "groups", "improvement", "layout"}
+                  "segments", "groups", "improvement", "summaries", "layout"}
 # The improvement effect of a larger view is estimated on a random sample this size (its
 # standard error is then a fraction of a point), so a filter change stays quick.
 EFFECT_SAMPLE = 200_000
 IMPROVEMENT_ROWS = 5
 # Raised whenever what a snapshot holds changes meaning (e.g. small groups suppressed):
 # a snapshot of another layout is recomputed, never shown.
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
     "all": None, "90d": 90, "30d": 30, "7d": 7,
 }
@@ -123,6 +125,7 @@ class Dashboard:
         self.fix_first = widgets.HTML().add_class("cx-fix-first")
         self.groups = widgets.HTML().add_class("cx-groups")
         self.improvement = widgets.HTML().add_class("cx-improvement")
+        self.summaries = widgets.HTML()  # the charts in words: their images' alt text
         self.download = widgets.HTML().add_class("cx-download")
         self.segments_note = widgets.HTML()
         self.response_rate = widgets.HTML(
@@ -148,7 +151,7 @@ class Dashboard:
     def close(self) -> None:
         """Close every widget (a dashboard built outside a page, e.g. by the sync)."""
         for widget in (self.periods, self.segments, self.comment_filter, self.empty, self.nav,
-                       self.groups, self.improvement,
+                       self.groups, self.improvement, self.summaries,
                        self.comments, self.status, self.fix_first, self.download,
                        self.segments_note, self.response_rate, *self.outputs.values()):
             widget.close()
@@ -164,7 +167,7 @@ class Dashboard:
             self.groups, self.fix_first, self.improvement, out["drivers"], out["ratings"],
             self.segments_note,
             out["segments"], self.download, self.response_rate, self.comment_filter,
-            self.comments,
+            self.comments, self.summaries,
         ]).add_class("cx-dashboard")
 
     @property
@@ -249,6 +252,7 @@ class Dashboard:
         self.fix_first.value, self.download.value = saved["fix_first"], saved["download"]
         self.segments_note.value, self.comments.value = saved["segments_note"], saved["comments"]
         self.groups.value, self.improvement.value = saved["groups"], saved["improvement"]
+        self.summaries.value = saved["summaries"]
 
     def _save(self, view: str) -> None:
         figures = self.figures
@@ -258,6 +262,7 @@ class Dashboard:
                    "download": self.download.value, "segments_note": self.segments_note.value,
                    "comments": self.comments.value, "count": len(self.data.responses),
                    "groups": self.groups.value, "improvement": self.improvement.value,
+                   "summaries": self.summaries.value,
                    "segments": self._segment_values(), "layout": LAYOUT_VERSION}
         self._opening = content
         try:
@@ -300,6 +305,7 @@ class Dashboard:
         self.empty.value = f"<p>{html.escape(message)}</p>"
         self.fix_first.value = self.download.value = self.segments_note.value = ""
         self.comments.value = self.groups.value = self.improvement.value = ""
+        self.summaries.value = ""
 
     def _analyse(self, view: pd.DataFrame, period_frame: pd.DataFrame) -> None:
         data, language = self.data, self.language
@@ -331,6 +337,8 @@ class Dashboard:
             figures["ratings"] = charts.item_ratings(
                 analysis.ratings(view, data.items, scale=scale), data.definition, language=language)
         self._segments(period_frame, figures)
+        self.summaries.value = chart_summaries_html(
+            {name: chart_summary(name, figure) for name, figure in figures.items()})
         self.figures = {name: figure_output(figure) for name, figure in figures.items()}
         self.empty.value = ""
         for name, output in self.outputs.items():
