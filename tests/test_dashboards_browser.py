@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from conftest import free_port, require, require_program
 from cxlab.config import Config
 from cxlab.dashboards.hook import spawn_dashboards
@@ -113,6 +114,8 @@ def test_opening_view_shows_chart_images_that_turn_interactive(server):
             expect(page.locator(f".cx-{section} img.plot-img")).to_have_attribute(
                 "alt", re.compile(r"\w"))
         assert page.evaluate("document.documentElement.lang") == "en"
+        report = Axe().run(page)  # WCAG 2.1 AA and best practices, axe-core bundled
+        assert report.violations_count == 0, report.generate_report()
         # The pointer on a chart swaps in the interactive plotly chart.
         page.locator(".cx-drivers img.plot-img").hover(force=True)  # it hides as it swaps
         expect(page.locator(".cx-drivers .js-plotly-plot")).to_be_visible(timeout=30_000)
@@ -141,6 +144,8 @@ def test_on_a_phone_in_japanese_the_page_fits_and_speaks_one_language(server, sc
         headline = page.locator(".cx-headline .js-plotly-plot")
         expect(headline).to_be_in_viewport()
         assert page.evaluate("document.documentElement.lang") == "ja"
+        report = Axe().run(page)
+        assert report.violations_count == 0, report.generate_report()
         too_wide = page.evaluate("""() => Array.from(document.querySelectorAll(
             '.cx-dashboard .js-plotly-plot, .cx-controls .widget-dropdown, .cx-nav'))
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
