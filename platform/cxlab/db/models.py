@@ -80,6 +80,8 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     plan: Mapped[str] = mapped_column(String(40), default="standard")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The language ("ja" or "en") of the tenant's reports and report e-mails.
+    language: Mapped[str] = mapped_column(String(5), default="ja", server_default="ja")
 
 
 class User(Base):
@@ -300,3 +302,17 @@ class OptOutLink(Base):
     email: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class ReportSubscription(Base):
+    """A portal user who receives a report job's PDF by e-mail (their own tenant's)."""
+
+    __tablename__ = "report_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "job", name="uq_report_subscriptions_user_job"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    job: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -198,7 +198,8 @@ def _tenants_of(
                 query = query.where(Tenant.plan == job.tenants["plan"])
             if only is not None:
                 query = query.where(Tenant.slug == only)
-        rows = [(row.id, TenantInfo(row.slug, row.name)) for row in session.scalars(query)]
+        rows = [(row.id, TenantInfo(row.slug, row.name, row.language))
+                for row in session.scalars(query)]
     if only is not None and not rows:
         with database.session() as session:
             found = session.scalar(select(Tenant.id).where(Tenant.slug == only)) is not None
