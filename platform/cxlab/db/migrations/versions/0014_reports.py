@@ -15,10 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column(
-            "language", sa.String(length=5), nullable=False, server_default="ja"
-        ))
+    # Not batch mode: on SQLite that copies and drops ``tenants``, and with foreign keys
+    # on, dropping it would cascade to every tenant's rows. ADD/DROP COLUMN is native.
+    op.add_column("tenants", sa.Column(
+        "language", sa.String(length=5), nullable=False, server_default="ja"
+    ))
     op.create_table(
         "report_subscriptions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,5 +48,4 @@ def downgrade() -> None:
     with op.batch_alter_table("report_subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_subscriptions_tenant_id"))
     op.drop_table("report_subscriptions")
-    with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.drop_column("language")
+    op.drop_column("tenants", "language")
