@@ -263,6 +263,11 @@ class OutboxMessage(Base):
     # handed over (safe to requeue); with one it may have gone out ('unknown').
     claimed_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(200))
+    # A file sent along (the report PDF), read when the message is built.
+    attachment_path: Mapped[str | None] = mapped_column(String(500))
+    # "report/<job>/<user id>/<period start>": unique, so a report goes to a user once
+    # per run however often the job is retried or re-run (NULL for invitations).
+    delivery_key: Mapped[str | None] = mapped_column(String(300), unique=True)
 
 
 class LoginAttempt(Base):

@@ -1,5 +1,5 @@
-"""reports a client can act on: the tenant's language, report subscriptions and
-one delivery row per user, job and period
+"""reports a client can act on: the tenant's language, report subscriptions, and
+outbox rows that carry a file and a unique delivery key (user, job, period)
 
 Revision ID: 0014
 Revises: 0013
@@ -20,6 +20,10 @@ def upgrade() -> None:
     op.add_column("tenants", sa.Column(
         "language", sa.String(length=5), nullable=False, server_default="ja"
     ))
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("attachment_path", sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column("delivery_key", sa.String(length=300), nullable=True))
+        batch_op.create_unique_constraint("uq_outbox_delivery_key", ["delivery_key"])
     op.create_table(
         "report_subscriptions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -48,4 +52,8 @@ def downgrade() -> None:
     with op.batch_alter_table("report_subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_subscriptions_tenant_id"))
     op.drop_table("report_subscriptions")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_outbox_delivery_key", type_="unique")
+        batch_op.drop_column("delivery_key")
+        batch_op.drop_column("attachment_path")
     op.drop_column("tenants", "language")
