@@ -164,6 +164,23 @@ TEXT = {
     "report": {"ja": "レポート", "en": "Report"},
     "report_date": {"ja": "日付", "en": "Date"},
     "report_file": {"ja": "ファイル", "en": "File"},
+    "subscription_title": {"ja": "メールで受け取る", "en": "By e-mail"},
+    "subscribed": {
+        "ja": "毎週のレポート（PDF）を {email} にお送りしています。",
+        "en": "The weekly report (PDF) is e-mailed to {email}.",
+    },
+    "not_subscribed": {
+        "ja": "毎週のレポート（PDF）を {email} で受け取れます。",
+        "en": "You can receive the weekly report (PDF) at {email}.",
+    },
+    "subscribe": {"ja": "メールで受け取る", "en": "Send it to me"},
+    "unsubscribe": {"ja": "受け取りをやめる", "en": "Stop sending it"},
+    "subscription_refused_title": {"ja": "変更できません", "en": "Not changed"},
+    "subscription_bad_action": {
+        "ja": "操作は subscribe か unsubscribe を指定してください。",
+        "en": "The action must be subscribe or unsubscribe.",
+    },
+    "back_to_reports": {"ja": "レポートに戻る", "en": "Back to reports"},
     "no_reports": {"ja": "レポートはまだありません。", "en": "There are no reports yet."},
     "back_to_portal": {"ja": "ポータルに戻る", "en": "Back to the portal"},
     "logout": {"ja": "ログアウト", "en": "Sign out"},

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 import bottle
 import pandas as pd
-from cxlab import distribution, portal_auth, report_files
+from cxlab import distribution, portal_auth, report_files, report_subscriptions
 from cxlab.anonymity import suppressed_groups
 from cxlab.dashboards.tokens import DashboardTokens
 from cxlab.errors import CxlabError, NotFound
@@ -91,6 +91,7 @@ class PortalPages:
         app.get("/portal/logout", callback=self.confirm_logout)
         app.get("/portal/dashboard/<survey_slug>", callback=self.dashboard)
         app.get("/portal/reports", callback=self.reports)
+        app.post("/portal/reports/subscription", callback=self.report_subscription)
         app.get("/portal/reports/<job>/<file_name>", callback=self.report_file)
         app.get("/portal/distributions/<distribution_id:int>", callback=self.distribution)
         app.route("/portal/distributions/new", ["GET", "POST"], self.new_distribution)
@@ -238,10 +239,41 @@ class PortalPages:
             }
             for report in report_files.list_reports(self.config.var_dir, user.tenant.slug)
         ]
+        with self.database.session() as session:
+            subscribed = report_subscriptions.is_subscribed(session, user.user_id,
+                                                            user.tenant.id)
         return self._page(
             "portal_reports.tpl", language, claims, reports=reports,
-            home_url=self._url("/portal/", language),
+            home_url=self._url("/portal/", language), subscribed=subscribed,
+            email=user.email,
+            subscription_url=self._url("/portal/reports/subscription", language),
         )
+
+    def report_subscription(self) -> bottle.HTTPResponse:
+        """Subscribe or unsubscribe the signed-in user to their own tenant's weekly
+        report by e-mail (``action`` = subscribe | unsubscribe). The user and tenant
+        are the session's; the form names neither."""
+        language = request_language()
+        signed_in = self._signed_in()
+        if signed_in is None:
+            return self._redirect("/portal/login", language)
+        user, claims = signed_in
+        form = _read_portal_form()
+        if isinstance(form, bottle.HTTPResponse):
+            return form
+        if not self.sessions.csrf_matches(claims.session_id, _field(form, "csrf_token")):
+            return self._csrf_refused(language, "/portal/reports")
+        action = _field(form, "action")
+        if action not in ("subscribe", "unsubscribe"):
+            return message_page(422, language, "subscription_refused_title",
+                                "subscription_bad_action",
+                                link=self._url("/portal/reports", language),
+                                link_key="back_to_reports")
+        change = (report_subscriptions.subscribe if action == "subscribe"
+                  else report_subscriptions.unsubscribe)
+        with self.context.write_gate.writing(), self.database.session() as session:
+            change(session, user.user_id, user.tenant.id, report_subscriptions.WEEKLY_REPORT_JOB)
+        return self._redirect("/portal/reports", language)
 
     def report_file(self, job: str, file_name: str) -> bottle.HTTPResponse:
         language = request_language()

@@ -101,3 +101,21 @@ def test_demo_sets_everything_up_once(cxlab, database):
         total = session.scalar(select(func.count()).select_from(Response))
         assert tenancy.authenticate_user(session, "hr@example.com", "demo-password")
     assert total == 50_000 + 3_000
+
+
+def test_a_tenants_report_language_is_set_at_creation_and_changed_later(cxlab, database):
+    cxlab("init")
+    cxlab("tenant", "create", "acme", "--name", "Acme", "--language", "en")
+    cxlab("tenant", "create", "kita", "--name", "Kita")
+    with database.session() as session:
+        assert tenancy.get_tenant(session, "acme").language == "en"
+        assert tenancy.get_tenant(session, "kita").language == "ja"
+    cxlab("tenant", "set-language", "kita", "en")
+    with database.session() as session:
+        assert tenancy.get_tenant(session, "kita").language == "en"
+    assert "use one of ja, en" in cxlab("tenant", "set-language", "kita", "fr",
+                                        expect_ok=False).stderr
+    assert "use one of ja, en" in cxlab("tenant", "create", "x", "--name", "X", "--language",
+                                        "de", expect_ok=False).stderr
+    assert "no tenant 'nobody'" in cxlab("tenant", "set-language", "nobody", "en",
+                                         expect_ok=False).stderr

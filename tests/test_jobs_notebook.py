@@ -78,7 +78,8 @@ def test_the_shipped_weekly_report_runs_for_a_tenant(config, database, environ, 
         monkeypatch.setenv(name, value)
     seed_tenant(config, database, "demo", "Sakura Dining", {"restaurant_visit.yaml": 3000})
     with database.session() as session:
-        tenancy.create_tenant(session, "quiet", "Quiet Cafe")  # no answers at all
+        # No answers at all; its reports in English (the tenant's language setting).
+        tenancy.create_tenant(session, "quiet", "Quiet Cafe", language="en")
     schedule = load_schedule(DEFAULT_SCHEDULE_PATH)
     outcome = run_job(config, database, "weekly-report", date="2026-11-23", schedule=schedule)
     assert outcome.exit_code == 0, outcome.summary()
@@ -100,7 +101,7 @@ def test_the_shipped_weekly_report_runs_for_a_tenant(config, database, environ, 
         assert code not in page.split("</style>")[-1]  # no code cells, only their output
 
     quiet = pages["quiet"]
-    assert "Quiet Cafe — weekly customer-experience report" in quiet  # no survey: English
+    assert "Quiet Cafe — weekly customer-experience report" in quiet  # tenants.language
     assert "No answers this period" in quiet and "Demo data" not in quiet
 
 

@@ -197,3 +197,31 @@ def test_the_scheduler_loop_fires_a_missed_job_once_and_stops_when_asked(
     assert not loop.is_alive()
     assert len(fake_sync.calls) == 2
     assert [run.status for run in runs(database)] == ["succeeded", "succeeded"]
+
+
+def test_a_notebook_job_reports_in_the_tenants_language_unless_the_job_sets_one(
+        config, database):
+    from cxlab.jobs.kinds import RunContext, notebook_parameters
+    from cxlab.jobs.runner import _tenants_of
+
+    schedule = parse_schedule({"jobs": [
+        {"name": "weekly", "kind": "notebook", "notebook": "notebooks/reports/weekly.ipynb",
+         "cron": "0 7 * * MON", "tenants": "all"},
+        {"name": "weekly-en", "kind": "notebook", "notebook": "notebooks/reports/weekly.ipynb",
+         "cron": "0 7 * * MON", "tenants": "all", "parameters": {"language": "en"}},
+    ]})
+    with database.session() as session:
+        tenancy.create_tenant(session, "acme", "Acme", language="en")
+        tenancy.create_tenant(session, "kita", "Kita")
+    at = datetime(2026, 11, 23, tzinfo=UTC)
+
+    def language(job, slug):
+        info = dict((row[1].slug, row[1]) for row in _tenants_of(database, job, None))[slug]
+        context = RunContext(config=config, job=job, tenant=info, scheduled_for=at,
+                             start=at, end=at)
+        return notebook_parameters(context)["language"]
+
+    weekly, weekly_en = schedule.job("weekly"), schedule.job("weekly-en")
+    assert language(weekly, "acme") == "en"
+    assert language(weekly, "kita") == "ja"
+    assert language(weekly_en, "kita") == "en"

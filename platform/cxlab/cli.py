@@ -103,12 +103,28 @@ def tenant() -> None:
 @click.argument("slug")
 @click.option("--name", required=True, help="Display name, e.g. 'Acme Foods'.")
 @click.option("--plan", default="standard", show_default=True, help="Plan name.")
-def tenant_create(slug: str, name: str, plan: str) -> None:
+@click.option("--language", default="ja", show_default=True,
+              help="Language of the tenant's reports and report e-mails: ja or en.")
+def tenant_create(slug: str, name: str, plan: str, language: str) -> None:
     """Create tenant SLUG.  Example: cxlab tenant create acme --name "Acme Foods" """
     database = _database(_config())
     with database.session() as session:
-        tenancy.create_tenant(session, slug, name, plan=plan)
-    click.echo(f"Created tenant {slug} ({name}).")
+        tenancy.create_tenant(session, slug, name, plan=plan, language=language)
+    click.echo(f"Created tenant {slug} ({name}), reports in {language}.")
+
+
+@tenant.command("set-language")
+@click.argument("slug")
+@click.argument("language")
+def tenant_set_language(slug: str, language: str) -> None:
+    """Set the language (ja or en) of tenant SLUG's reports.
+
+    Example: cxlab tenant set-language acme en
+    """
+    database = _database(_config())
+    with database.session() as session:
+        tenancy.set_language(session, slug, language)
+    click.echo(f"Tenant {slug}: reports in {language}.")
 
 
 @tenant.command("list")
@@ -117,7 +133,7 @@ def tenant_list() -> None:
     database = _database(_config())
     with database.session() as session:
         for row in tenancy.list_tenants(session):
-            click.echo(f"{row.slug:<24} {row.plan:<10} {row.name}")
+            click.echo(f"{row.slug:<24} {row.plan:<10} {row.language:<3} {row.name}")
 
 
 # ---------------------------------------------------------------- users and keys

@@ -108,11 +108,15 @@ def invitation_texts(
 
 def build_message(
     texts: MailTexts, *, to_address: str, from_address: str, message_id: str,
-    unsubscribe_link: str,
+    unsubscribe_link: str, attachment: tuple[str, bytes] | None = None,
+    one_click: bool = True,
 ) -> EmailMessage:
     """A multipart/alternative UTF-8 message (plain text first, then HTML) with a
     one-click List-Unsubscribe (RFC 8058) written as a plain ``<https://…>`` however
-    long; non-ASCII subjects are RFC 2047 encoded."""
+    long; non-ASCII subjects are RFC 2047 encoded. ``attachment`` (file name, bytes)
+    makes it multipart/mixed with the file after the texts (a PDF is attached as
+    application/pdf); ``one_click=False`` leaves out List-Unsubscribe-Post, for a
+    link that opens a page rather than unsubscribing at once."""
     message = EmailMessage()
     message["From"] = from_address
     message["To"] = to_address
@@ -120,10 +124,16 @@ def build_message(
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id
     message["List-Unsubscribe"] = UnfoldedHeader("List-Unsubscribe", f"<{unsubscribe_link}>")
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if one_click:
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     # base64 keeps Japanese text safe through any 7-bit relay, and short.
     message.set_content(texts.text, charset="utf-8", cte="base64")
     message.add_alternative(texts.html, subtype="html", charset="utf-8", cte="base64")
+    if attachment is not None:
+        file_name, data = attachment
+        maintype, subtype = (("application", "pdf") if file_name.lower().endswith(".pdf")
+                             else ("application", "octet-stream"))
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=file_name)
     return message
 
 

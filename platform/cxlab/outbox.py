@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 from sqlalchemy import func, or_, select, update
@@ -49,7 +50,9 @@ from cxlab.mail import (
     new_message_id,
     transport_for,
 )
+from cxlab.report_subscriptions import is_subscribed
 
+REPORT_KIND = "report"  # cxlab.report_mail's rows: a report PDF to a subscriber
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_RATE = 5.0  # messages per second; most relays throttle or block beyond ~10/s
 DEFAULT_LEASE = timedelta(minutes=15)  # longer than any batch takes (size / rate + timeouts)
@@ -257,10 +260,23 @@ def _send_one(database, config, transport, limiter, row_id, clock, report) -> No
         row.message_id = new_message_id(config.mail_from)
         row.attempts += 1
         texts = MailTexts(row.subject, row.body_text, row.body_html or "")
-        unsubscribe = unsubscribe_url(session, config, row.tenant_id, row.to_address)
+        attachment = _attachment(row.attachment_path)
+        if row.attachment_path is not None and attachment is None:
+            # Nothing was handed over: a permanent failure, with the reason.
+            row.status, row.message_id = "failed", None
+            row.smtp_reply = f"not sent: the attachment {row.attachment_path} is missing"
+            report.failed += 1
+            return
+        if row.kind == REPORT_KIND:
+            # Report e-mails are stopped on the portal's reports page, not by opting out.
+            unsubscribe, one_click = f"{config.public_url}/portal/reports", False
+        else:
+            unsubscribe = unsubscribe_url(session, config, row.tenant_id, row.to_address)
+            one_click = True
         message = build_message(texts, to_address=row.to_address,
                                 from_address=config.mail_from, message_id=row.message_id,
-                                unsubscribe_link=unsubscribe)
+                                unsubscribe_link=unsubscribe, attachment=attachment,
+                                one_click=one_click)
         attempts = row.attempts
     # Step 4: hand it over, outside any transaction (SMTP may take seconds).
     try:
@@ -285,7 +301,18 @@ def _send_one(database, config, transport, limiter, row_id, clock, report) -> No
             report.failed += 1
 
 
+def _attachment(path: str | None) -> tuple[str, bytes] | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).name, Path(path).read_bytes()
+    except OSError:
+        return None
+
+
 def _reason_not_to_send(session: Session, row: OutboxMessage) -> str | None:
+    if row.kind == REPORT_KIND:
+        return _report_reason_not_to_send(session, row)
     opted_out = session.scalar(select(OptOut.id).where(
         OptOut.tenant_id == row.tenant_id, OptOut.email == row.to_address.lower()))
     if opted_out is not None:
@@ -295,6 +322,16 @@ def _reason_not_to_send(session: Session, row: OutboxMessage) -> str | None:
             Invitation.tenant_id == row.tenant_id, Invitation.id == row.invitation_id))
         if responded is not None:
             return "the recipient answered before the reminder went out"
+    return None
+
+
+def _report_reason_not_to_send(session: Session, row: OutboxMessage) -> str | None:
+    # "report/<job>/<user id>/<period start>": the user may have unsubscribed since.
+    parts = (row.delivery_key or "").split("/", 3)
+    if len(parts) != 4 or not parts[2].isdigit():
+        return "the report e-mail has no delivery key"
+    if not is_subscribed(session, int(parts[2]), row.tenant_id, parts[1]):
+        return "the user unsubscribed from the report"
     return None
 
 

@@ -28,6 +28,7 @@ from cxlab.errors import AlreadyExists, CxlabError, NotFound
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLES = ("viewer", "admin")
+LANGUAGES = ("ja", "en")
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,18 @@ class ApiKeyOwner:
     key_id: int
 
 
-def create_tenant(session: Session, slug: str, name: str, *, plan: str = "standard") -> Tenant:
+def create_tenant(
+    session: Session, slug: str, name: str, *, plan: str = "standard", language: str = "ja"
+) -> Tenant:
+    """Create tenant ``slug``; ``language`` ("ja" or "en") is that of its reports."""
+    _check_language(language)
     if not SLUG_PATTERN.match(slug):
         raise CxlabError(
             f"tenant slug {slug!r}: use lowercase letters, digits and '-' (e.g. acme-foods)"
         )
     if session.scalar(select(Tenant).where(Tenant.slug == slug)) is not None:
         raise AlreadyExists(f"tenant {slug!r} already exists")
-    tenant = Tenant(slug=slug, name=name or slug, plan=plan)
+    tenant = Tenant(slug=slug, name=name or slug, plan=plan, language=language)
     session.add(tenant)
     session.flush()
     return tenant
@@ -57,6 +62,22 @@ def get_tenant(session: Session, slug: str) -> Tenant:
     if tenant is None:
         raise NotFound(f"no tenant {slug!r}; create it with: cxlab tenant create {slug} --name ...")
     return tenant
+
+
+def set_language(session: Session, slug: str, language: str) -> Tenant:
+    """Set the language ("ja" or "en") of tenant ``slug``'s reports and report e-mails."""
+    _check_language(language)
+    tenant = get_tenant(session, slug)
+    tenant.language = language
+    session.flush()
+    return tenant
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise CxlabError(
+            f"tenant language {language!r}: use one of {', '.join(LANGUAGES)}"
+        )
 
 
 def list_tenants(session: Session) -> list[Tenant]:

@@ -17,3 +17,16 @@
 % else:
 <p class="panel">{{t('no_reports')}}</p>
 % end
+<h2>{{t('subscription_title')}}</h2>
+<form method="post" action="{{subscription_url}}" class="panel" id="report-subscription">
+<input type="hidden" name="csrf_token" value="{{csrf_token}}">
+% if subscribed:
+<p>{{t('subscribed', email=email)}}</p>
+<input type="hidden" name="action" value="unsubscribe">
+<button type="submit">{{t('unsubscribe')}}</button>
+% else:
+<p>{{t('not_subscribed', email=email)}}</p>
+<input type="hidden" name="action" value="subscribe">
+<button type="submit">{{t('subscribe')}}</button>
+% end
+</form>

@@ -80,6 +80,8 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     plan: Mapped[str] = mapped_column(String(40), default="standard")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The language ("ja" or "en") of the tenant's reports and report e-mails.
+    language: Mapped[str] = mapped_column(String(5), default="ja", server_default="ja")
 
 
 class User(Base):
@@ -261,6 +263,11 @@ class OutboxMessage(Base):
     # handed over (safe to requeue); with one it may have gone out ('unknown').
     claimed_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(200))
+    # A file sent along (the report PDF), read when the message is built.
+    attachment_path: Mapped[str | None] = mapped_column(String(500))
+    # "report/<job>/<user id>/<period start>": unique, so a report goes to a user once
+    # per run however often the job is retried or re-run (NULL for invitations).
+    delivery_key: Mapped[str | None] = mapped_column(String(300), unique=True)
 
 
 class LoginAttempt(Base):
@@ -300,3 +307,17 @@ class OptOutLink(Base):
     email: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class ReportSubscription(Base):
+    """A portal user who receives a report job's PDF by e-mail (their own tenant's)."""
+
+    __tablename__ = "report_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "job", name="uq_report_subscriptions_user_job"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    job: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

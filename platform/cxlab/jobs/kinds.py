@@ -51,8 +51,11 @@ class JobFailed(CxlabError):
 
 @dataclass(frozen=True)
 class TenantInfo:
+    """The tenant a try runs for; ``language`` is that of its reports ("ja" or "en")."""
+
     slug: str
     name: str
+    language: str = "ja"
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,7 @@ class NotebookKind(JobKind):
         directory = context.output_dir()
         directory.mkdir(parents=True, exist_ok=True)
         running = directory / f".{context.stem}.running.ipynb"
-        parameters = {
-            **job.parameters,
-            "tenant": tenant.slug,
-            "tenant_name": tenant.name,
-            "start": context.start.isoformat(),
-            "end": context.end.isoformat(),
-        }
+        parameters = notebook_parameters(context)
         try:
             executed = papermill.execute_notebook(
                 str(job.notebook),
@@ -161,6 +158,23 @@ class NotebookKind(JobKind):
         else:
             running.unlink()
         return outputs[0]
+
+
+def notebook_parameters(context: RunContext) -> dict:
+    """The papermill parameters of a notebook try: the job's own, the tenant, the
+    period, and the tenant's ``language`` unless the job sets one explicitly."""
+    tenant = context.tenant
+    assert tenant is not None
+    parameters = {
+        **context.job.parameters,
+        "tenant": tenant.slug,
+        "tenant_name": tenant.name,
+        "start": context.start.isoformat(),
+        "end": context.end.isoformat(),
+    }
+    if parameters.get("language") is None:
+        parameters["language"] = tenant.language
+    return parameters
 
 
 REPORT_TEMPLATES = Path(__file__).with_name("templates")

@@ -41,6 +41,7 @@ from cxlab.db import Database
 from cxlab.db.models import JobRun, Tenant
 from cxlab.errors import CxlabError, NotFound
 from cxlab.jobs.kinds import JobFailed, RunContext, TenantInfo, kind_for
+from cxlab.jobs.report_delivery import deliver_report
 from cxlab.jobs.schedule import (
     Job,
     Schedule,
@@ -198,7 +199,8 @@ def _tenants_of(
                 query = query.where(Tenant.plan == job.tenants["plan"])
             if only is not None:
                 query = query.where(Tenant.slug == only)
-        rows = [(row.id, TenantInfo(row.slug, row.name)) for row in session.scalars(query)]
+        rows = [(row.id, TenantInfo(row.slug, row.name, row.language))
+                for row in session.scalars(query)]
     if only is not None and not rows:
         with database.session() as session:
             found = session.scalar(select(Tenant.id).where(Tenant.slug == only)) is not None
@@ -262,6 +264,9 @@ def _run_one(config: Config, database: Database, context: RunContext, tenant_id:
         log.info("job %s for %s: try %d of %d", job.name, slug or "all", attempt, tries)
         try:
             output = kind.run(context)
+            # A report's subscribers get its PDF; part of the try, so a failure is
+            # retried and reported, and the delivery keys keep retries from resending.
+            deliver_report(database, context, tenant_id)
         except Exception as error:  # noqa: BLE001 - recorded, retried, then reported
             failure = error if isinstance(error, JobFailed) else JobFailed(
                 str(error) if isinstance(error, CxlabError) else f"{type(error).__name__}: {error}")
