@@ -9,7 +9,7 @@ plotly.js), the "fix first" list and the comments are on screen. Prints, median 
 ``--repeat``:
 
 - baseline: the trivial notebook (Voila page + a kernel from the warm pool + one print);
-- import: ``import cxlab.dashboards.widget`` in a fresh interpreter (pandas, pyarrow, scipy, …),
+- import: ``import cxlab.dashboards.prepare`` in a fresh interpreter (pandas, pyarrow, scipy, …),
   only with ``--warm-kernels 0``: a pooled kernel imported it before the request;
 - data load and analysis, as measured inside the kernel (``.cx-timings``); the analysis
   of the opening view is a snapshot read, made after the sync as ``cxlab sync`` does
@@ -35,8 +35,8 @@ import nbformat
 from cxlab.config import Config
 from cxlab.dashboards.hook import DASHBOARDS_DIR, spawn_dashboards
 from cxlab.dashboards.images import images_enabled
+from cxlab.dashboards.prepare import refresh_snapshots
 from cxlab.dashboards.tokens import DashboardTokens
-from cxlab.dashboards.widget import refresh_snapshots
 from cxlab.demo import seed_store
 from cxlab.store import Store
 from playwright.sync_api import sync_playwright
@@ -75,7 +75,7 @@ def open_page(browser, url: str, selectors: list[str]) -> tuple[float, object]:
 
 def import_seconds() -> float:
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import cxlab.dashboards.widget"], check=True)
+    subprocess.run([sys.executable, "-c", "import cxlab.dashboards.prepare"], check=True)
     return time.perf_counter() - began
 
 
@@ -172,7 +172,7 @@ def main() -> None:
     render = median["total"] - median["baseline"] - imports - median["load"] - median["analysis"]
     print(f"\n{args.responses:,} responses, median of {args.repeat}, {os.cpu_count()} cores")
     print(f"  kernel start (baseline notebook, whole request) {median['baseline']:6.2f} s")
-    print(f"  import cxlab.dashboards.widget (fresh interpreter)      {imports:6.2f} s")
+    print(f"  import cxlab.dashboards.prepare (fresh interpreter)      {imports:6.2f} s")
     print(f"  data load (load_responses, in the kernel)       {median['load']:6.2f} s")
     print(f"  analysis (nps, trend, drivers, ratings, segments) {median['analysis']:4.2f} s")
     print(f"  render (rest: templating, widgets, plotly)      {render:6.2f} s")

@@ -32,8 +32,8 @@ from pathlib import Path
 import psutil
 from cxlab.config import Config
 from cxlab.dashboards.hook import DASHBOARDS_DIR, spawn_dashboards
+from cxlab.dashboards.prepare import refresh_snapshots
 from cxlab.dashboards.tokens import DashboardTokens
-from cxlab.dashboards.widget import refresh_snapshots
 from cxlab.demo import seed_store
 from dashboard import CHROMIUM_ARGS, baseline_notebook
 from playwright.sync_api import sync_playwright

@@ -10,12 +10,9 @@ import re
 
 import pandas as pd
 import pytest
-from cxlab.dashboards.widget import (
-    Dashboard,
-    DashboardMessage,
-    build_dashboard,
-    load_dashboard_data,
-)
+from cxlab.dashboards.data import load_dashboard_data
+from cxlab.dashboards.page import DashboardMessage, build_dashboard
+from cxlab.dashboards.widget import Dashboard
 from cxlab.demo import demo_config
 
 

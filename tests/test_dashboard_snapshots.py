@@ -12,14 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import require
 from cxlab.dashboards import images as chart_images
+from cxlab.dashboards.data import load_dashboard_data
 from cxlab.dashboards.images import PLOTLY_MIMETYPE
+from cxlab.dashboards.prepare import refresh_snapshots
 from cxlab.dashboards.snapshots import partition_version, read_snapshot, write_snapshot
-from cxlab.dashboards.widget import (
-    LAYOUT_VERSION,
-    Dashboard,
-    load_dashboard_data,
-    refresh_snapshots,
-)
+from cxlab.dashboards.widget import LAYOUT_VERSION, Dashboard
 from cxlab.db.models import Response, Tenant
 from cxlab.demo import seed_store
 from cxlab.errors import CxlabError

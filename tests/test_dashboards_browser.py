@@ -14,8 +14,8 @@ from conftest import free_port, require, require_program
 from cxlab.config import Config
 from cxlab.dashboards.hook import spawn_dashboards
 from cxlab.dashboards.images import images_enabled
+from cxlab.dashboards.prepare import refresh_snapshots
 from cxlab.dashboards.tokens import DashboardTokens
-from cxlab.dashboards.widget import refresh_snapshots
 from cxlab.demo import seed_store
 from playwright.sync_api import expect, sync_playwright
 

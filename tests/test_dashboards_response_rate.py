@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 from cxlab.config import Config
+from cxlab.dashboards.page import build_dashboard
 from cxlab.dashboards.rates import load_response_rates, response_rate_html
-from cxlab.dashboards.widget import Dashboard, build_dashboard
+from cxlab.dashboards.widget import Dashboard
 from cxlab.db.models import Invitation
 from cxlab.demo import seed_store
 from cxlab.distribution import create_distribution, parse_recipients, queue_invitations

@@ -2,7 +2,10 @@
 
 - :mod:`~cxlab.dashboards.data` — the answers a page shows, loaded once;
 - :mod:`~cxlab.dashboards.fragments` — words, HTML pieces, the CSV download;
-- :mod:`~cxlab.dashboards.widget` — the ipywidgets page (``build_dashboard``);
+- :mod:`~cxlab.dashboards.sections` — each section's HTML from a view, no widgets;
+- :mod:`~cxlab.dashboards.widget` — the ipywidgets page over them;
+- :mod:`~cxlab.dashboards.page` — what a notebook shows (``build_dashboard``);
+- :mod:`~cxlab.dashboards.prepare` — opening views for the sync, the kernels' warm-up;
 - :mod:`~cxlab.dashboards.snapshots` — opening views saved by the sync;
 - :mod:`~cxlab.dashboards.images` — still images of the charts for the snapshots;
 - :mod:`~cxlab.dashboards.rates` — the e-mail response-rate section;

@@ -24,7 +24,7 @@ before a kernel starts and answers "busy" beyond the cap. Every limit comes from
 :class:`cxlab.config.Config` as ``--WarmKernelManager.<trait>=`` arguments
 (:func:`cxlab.dashboards.hook.voila_arguments`).
 
->>> WarmKernelManager.pool_size.default_value, "cxlab.dashboards.widget" in WARM_UP_CODE
+>>> WarmKernelManager.pool_size.default_value, "cxlab.dashboards.prepare" in WARM_UP_CODE
 (2, True)
 """
 
@@ -43,7 +43,7 @@ from traitlets import Float, Integer, Unicode
 
 from cxlab.errors import CxlabError
 
-WARM_UP_CODE = "import cxlab.dashboards.widget\ncxlab.dashboards.widget.warm_up()\n"
+WARM_UP_CODE = "import cxlab.dashboards.prepare\ncxlab.dashboards.prepare.warm_up()\n"
 # A slot the hook took for the request being served; start_kernel turns it into a kernel.
 _current_admission: contextvars.ContextVar[Admission | None] = contextvars.ContextVar(
     "cxlab_dashboard_admission", default=None)

@@ -3,7 +3,8 @@ change without touching the store again (docs/dashboards.md). The opening view c
 from the snapshot the sync saved (:mod:`cxlab.dashboards.snapshots`) when it is current,
 while the answers load in the background for the first filter change.
 
-Notebooks call :func:`build_dashboard` and display the widget it returns::
+Notebooks call :func:`cxlab.dashboards.page.build_dashboard` and display the widget it
+returns::
 
     board = build_dashboard(Config.from_environ(), "demo", "store-visit", language="ja")
     board.widget
@@ -12,6 +13,7 @@ Without a store (a fresh checkout, CI), :func:`cxlab.demo.demo_config` seeds a s
 private one, so the notebooks run with their default parameters anywhere:
 
 >>> from cxlab.demo import demo_config
+>>> from cxlab.dashboards.data import load_dashboard_data
 >>> config = demo_config(responses=600)
 >>> data = load_dashboard_data(config, "demo", "store-visit")
 >>> len(data.responses), data.survey
@@ -34,56 +36,49 @@ from __future__ import annotations
 
 import html
 import time
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import timedelta
 
 import ipywidgets as widgets
 import pandas as pd
 
 from cxlab import analysis, charts
-from cxlab.analysis.groups import group_scores
-from cxlab.analysis.improvement import improvement_effect
-from cxlab.anonymity import may_show_part, suppressed_groups
-from cxlab.config import Config
+from cxlab.anonymity import may_show_part
 from cxlab.dashboards import images as chart_images
-from cxlab.dashboards.data import DashboardData, load_dashboard_data, release_free_memory
+from cxlab.dashboards.data import DashboardData, release_free_memory
 from cxlab.dashboards.fragments import (
     chart_summaries_html,
     chart_summary,
-    csv_link,
     figure_output,
     navigation_html,
-    p_value_text,
-    segment_download,
     words,
 )
 from cxlab.dashboards.rates import response_rate_html
+from cxlab.dashboards.sections import (
+    comments_html,
+    group_scores_html,
+    improvement_html,
+    segment_section,
+)
 from cxlab.dashboards.snapshots import (
     opening_view,
-    partition_version,
     read_snapshot,
     write_snapshot,
 )
 from cxlab.errors import CxlabError
-from cxlab.store import Store, StoreNotFound
 from cxlab.surveys.definition import localize
 
 # Fewer bootstrap resamples than the analysis default: the dashboard shows no
 # importance interval, and a million rows must re-analyse in well under a second.
 DRIVER_BOOTSTRAP = 0
-RECENT_COMMENTS = 15
 SNAPSHOT_PARTS = {"figures", "fix_first", "download", "segments_note", "comments", "count",
                   "segments", "groups", "improvement", "summaries", "layout"}
-# The improvement effect of a larger view is estimated on a random sample this size (its
-# standard error is then a fraction of a point), so a filter change stays quick.
-EFFECT_SAMPLE = 200_000
-IMPROVEMENT_ROWS = 5
 # Raised whenever what a snapshot holds changes meaning (e.g. small groups suppressed):
 # a snapshot of another layout is recomputed, never shown.
 LAYOUT_VERSION = 6
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
     "all": None, "90d": 90, "30d": 30, "7d": 7,
 }
+
 
 class Dashboard:
     """The widgets of one tenant's dashboard over already loaded :class:`DashboardData`."""
@@ -321,7 +316,8 @@ class Dashboard:
         freq = "W" if span > pd.Timedelta(days=35) else "D"
         figures["trend"] = charts.nps_trend(analysis.trend(view, outcome, freq), language=language,
                                             kind=kind)
-        self.groups.value = self._group_scores_html(view, scale)
+        self.groups.value = group_scores_html(view, data.definition, scale, self.min_group,
+                                              language)
         self.fix_first.value = ""
         if data.items:
             try:
@@ -330,7 +326,8 @@ class Dashboard:
                 figures["drivers"] = charts.driver_map(driver_table, data.definition,
                                                        language=language)
                 self.fix_first.value = self._fix_first_html(driver_table)
-                self.improvement.value = self._improvement_html(view)
+                self.improvement.value = improvement_html(view, data.outcome, data.items,
+                                                          data.definition, language)
             except CxlabError as error:
                 self.fix_first.value = html.escape(
                     words("drivers_unavailable", language, reason=str(error)))
@@ -347,33 +344,6 @@ class Dashboard:
             output.outputs = (self.figures[name],) if name in self.figures else ()
         self._show_comments()
 
-    def _group_scores_html(self, view: pd.DataFrame, scale: tuple[int, int]) -> str:
-        """A table of the item groups' favourable share, interval, mean and n (EX
-        surveys' engagement, manager…); empty for a survey without groups."""
-        definition, language = self.data.definition, self.language
-        kind = definition.kind
-        groups = definition.item_groups()
-        if not groups:
-            return ""
-        table = group_scores(view, groups, scale=scale)
-        head = "".join(f"<th scope='col'>{html.escape(words(key, language, kind))}</th>"
-                       for key in ("group", "favourable", "interval", "mean"))
-        rows = []
-        for row in table.itertuples(index=False):
-            labels = definition.group_labels
-            label = localize(labels[row.group], language) if row.group in labels else row.group
-            if row.n < self.min_group:  # a group few answered: nothing from those few
-                too_few = html.escape(charts.text("too_few", language))
-                cells = f"<td colspan='3'>{too_few}</td><td>–</td>"
-            else:
-                cells = (f"<td>{row.favourable:.0%}</td>"
-                         f"<td>{row.fav_ci_low:.0%}–{row.fav_ci_high:.0%}</td>"
-                         f"<td>{row.mean:.2f}</td><td>{row.n:,}</td>")
-            rows.append(f"<tr><th scope='row'>{html.escape(label)}</th>{cells}</tr>")
-        return (f"<h3>{html.escape(words('groups', language, kind))}</h3><table>"
-                f"<thead><tr>{head}<th scope='col'>n</th></tr></thead>"
-                f"<tbody>{''.join(rows)}</tbody></table>")
-
     def _scale(self) -> tuple[int, int]:
         if not self.data.items:
             return (1, 5)
@@ -389,34 +359,6 @@ class Dashboard:
         return [charts.item_label(self.data.definition, item, self.language)
                 for item in rows["item"]]
 
-    def _improvement_html(self, view: pd.DataFrame) -> str:
-        """The items whose improvement would raise the NPS most, in NPS points
-        (:func:`cxlab.analysis.improvement.improvement_effect`, penalty–reward): the
-        expected NPS if the item's low ratings rose one band. On more than
-        :data:`EFFECT_SAMPLE` answers it is estimated on a random sample of that many."""
-        data, language, kind = self.data, self.language, self.data.definition.kind
-        sample = view.sample(EFFECT_SAMPLE, random_state=0) if len(view) > EFFECT_SAMPLE \
-            else view
-        try:
-            result = improvement_effect(sample, data.outcome, data.items,
-                                        definition=data.definition, n_boot=0)
-        except CxlabError:
-            return ""
-        table = result.table[result.table["effect"] > 0].head(IMPROVEMENT_ROWS)
-        if table.empty:
-            return ""
-        label = partial(charts.item_label, data.definition, language=language)
-        rows = "".join(
-            f"<tr><th scope='row'>{html.escape(label(row.item))}</th>"
-            f"<td>{row.effect:+.1f}</td><td>{row.what_if_nps:+.1f}</td></tr>"
-            for row in table.itertuples(index=False))
-        head = "".join(f"<th scope='col'>{html.escape(words(key, language, kind))}</th>"
-                       for key in ("item", "effect", "what_if"))
-        note = words("improvement_note", language, kind, nps=result.nps)
-        return (f"<h3>{html.escape(words('improvement', language, kind))}</h3>"
-                f"<p><small>{html.escape(note)}</small></p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-
     def _fix_first_html(self, table: pd.DataFrame) -> str:
         items = self.fix_first_items(table)
         if not items:
@@ -426,149 +368,12 @@ class Dashboard:
         return f"<p><b>{fix_first}</b></p><ol>{listed}</ol>"
 
     def _segments(self, period_frame: pd.DataFrame, figures: dict) -> None:
-        data, language = self.data, self.language
         self.download.value = self.segments_note.value = ""
-        if data.attribute is None:
+        if self.data.attribute is None:
             return
-        by_segment = analysis.nps_by(period_frame, data.outcome, by=data.attribute)
-        by_segment = by_segment[by_segment["n"] > 0]
-        # The period's total is on screen, so small groups are suppressed together with
-        # enough others that total minus the shown rows reveals none of them.
-        hidden = suppressed_groups(dict(zip(by_segment[data.attribute].astype(str),
-                                            by_segment["n"], strict=True)), self.min_group)
-        by_segment = by_segment[~by_segment[data.attribute].astype(str).isin(hidden)]
-        figures["segments"] = charts.segment_table(by_segment, data.attribute, data.definition,
-                                                   language=language)
-        self.download.value = csv_link(
-            segment_download(by_segment, data.definition, data.attribute, language),
-            f"{data.tenant}-{data.survey}-{data.attribute}.csv", words("download", language))
-        label = charts.item_label(data.definition, data.attribute, language)
-        notes = []
-        test = analysis.compare_segments(period_frame, data.outcome, data.attribute).test.iloc[0]
-        if pd.notna(test["p"]):
-            key = "differ" if test["p"] < 0.05 else "same"
-            # Plain words for clients; the test and its p-value for consultants, on hover.
-            detail = f"{test['test']}, {p_value_text(float(test['p']))}"
-            notes.append(f'<span title="{html.escape(detail)}">'
-                         f'{html.escape(words(key, language, attribute=label))}</span>')
-        if hidden:
-            notes.append(html.escape(
-                words("hidden_groups", language, count=len(hidden), attribute=label)))
-        self.segments_note.value = " ".join(notes)
+        figures["segments"], self.download.value, self.segments_note.value = segment_section(
+            period_frame, self.data, self.min_group, self.language)
 
     def _show_comments(self) -> None:
-        self.comments.value = ""
-        columns = [q.id for q in self.data.definition.questions_of_type("text")]
-        if not columns or self.view.empty:
-            return
-        recent = self.view.sort_values("submitted_at", ascending=False)
-        comments = pd.concat([recent[["submitted_at", self.data.outcome]].assign(comment=recent[c])
-                              for c in columns])
-        comments = comments[comments["comment"].notna() & (comments["comment"] != "")]
-        needle = self.comment_filter.value.strip().lower()
-        if needle:
-            comments = comments[comments["comment"].str.lower().str.contains(needle, regex=False)]
-        comments = comments.sort_values("submitted_at", ascending=False).head(RECENT_COMMENTS)
-        if comments.empty:
-            body = f"<p>{words('no_comments', self.language)}</p>"
-        else:
-            body = "<ul>" + "".join(
-                f"<li><small>{row.submitted_at:%Y-%m-%d} · {row[1]}</small> "
-                f"{html.escape(str(row.comment))}</li>"
-                for row in comments.itertuples(index=False)) + "</ul>"
-        self.comments.value = f"<h3>{words('comments', self.language)}</h3>{body}"
-
-
-
-def build_dashboard(
-    config: Config,
-    tenant: str,
-    survey: str | None = None,
-    *,
-    start: str | datetime | None = None,
-    end: str | datetime | None = None,
-    language: str = "ja",
-    demo_fallback: bool = False,
-    portal_url: str = "",
-) -> Dashboard | DashboardMessage:
-    """Load ``tenant``'s ``survey`` once and build its dashboard; display ``.widget``.
-
-    A survey with no synced answers, or a store that cannot be read, gives a
-    :class:`DashboardMessage` saying so in ``language`` instead of an error.
-    """
-    language = language if language in charts.LANGUAGES else "ja"
-    try:
-        data = load_dashboard_data(config, tenant, survey or None, start=start or None,
-                                   end=end or None, demo_fallback=demo_fallback,
-                                   background=True)
-    except StoreNotFound:
-        return DashboardMessage(words("not_synced", language), portal_url, language)
-    except OSError:
-        return DashboardMessage(words("unreachable", language), portal_url, language)
-    return Dashboard(data, language=language, portal_url=portal_url)
-
-
-# The page's own layout rules, shipped with the navigation: on a phone (390 px) the
-# controls wrap and fill the width, tables scroll inside their box, nothing overflows.
-
-class DashboardMessage:
-    """What a dashboard shows instead of figures: no answers yet, or the store
-    unreachable; with the way back to the portal."""
-
-    def __init__(self, message: str, portal_url: str = "", language: str = "ja") -> None:
-        self.message = message
-        self.widget = widgets.VBox([
-            widgets.HTML(navigation_html(portal_url, language)).add_class("cx-nav"),
-            widgets.HTML(f"<p>{html.escape(message)}</p>").add_class("cx-empty"),
-        ]).add_class("cx-dashboard")
-
-
-
-def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
-    """Make the opening view's snapshot (:mod:`cxlab.dashboards.snapshots`) of ``tenant``'s
-    ``survey`` current in every language; True when one had to be computed.
-    ``cxlab sync`` calls it for every partition it synced.
-
-    >>> from cxlab.demo import demo_config
-    >>> config = demo_config(responses=300)
-    >>> [refresh_snapshots(config, "demo", "store-visit") for _ in range(2)]
-    [True, False]
-    """
-    store = Store.of(config)
-    version = partition_version(store, tenant, survey)
-
-    def current(language: str) -> bool:
-        saved = read_snapshot(store, tenant, survey, opening_view(language), version)
-        # One saved by a dashboard on open has no chart images; the sync adds them.
-        return bool(saved) and (not chart_images.images_enabled(language) or all(
-            "image/png" in output["data"] for output in saved["figures"].values()))
-
-    if all(current(language) for language in charts.LANGUAGES):
-        return False
-    data = load_dashboard_data(config, tenant, survey)
-    for language in charts.LANGUAGES:
-        # Analyses and saves, with chart images where this machine can render them.
-        board = Dashboard(data, language=language, snapshot_images=True)
-        board.close()
-    return True
-
-
-def warm_up(responses: int = 400) -> None:
-    """Run the dashboard's code once on made-up answers, so a pooled kernel
-    (:mod:`cxlab.dashboards.kernels`) has loaded every module, plotly template and lazily
-    imported part of scipy before a client's request arrives. Touches no store, no
-    database and no tenant's data; the widgets it builds are closed again.
-
-    >>> warm_up(responses=60)
-    """
-    import cxlab.distribution  # noqa: F401 - imported by the response-rate section
-    from cxlab.seed import generate_responses
-    from cxlab.surveys import EXAMPLES_DIR, load_definition
-
-    definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
-    frame = generate_responses(definition, responses, seed=1)
-    data = DashboardData(tenant="warm-up", survey=definition.slug, definition=definition,
-                         answers=frame, as_of=None, load_seconds=0.0)
-    board = Dashboard(data, language="ja")
-    board.periods.value = "7d"  # the path a period change takes, too
-    board.close()
+        self.comments.value = comments_html(self.view, self.data.definition, self.data.outcome,
+                                            self.comment_filter.value, self.language)

@@ -21,7 +21,7 @@ def sync_command(
     snapshots: bool = True,
 ) -> int:
     """Run ``cxlab sync``: sync, print a summary, bring the dashboards' opening views
-    up to date (``snapshots``, :func:`cxlab.dashboards.widget.refresh_snapshots`), optionally
+    up to date (``snapshots``, :func:`cxlab.dashboards.prepare.refresh_snapshots`), optionally
     verify; the exit code.
 
     Returns 0 on success and 1 when a survey's sync failed (the others still sync; each
@@ -84,7 +84,7 @@ def refresh_dashboards(
     failure is reported and skipped: the dashboard then analyses on open, as before."""
     from tqdm import tqdm
 
-    from cxlab.dashboards.widget import refresh_snapshots
+    from cxlab.dashboards.prepare import refresh_snapshots
 
     computed = 0
     for tenant, survey in tqdm(partitions, unit=" survey", desc="dashboards",

@@ -1,0 +1,146 @@
+"""The dashboard's sections as HTML, computed from a view of the answers: pure functions
+(no widgets), so the widget, the snapshots and the tests share them.
+
+>>> from cxlab.demo import demo_config
+>>> from cxlab.dashboards.data import load_dashboard_data
+>>> data = load_dashboard_data(demo_config(responses=600), "demo", "store-visit")
+>>> "Waiting time for your food" in improvement_html(
+...     data.responses, data.outcome, data.items, data.definition, "en")
+True
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from functools import partial
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from cxlab import analysis, charts
+from cxlab.analysis.groups import group_scores
+from cxlab.analysis.improvement import improvement_effect
+from cxlab.anonymity import suppressed_groups
+from cxlab.dashboards.data import DashboardData
+from cxlab.dashboards.fragments import csv_link, p_value_text, segment_download, words
+from cxlab.errors import CxlabError
+from cxlab.surveys.definition import SurveyDefinition, localize
+
+RECENT_COMMENTS = 15
+# The improvement effect of a larger view is estimated on a random sample this size (its
+# standard error is then a fraction of a point), so a filter change stays quick.
+EFFECT_SAMPLE = 200_000
+IMPROVEMENT_ROWS = 5
+
+
+def group_scores_html(view: pd.DataFrame, definition: SurveyDefinition,
+                      scale: tuple[int, int], min_group: int, language: str) -> str:
+    """A table of the item groups' favourable share, interval, mean and n (EX
+    surveys' engagement, manager…); empty for a survey without groups. A group fewer
+    than ``min_group`` answered shows no number."""
+    kind = definition.kind
+    groups = definition.item_groups()
+    if not groups:
+        return ""
+    table = group_scores(view, groups, scale=scale)
+    head = "".join(f"<th scope='col'>{html.escape(words(key, language, kind))}</th>"
+                   for key in ("group", "favourable", "interval", "mean"))
+    labels = definition.group_labels
+    rows = []
+    for row in table.itertuples(index=False):
+        label = localize(labels[row.group], language) if row.group in labels else row.group
+        if row.n < min_group:  # a group few answered: nothing from those few
+            too_few = html.escape(charts.text("too_few", language))
+            cells = f"<td colspan='3'>{too_few}</td><td>–</td>"
+        else:
+            cells = (f"<td>{row.favourable:.0%}</td>"
+                     f"<td>{row.fav_ci_low:.0%}–{row.fav_ci_high:.0%}</td>"
+                     f"<td>{row.mean:.2f}</td><td>{row.n:,}</td>")
+        rows.append(f"<tr><th scope='row'>{html.escape(label)}</th>{cells}</tr>")
+    return (f"<h3>{html.escape(words('groups', language, kind))}</h3><table>"
+            f"<thead><tr>{head}<th scope='col'>n</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def improvement_html(view: pd.DataFrame, outcome: str, items: Sequence[str],
+                     definition: SurveyDefinition, language: str) -> str:
+    """The items whose improvement would raise the NPS most, in NPS points
+    (:func:`cxlab.analysis.improvement.improvement_effect`, penalty–reward): the
+    expected NPS if the item's low ratings moved up to the middle of its scale. On more
+    than :data:`EFFECT_SAMPLE` answers it is estimated on a random sample of that many."""
+    kind = definition.kind
+    sample = view.sample(EFFECT_SAMPLE, random_state=0) if len(view) > EFFECT_SAMPLE else view
+    try:
+        result = improvement_effect(sample, outcome, items, definition=definition, n_boot=0)
+    except CxlabError:
+        return ""
+    table = result.table[result.table["effect"] > 0].head(IMPROVEMENT_ROWS)
+    if table.empty:
+        return ""
+    label = partial(charts.item_label, definition, language=language)
+    rows = "".join(
+        f"<tr><th scope='row'>{html.escape(label(row.item))}</th>"
+        f"<td>{row.effect:+.1f}</td><td>{row.what_if_nps:+.1f}</td></tr>"
+        for row in table.itertuples(index=False))
+    head = "".join(f"<th scope='col'>{html.escape(words(key, language, kind))}</th>"
+                   for key in ("item", "effect", "what_if"))
+    note = words("improvement_note", language, kind, nps=result.nps)
+    return (f"<h3>{html.escape(words('improvement', language, kind))}</h3>"
+            f"<p><small>{html.escape(note)}</small></p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def segment_section(period_frame: pd.DataFrame, data: DashboardData, min_group: int,
+                    language: str) -> tuple[go.Figure, str, str]:
+    """NPS by the survey's first attribute over the period: the table (small groups left
+    out with a complement, :func:`cxlab.anonymity.suppressed_groups`, since the period's
+    total is on screen), its CSV download link, and a note in plain words (the test and
+    its p-value in the tooltip, for consultants)."""
+    attribute, definition = data.attribute, data.definition
+    by_segment = analysis.nps_by(period_frame, data.outcome, by=attribute)
+    by_segment = by_segment[by_segment["n"] > 0]
+    hidden = suppressed_groups(dict(zip(by_segment[attribute].astype(str), by_segment["n"],
+                                        strict=True)), min_group)
+    by_segment = by_segment[~by_segment[attribute].astype(str).isin(hidden)]
+    table = charts.segment_table(by_segment, attribute, definition, language=language)
+    download = csv_link(segment_download(by_segment, definition, attribute, language),
+                        f"{data.tenant}-{data.survey}-{attribute}.csv",
+                        words("download", language))
+    label = charts.item_label(definition, attribute, language)
+    notes = []
+    test = analysis.compare_segments(period_frame, data.outcome, attribute).test.iloc[0]
+    if pd.notna(test["p"]):
+        key = "differ" if test["p"] < 0.05 else "same"
+        detail = f"{test['test']}, {p_value_text(float(test['p']))}"
+        notes.append(f'<span title="{html.escape(detail)}">'
+                     f'{html.escape(words(key, language, attribute=label))}</span>')
+    if hidden:
+        notes.append(html.escape(
+            words("hidden_groups", language, count=len(hidden), attribute=label)))
+    return table, download, " ".join(notes)
+
+
+def comments_html(view: pd.DataFrame, definition: SurveyDefinition, outcome: str,
+                  search: str, language: str) -> str:
+    """The newest :data:`RECENT_COMMENTS` comments of the view (those containing
+    ``search``, ignoring case, when given), each with its date and score."""
+    columns = [q.id for q in definition.questions_of_type("text")]
+    if not columns or view.empty:
+        return ""
+    recent = view.sort_values("submitted_at", ascending=False)
+    comments = pd.concat([recent[["submitted_at", outcome]].assign(comment=recent[c])
+                          for c in columns])
+    comments = comments[comments["comment"].notna() & (comments["comment"] != "")]
+    needle = search.strip().lower()
+    if needle:
+        comments = comments[comments["comment"].str.lower().str.contains(needle, regex=False)]
+    comments = comments.sort_values("submitted_at", ascending=False).head(RECENT_COMMENTS)
+    if comments.empty:
+        body = f"<p>{words('no_comments', language)}</p>"
+    else:
+        body = "<ul>" + "".join(
+            f"<li><small>{row.submitted_at:%Y-%m-%d} · {row[1]}</small> "
+            f"{html.escape(str(row.comment))}</li>"
+            for row in comments.itertuples(index=False)) + "</ul>"
+    return f"<h3>{words('comments', language)}</h3>{body}"
