@@ -35,8 +35,9 @@ from survey_server.context import ServerContext, SqliteWriteGate
 from survey_server.health import Health
 from survey_server.lookups import Lookups
 from survey_server.optout import OptOutPages
+from survey_server.pages import message_page, request_language
 from survey_server.portal import PortalPages
-from survey_server.respondent import RespondentPages, message_page, request_language
+from survey_server.respondent import RespondentPages
 from survey_server.security_headers import SecurityHeaders
 from survey_server.tokens import FormTokens
 

@@ -18,7 +18,7 @@ from cxlab.opt_out_links import read_opt_out_link
 
 from survey_server import i18n
 from survey_server.context import ServerContext, tag_request
-from survey_server.respondent import message_page, render, request_language
+from survey_server.pages import message_page, render, request_language
 
 
 class OptOutPages:

@@ -32,6 +32,7 @@ from cxlab.tenancy import authenticate_user
 from survey_server import i18n
 from survey_server.client_address import client_address
 from survey_server.context import ServerContext, tag_request
+from survey_server.pages import VIEWS_LOOKUP, message_page, read_form, request_language
 from survey_server.portal_tokens import (
     LOGIN_FORM_AGE,
     UPLOAD_AGE,
@@ -39,7 +40,6 @@ from survey_server.portal_tokens import (
     SessionClaims,
     UploadReferences,
 )
-from survey_server.respondent import VIEWS_LOOKUP, message_page, read_form, request_language
 
 SESSION_COOKIE = "cxlab_portal"
 LOGIN_COOKIE = "cxlab_portal_login"

@@ -9,9 +9,8 @@ that the respondent resumes from the same link (or the resume link of an open su
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import quote, urlencode
 
 import bottle
 from cxlab import invitations, responses
@@ -21,46 +20,16 @@ from cxlab.surveys.catalog import definition_of
 from cxlab.surveys.definition import Question, SurveyDefinition, localize, validate_answers
 
 from survey_server import i18n
-from survey_server.context import ServerContext, request_header, tag_request
+from survey_server.context import ServerContext, tag_request
+from survey_server.pages import message_page, read_form, render, request_language
 from survey_server.security_headers import FRAME_ANCESTORS_KEY
 from survey_server.texts import text_problems
-
-VIEWS_DIR = str(Path(__file__).with_name("views"))
-# Bottle caches a compiled template under id(template_lookup): one list for every call,
-# or each request may read and compile the template again (a new list, a new id).
-VIEWS_LOOKUP = [VIEWS_DIR]
-MAX_FORM_FIELDS = 2000
 
 
 def allow_framing(definition: SurveyDefinition) -> None:
     """Let the origins the survey lists (``embed_origins``) show this page in a frame."""
     if definition.embed_origins:
         bottle.request.environ[FRAME_ANCESTORS_KEY] = " ".join(definition.embed_origins)
-
-
-def render(template: str, status: int = 200, **values: Any) -> bottle.HTTPResponse:
-    """A page from survey_server/views as a response with ``status``."""
-    body = bottle.template(template, template_lookup=VIEWS_LOOKUP, **values)
-    return bottle.HTTPResponse(body, status, {"Content-Type": "text/html; charset=utf-8"})
-
-
-def message_page(
-    status: int, language: str, title_key: str, message_key: str, *,
-    message: str | None = None, link: str | None = None, link_key: str = "start_again",
-) -> bottle.HTTPResponse:
-    """A short page that only says something (closed, not found, thank you...)."""
-    return render(
-        "message.tpl", status, lang=language, title=i18n.text(title_key, language),
-        message=message or i18n.text(message_key, language), link=link,
-        link_text=i18n.text(link_key, language),
-    )
-
-
-def request_language(available: tuple[str, ...] = i18n.LANGUAGES) -> str:
-    request = bottle.request
-    return i18n.choose_language(
-        request.query.get("lang"), request_header("Accept-Language"), available
-    )
 
 
 class RespondentPages:
@@ -325,27 +294,6 @@ class _Flow:
         if recorded.created:
             pages.context.metrics.response_accepted(self.tenant_label)
         return self.thanks()
-
-
-def read_form() -> dict[str, list[str]] | bottle.HTTPResponse:
-    """The urlencoded form body as ``{name: [values]}``, UTF-8 (Bottle's own parser
-    decodes as Latin-1 and caps bodies at its own size)."""
-    request = bottle.request
-    content_type = (request.content_type or "").split(";")[0].strip().lower()
-    language = request_language()
-    if content_type not in ("", "application/x-www-form-urlencoded"):
-        return message_page(415, language, "bad_form_title", "bad_form")
-    try:
-        text = request.body.read().decode("utf-8")
-        pairs = parse_qsl(
-            text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, errors="strict"
-        )
-    except (UnicodeDecodeError, ValueError):
-        return message_page(400, language, "bad_form_title", "bad_form")
-    form: dict[str, list[str]] = {}
-    for name, value in pairs:
-        form.setdefault(name, []).append(value)
-    return form
 
 
 def _form_value(question: Question, form: dict[str, list[str]]) -> Any:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import socket
 import subprocess
@@ -22,8 +23,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from socketserver import ThreadingMixIn
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import bottle
 import requests
 from cxlab.db import Database
 from cxlab.errors import NotFound
@@ -53,6 +56,38 @@ def serve_in_thread(app, host: str = "127.0.0.1") -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def bound_request(
+    url: str, *, body: str = "", accept_language: str = "",
+) -> Iterator[bottle.BaseRequest]:
+    """Bind Bottle's thread-local request to a made-up one for ``url`` (``body``: a
+    urlencoded POST), for a doctest of a helper that reads the request; then restore
+    whatever request was bound before.
+
+    >>> with bound_request("/s/acme/visit?lang=ja") as request:
+    ...     request.path, request.query["lang"]
+    ('/s/acme/visit', 'ja')
+    """
+    parts = urlsplit(url)
+    data = body.encode()
+    environ = {
+        "REQUEST_METHOD": "POST" if body else "GET", "PATH_INFO": parts.path,
+        "QUERY_STRING": parts.query, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(data),
+        "CONTENT_LENGTH": str(len(data)), "HTTP_ACCEPT_LANGUAGE": accept_language,
+    }
+    try:
+        saved = bottle.request.environ
+    except RuntimeError:  # no request bound in this thread yet
+        saved = None
+    bottle.request.bind(environ)
+    try:
+        yield bottle.request
+    finally:
+        if saved is not None:
+            bottle.request.bind(saved)
 
 
 SERVE_COMMAND = (
