@@ -46,7 +46,7 @@ def plant(config, tenant: str, layout: int = LAYOUT_VERSION) -> None:
     content = {"figures": board.figures, "fix_first": "", "download": "",
                "segments_note": "", "comments": POISON, "count": len(board.data.responses),
                "segments": board._segment_values(), "groups": "", "improvement": "",
-               "summaries": "",
+               "summaries": "", "kpis": "",
                "layout": layout}
     write_snapshot(store, tenant, SURVEY, "all-every-ja", version, content)
 

@@ -44,7 +44,7 @@ import pandas as pd
 from cxlab import analysis, charts
 from cxlab.anonymity import may_show_part
 from cxlab.dashboards import images as chart_images
-from cxlab.dashboards.data import DashboardData, release_free_memory
+from cxlab.dashboards.data import DashboardData, newest_comments, release_free_memory
 from cxlab.dashboards.fragments import (
     chart_summaries_html,
     chart_summary,
@@ -54,9 +54,11 @@ from cxlab.dashboards.fragments import (
 )
 from cxlab.dashboards.rates import response_rate_html
 from cxlab.dashboards.sections import (
+    RECENT_COMMENTS,
     comments_html,
     group_scores_html,
     improvement_html,
+    kpi_cards_html,
     segment_section,
 )
 from cxlab.dashboards.snapshots import (
@@ -70,11 +72,11 @@ from cxlab.surveys.definition import localize
 # Fewer bootstrap resamples than the analysis default: the dashboard shows no
 # importance interval, and a million rows must re-analyse in well under a second.
 DRIVER_BOOTSTRAP = 0
-SNAPSHOT_PARTS = {"figures", "fix_first", "download", "segments_note", "comments", "count",
+SNAPSHOT_PARTS = {"kpis", "figures", "fix_first", "download", "segments_note", "comments", "count",
                   "segments", "groups", "improvement", "summaries", "layout"}
 # Raised whenever what a snapshot holds changes meaning (e.g. small groups suppressed):
 # a snapshot of another layout is recomputed, never shown.
-LAYOUT_VERSION = 6
+LAYOUT_VERSION = 7
 PERIODS = {  # label key → days back from the newest answer (None: everything loaded)
     "all": None, "90d": 90, "30d": 30, "7d": 7,
 }
@@ -101,6 +103,9 @@ class Dashboard:
         # with it the dashboard opens without waiting for the answers.
         self._opening = self._read_opening()
         self._view: pd.DataFrame | None = None
+        # Whether the view on screen may be shown (large enough): a comment search must
+        # not show the comments of a view withheld for anonymity.
+        self._showing = False
         self.periods = widgets.Dropdown(
             options=[(words(key, language), key) for key in PERIODS],
             value="all", description=words("period", language))
@@ -118,6 +123,7 @@ class Dashboard:
         self.status = widgets.HTML().add_class("cx-status")
         self.nav = widgets.HTML(navigation_html(portal_url, language)).add_class("cx-nav")
         self.fix_first = widgets.HTML().add_class("cx-fix-first")
+        self.kpis = widgets.HTML().add_class("cx-kpis-row")  # the cards the page opens with
         self.groups = widgets.HTML().add_class("cx-groups")
         self.improvement = widgets.HTML().add_class("cx-improvement")
         self.summaries = widgets.HTML()  # the charts in words: their images' alt text
@@ -146,6 +152,7 @@ class Dashboard:
     def close(self) -> None:
         """Close every widget (a dashboard built outside a page, e.g. by the sync)."""
         for widget in (self.periods, self.segments, self.comment_filter, self.empty, self.nav,
+                       self.kpis,
                        self.groups, self.improvement, self.summaries,
                        self.comments, self.status, self.fix_first, self.download,
                        self.segments_note, self.response_rate, *self.outputs.values()):
@@ -157,7 +164,8 @@ class Dashboard:
         controls = widgets.HBox([self.periods, self.segments]).add_class("cx-controls")
         out = self.outputs
         return widgets.VBox([
-            self.status, self.nav, controls, self.empty, out["headline"], out["trend"],
+            self.status, self.nav, controls, self.empty, self.kpis, out["headline"],
+            out["trend"],
             out["distribution"],
             self.groups, self.fix_first, self.improvement, out["drivers"], out["ratings"],
             self.segments_note,
@@ -185,13 +193,18 @@ class Dashboard:
     def _changed(self, _change: object) -> None:
         self.render()
 
-    def _period_frame(self) -> pd.DataFrame:
+    def _period_frame(self, before: bool = False) -> pd.DataFrame | None:
+        """The answers of the chosen period; with ``before``, of as many days before it
+        (None for the whole period, which has nothing before it)."""
         frame = self.data.responses
         days = PERIODS[self.periods.value]
         if days is None or frame.empty:
-            return frame
+            return None if before else frame
         newest = frame["submitted_at"].max()
-        return frame[frame["submitted_at"] > newest - timedelta(days=days)]
+        stamps, start = frame["submitted_at"], newest - timedelta(days=days)
+        if before:
+            return frame[(stamps > start - timedelta(days=days)) & (stamps <= start)]
+        return frame[stamps > start]
 
     def render(self) -> None:
         """Filter the loaded answers by period and segment and redraw every section."""
@@ -240,10 +253,12 @@ class Dashboard:
         return opening_view(self.language)
 
     def _restore(self, saved: dict) -> None:
+        self._showing = True
         self.figures = saved["figures"]
         for name, output in self.outputs.items():
             output.outputs = (self.figures[name],) if name in self.figures else ()
         self.empty.value = ""
+        self.kpis.value = saved["kpis"]
         self.fix_first.value, self.download.value = saved["fix_first"], saved["download"]
         self.segments_note.value, self.comments.value = saved["segments_note"], saved["comments"]
         self.groups.value, self.improvement.value = saved["groups"], saved["improvement"]
@@ -253,7 +268,7 @@ class Dashboard:
         figures = self.figures
         if self.snapshot_images:
             figures = chart_images.add_images(figures, self.language)
-        content = {"figures": figures, "fix_first": self.fix_first.value,
+        content = {"kpis": self.kpis.value, "figures": figures, "fix_first": self.fix_first.value,
                    "download": self.download.value, "segments_note": self.segments_note.value,
                    "comments": self.comments.value, "count": len(self.data.responses),
                    "groups": self.groups.value, "improvement": self.improvement.value,
@@ -291,6 +306,7 @@ class Dashboard:
             words("too_few", self.language, n=self.min_group, attribute=attribute)))
 
     def _show_empty(self) -> None:
+        self._showing = False
         data = self.data
         attribute = charts.item_label(data.definition, data.attribute or "", self.language)
         message = words("empty", self.language, attribute=attribute)
@@ -300,12 +316,18 @@ class Dashboard:
         self.empty.value = f"<p>{html.escape(message)}</p>"
         self.fix_first.value = self.download.value = self.segments_note.value = ""
         self.comments.value = self.groups.value = self.improvement.value = ""
+        self.kpis.value = ""
         self.summaries.value = ""
 
     def _analyse(self, view: pd.DataFrame, period_frame: pd.DataFrame) -> None:
+        self._showing = True
         data, language = self.data, self.language
         outcome, kind = data.outcome, data.definition.kind
         scale = self._scale()
+        previous = self._period_frame(before=True)
+        self.kpis.value = kpi_cards_html(
+            view, None if previous is None else self._segment_of(previous), outcome,
+            PERIODS[self.periods.value], self.min_group, language, kind)
         figures = {
             "headline": charts.nps_headline(analysis.nps(view[outcome]), language=language,
                                             kind=kind),
@@ -375,5 +397,9 @@ class Dashboard:
             period_frame, self.data, self.min_group, self.language)
 
     def _show_comments(self) -> None:
-        self.comments.value = comments_html(self.view, self.data.definition, self.data.outcome,
-                                            self.comment_filter.value, self.language)
+        if not self.data.text_columns or not self._showing:
+            self.comments.value = ""
+            return
+        found = newest_comments(self.data, self.view, self.segments.value or None,
+                                self.comment_filter.value, RECENT_COMMENTS)
+        self.comments.value = comments_html(found, self.language)
