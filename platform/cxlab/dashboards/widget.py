@@ -72,6 +72,12 @@ from cxlab.surveys.definition import localize
 # Fewer bootstrap resamples than the analysis default: the dashboard shows no
 # importance interval, and a million rows must re-analyse in well under a second.
 DRIVER_BOOTSTRAP = 0
+# Above this many answers the drivers and the improvement effect are estimated on a
+# random sample of this size: their standard errors are then a fraction of what the
+# page shows (shares in whole percent, effects to 0.1 point), and a view of a million
+# answers re-analyses in a quarter of the time.
+DRIVER_SAMPLE = 200_000
+DRIVER_CACHE = 8  # views whose driver sections are kept while a page is open
 SNAPSHOT_PARTS = {"kpis", "figures", "fix_first", "download", "segments_note", "comments", "count",
                   "segments", "groups", "improvement", "summaries", "layout"}
 # Raised whenever what a snapshot holds changes meaning (e.g. small groups suppressed):
@@ -106,6 +112,9 @@ class Dashboard:
         # Whether the view on screen may be shown (large enough): a comment search must
         # not show the comments of a view withheld for anonymity.
         self._showing = False
+        # Driver sections already computed, by (period, segment): _driver_sections.
+        self._drivers: dict[tuple[str, str], tuple[dict[str, tuple], str, str]] = {}
+        self._charts: dict[str, tuple[dict, str]] = {}  # on screen: output, summary
         self.periods = widgets.Dropdown(
             options=[(words(key, language), key) for key in PERIODS],
             value="all", description=words("period", language))
@@ -310,7 +319,7 @@ class Dashboard:
         data = self.data
         attribute = charts.item_label(data.definition, data.attribute or "", self.language)
         message = words("empty", self.language, attribute=attribute)
-        self.figures = {}
+        self.figures, self._charts = {}, {}
         for output in self.outputs.values():
             output.outputs = ()
         self.empty.value = f"<p>{html.escape(message)}</p>"
@@ -320,6 +329,10 @@ class Dashboard:
         self.summaries.value = ""
 
     def _analyse(self, view: pd.DataFrame, period_frame: pd.DataFrame) -> None:
+        """Redraw every section for ``view``: first those counted from the answers (KPI
+        cards, headline, trend, distribution, ratings, groups, segments), shown at once,
+        then the driver analysis and improvement effect, which model the answers
+        together and are kept per view (:meth:`_driver_sections`)."""
         self._showing = True
         data, language = self.data, self.language
         outcome, kind = data.outcome, data.definition.kind
@@ -340,31 +353,56 @@ class Dashboard:
                                             kind=kind)
         self.groups.value = group_scores_html(view, data.definition, scale, self.min_group,
                                               language)
-        self.fix_first.value = ""
         if data.items:
-            try:
-                driver_table = analysis.drivers(view, outcome, data.items, scale=scale,
-                                                n_boot=DRIVER_BOOTSTRAP).table
-                figures["drivers"] = charts.driver_map(driver_table, data.definition,
-                                                       language=language)
-                self.fix_first.value = self._fix_first_html(driver_table)
-                self.improvement.value = improvement_html(view, data.outcome, data.items,
-                                                          data.definition, language)
-            except CxlabError as error:
-                self.fix_first.value = html.escape(
-                    words("drivers_unavailable", language, reason=str(error)))
             figures["ratings"] = charts.item_ratings(
                 analysis.ratings(view, data.items, scale=scale), data.definition, language=language)
         self._segments(period_frame, figures)
+        self._publish({name: (figure_output(figure), chart_summary(name, figure))
+                       for name, figure in figures.items()})
+        self._show_comments()
+        drivers, self.fix_first.value, self.improvement.value = self._driver_sections(view)
+        self._publish({**self._charts, **drivers})
+
+    def _publish(self, charts_shown: dict[str, tuple[dict, str]]) -> None:
+        """Show the charts, by section: each as its display_data output, with its
+        summary in words (the alt text of its image)."""
+        self._charts = charts_shown
+        self.figures = figures = {name: output for name, (output, _) in charts_shown.items()}
         self.summaries.value = chart_summaries_html(
-            {name: chart_summary(name, figure) for name, figure in figures.items()})
-        self.figures = {name: figure_output(figure) for name, figure in figures.items()}
+            {name: summary for name, (_, summary) in charts_shown.items()})
         self.empty.value = ""
         for name, output in self.outputs.items():
             # Set the widget's outputs directly rather than capturing display() calls:
             # the same code then works in Voila, under nbclient and in a doctest.
-            output.outputs = (self.figures[name],) if name in self.figures else ()
-        self._show_comments()
+            output.outputs = (figures[name],) if name in figures else ()
+
+    def _driver_sections(self, view: pd.DataFrame) -> tuple[dict[str, tuple], str, str]:
+        """The driver map, "fix first" and improvement effect of ``view``, computed once
+        per period and segment while the page is open (a million answers take about a
+        second; going back to a view costs nothing). A view of more than
+        :data:`DRIVER_SAMPLE` answers is analysed on a random sample of that many."""
+        key = (self.periods.value, self.segments.value)
+        if key in self._drivers:
+            return self._drivers[key]
+        data, language = self.data, self.language
+        if not data.items:
+            return {}, "", ""
+        sample = view.sample(DRIVER_SAMPLE, random_state=0) if len(view) > DRIVER_SAMPLE else view
+        try:
+            driver_table = analysis.drivers(sample, data.outcome, data.items, scale=self._scale(),
+                                            n_boot=DRIVER_BOOTSTRAP).table
+        except CxlabError as error:
+            found = ({}, html.escape(words("drivers_unavailable", language, reason=str(error))), "")
+        else:
+            figure = charts.driver_map(driver_table, data.definition, language=language)
+            found = ({"drivers": (figure_output(figure), chart_summary("drivers", figure))},
+                     self._fix_first_html(driver_table),
+                     improvement_html(sample, data.outcome, data.items, data.definition,
+                                      language))
+        if len(self._drivers) >= DRIVER_CACHE:
+            self._drivers.pop(next(iter(self._drivers)))
+        self._drivers[key] = found
+        return found
 
     def _scale(self) -> tuple[int, int]:
         if not self.data.items:
