@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -46,6 +47,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen, grace: float = 60.0) -> None:
+    """Stop a server a test started: SIGTERM, and SIGKILL if it has not exited after
+    ``grace`` seconds (a loaded CI machine can take more than 10 s to stop Voila and its
+    kernels; a test must not fail for that)."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=grace)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ that has no answers yet, or statistical jargon in client text."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 
@@ -14,6 +15,7 @@ from cxlab.dashboards.data import load_dashboard_data
 from cxlab.dashboards.page import DashboardMessage, build_dashboard
 from cxlab.dashboards.widget import Dashboard
 from cxlab.demo import demo_config
+from cxlab.store import load_responses
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +42,35 @@ def test_a_selection_of_fewer_than_min_group_answers_shows_no_figure(demo):
     assert "Too few answers to show" in board.empty.value
     assert board.comments.value == "" and board.fix_first.value == ""
     assert board.download.value == ""
+
+
+def test_a_comment_search_never_shows_the_comments_of_a_withheld_view(demo):
+    data = load_dashboard_data(demo, "demo", "store-visit")
+    counts = data.responses[data.attribute].value_counts()
+    small = next(str(store) for store, n in counts.items() if 0 < n < 5)
+    board = Dashboard(data, language="en")
+    board.segments.value = small
+    for search in ("a", "e", " "):  # typing into the search box
+        board.comment_filter.value = search
+        assert board.comments.value == ""
+
+
+def test_comments_are_read_for_the_view_on_screen_not_held_in_memory(demo):
+    data = load_dashboard_data(demo, "demo", "store-visit")
+    assert not set(data.text_columns) & set(data.responses.columns)
+    board = Dashboard(data, language="en")
+    store = str(data.responses[data.attribute].value_counts().index[0])
+    board.segments.value = store
+    shown = re.findall(r"<li><small>(\d{4}-\d\d-\d\d) · (\d+)</small> ([^<]*)</li>",
+                       board.comments.value)
+    # The same comments, read with every column from the store and filtered here.
+    every = load_responses(demo, "demo", "store-visit")
+    mine = every[every[data.attribute] == store].sort_values("submitted_at", ascending=False,
+                                                             kind="stable")
+    expected = [text for row in mine[data.text_columns].itertuples(index=False)
+                for text in row if isinstance(text, str) and text]
+    assert shown and [html.unescape(text) for _, _, text in shown] == expected[:len(shown)]
+    assert len(shown) == min(len(expected), 15)
 
 
 def test_a_view_whose_complement_is_small_is_not_shown(demo):

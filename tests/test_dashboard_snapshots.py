@@ -16,6 +16,7 @@ from cxlab.dashboards.data import load_dashboard_data
 from cxlab.dashboards.images import PLOTLY_MIMETYPE
 from cxlab.dashboards.prepare import refresh_snapshots
 from cxlab.dashboards.snapshots import partition_version, read_snapshot, write_snapshot
+from cxlab.dashboards.view import segment_values
 from cxlab.dashboards.widget import LAYOUT_VERSION, Dashboard
 from cxlab.db.models import Response, Tenant
 from cxlab.demo import seed_store
@@ -45,8 +46,8 @@ def plant(config, tenant: str, layout: int = LAYOUT_VERSION) -> None:
     board = Dashboard(load_dashboard_data(config, tenant, SURVEY), language="ja")
     content = {"figures": board.figures, "fix_first": "", "download": "",
                "segments_note": "", "comments": POISON, "count": len(board.data.responses),
-               "segments": board._segment_values(), "groups": "", "improvement": "",
-               "summaries": "",
+               "segments": segment_values(board.data), "groups": "", "improvement": "",
+               "summaries": "", "kpis": "",
                "layout": layout}
     write_snapshot(store, tenant, SURVEY, "all-every-ja", version, content)
 

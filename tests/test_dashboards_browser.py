@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import free_port, require, require_program
+from conftest import free_port, require, require_program, stop_process
 from cxlab.config import Config
 from cxlab.dashboards.hook import spawn_dashboards
 from cxlab.dashboards.images import images_enabled
@@ -41,8 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Config, i
     port = free_port()
     process = spawn_dashboards({**os.environ, **environ}, port=port)
     yield config, port
-    process.terminate()
-    process.wait(timeout=10)
+    stop_process(process)
 
 
 def url(server: tuple[Config, int], tenant: str) -> str:
@@ -51,6 +50,11 @@ def url(server: tuple[Config, int], tenant: str) -> str:
     # English: the screenshots go in the docs.
     return (f"http://127.0.0.1:{server[1]}/voila/render/overview.ipynb?token={token}"
             "&language=en")
+
+# Voila streams the page while the notebook runs: "load" fires only at its end, which on
+# a loaded 2-core machine can take longer than Playwright's 30 s default. Wait for the
+# response to start; each test then waits for what it checks with its own deadline.
+NAVIGATION = {"wait_until": "commit", "timeout": 120_000}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +69,7 @@ def test_dashboard_renders_and_the_period_control_redraws(dashboard_url, screens
         page = browser.new_page(viewport={"width": 1200, "height": 2400})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(dashboard_url)
+        page.goto(dashboard_url, **NAVIGATION)
         driver_chart = page.locator(".cx-drivers .js-plotly-plot")
         expect(driver_chart).to_be_visible(timeout=60_000)
         # The "fix first" points carry their item's label on the chart and in words.
@@ -102,7 +106,7 @@ def test_opening_view_shows_chart_images_that_turn_interactive(server):
         page = browser.new_page(viewport={"width": 1200, "height": 2400})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(url(server, "ume"))
+        page.goto(url(server, "ume"), **NAVIGATION)
         for section in ("headline", "trend", "distribution", "drivers", "ratings", "segments"):
             expect(page.locator(f".cx-{section} img.plot-img")).to_be_visible(timeout=60_000)
         expect(page.locator(".cx-as-of")).to_contain_text("1,500")
@@ -139,7 +143,7 @@ def test_on_a_phone_in_japanese_the_page_fits_and_speaks_one_language(server, sc
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.goto(url(server, "sakura").replace("language=en", "language=ja"))
+        page.goto(url(server, "sakura").replace("language=en", "language=ja"), **NAVIGATION)
         expect(page.locator(".cx-drivers .js-plotly-plot")).to_be_visible(timeout=90_000)
         headline = page.locator(".cx-headline .js-plotly-plot")
         expect(headline).to_be_in_viewport()

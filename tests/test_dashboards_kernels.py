@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import psutil
 import pytest
-from conftest import free_port, require_program
+from conftest import free_port, require_program, stop_process
 from cxlab.config import Config
 from cxlab.dashboards.hook import spawn_dashboards
 from cxlab.dashboards.tokens import DashboardTokens
@@ -45,8 +45,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[psutil.Pr
     port = free_port()
     process = spawn_dashboards({**os.environ, **environ}, port=port)
     yield psutil.Process(process.pid), port
-    process.terminate()
-    process.wait(timeout=10)
+    stop_process(process)
 
 
 def kernel_ids(voila: psutil.Process) -> set[str]:

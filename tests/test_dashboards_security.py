@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import free_port
+from conftest import free_port, stop_process
 from cxlab.config import Config
 from cxlab.dashboards.hook import prelaunch_hook, spawn_dashboards
 from cxlab.dashboards.tokens import DashboardTokens
@@ -30,8 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     port = free_port()
     process = spawn_dashboards({**os.environ, **environ}, port=port)
     yield "127.0.0.1", port
-    process.terminate()
-    process.wait(timeout=10)
+    stop_process(process)
 
 
 def get(server: tuple[str, int], path: str, language: str = "en") -> tuple[int, str]:

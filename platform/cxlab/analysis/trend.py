@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import special
 
 from cxlab.analysis._common import as_float, holm, period_start, require_columns
-from cxlab.analysis.nps import ADJUST_EACH, ADJUST_N, nps_by
+from cxlab.analysis.nps import ADJUST_EACH, ADJUST_N, nps, nps_by
 from cxlab.errors import CxlabError
 
 
@@ -124,6 +124,28 @@ def trend(
     out["significant_change"] = out["p_holm"] < alpha
     out["note"] = notes
     return out
+
+
+def nps_change(before: pd.Series, after: pd.Series) -> tuple[float, float]:
+    """The change of NPS from the answers ``before`` to those ``after`` (two independent
+    samples of 0–10 scores) and its two-sided p-value, tested as :func:`trend` tests
+    consecutive periods: z = ΔNPS / √(SE₁² + SE₂²), or :func:`flat_nps_change_p` when a
+    period has every answer in one group. NaN when either has no answer.
+
+    >>> change, p = nps_change(pd.Series([10, 9, 6, 3] * 25), pd.Series([10, 9, 9, 6] * 25))
+    >>> round(change, 1), round(p, 4)
+    (50.0, 0.0002)
+    """
+    first, second = nps(before).iloc[0], nps(after).iloc[0]
+    if not (first.n and second.n):
+        return float("nan"), float("nan")
+    change = float(second.nps - first.nps)
+    if first.se == 0 or second.se == 0:
+        counts = [np.array([row.promoters, row.passives, row.detractors], dtype=np.int64)
+                  for row in (first, second)]
+        return change, flat_nps_change_p(*counts)[0]
+    z = change / np.sqrt(first.se**2 + second.se**2)
+    return change, float(2 * special.ndtr(-abs(z)))
 
 
 MAX_EXACT_CELLS = 2_000_000  # splits enumerated by the exact test (~100 MB of arrays)

@@ -1,5 +1,11 @@
-"""The answers a dashboard shows: loaded once per page (in a background thread when
-the opening view comes from its snapshot), with where and when they came from.
+"""The answers a dashboard shows: their numbers loaded once per page (in a background
+thread when the opening view comes from its snapshot), with where and when they came
+from; the comments read on demand, for the view on screen only.
+
+A kernel keeps the scores, ratings, segment and time of every answer (about 20 bytes an
+answer: 20 MB for a million) and no comment text, which would cost it ten times that:
+:func:`newest_comments` reads the few comments a view shows from the store with its
+period and segment pushed down to the Parquet scan.
 
 >>> from cxlab.demo import demo_config
 >>> data = load_dashboard_data(demo_config(responses=600), "demo", "store-visit")
@@ -30,6 +36,9 @@ from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, has_data
 from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
 from cxlab.surveys.definition import SurveyDefinition
 
+# The newest answers of a view whose comments are read first; ×8 while too few are found.
+COMMENT_WINDOW = 400
+
 try:  # glibc's malloc_trim returns freed heap pages; other C libraries lack it
     _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
     _LIBC.malloc_trim  # noqa: B018 - the lookup raises where it is missing
@@ -54,6 +63,9 @@ class DashboardData:
     # None for answers that were not loaded from a store.
     store: Store | None = None
     version: str | None = None
+    # The window the answers were loaded for (comments are read within it too).
+    start: str | datetime | None = None
+    end: str | datetime | None = None
     outcome: str = field(init=False)
     items: list[str] = field(init=False)
     attribute: str | None = field(init=False)
@@ -62,6 +74,7 @@ class DashboardData:
         self.outcome = self.definition.questions_of_type("nps")[0].id
         self.items = [q.id for q in self.definition.questions_of_type("rating")]
         self.attribute = self.definition.attributes[0].name if self.definition.attributes else None
+        self.text_columns = [q.id for q in self.definition.questions_of_type("text")]
 
     @property
     def responses(self) -> pd.DataFrame:
@@ -106,8 +119,9 @@ def load_dashboard_data(
     # from these answers stale, never a stale one current.
     version = partition_version(store, tenant, survey)
     definition = survey_definition(store, tenant, survey)
+    # Comments stay in the store: newest_comments reads the few a view shows.
     wanted = ["submitted_at", *(a.name for a in definition.attributes),
-              *(q.id for q in definition.questions_of_type("nps", "rating", "text"))]
+              *(q.id for q in definition.questions_of_type("nps", "rating"))]
     attribute = definition.attributes[0].name if definition.attributes else None
     # Demo data has no invitations to count; a client sees only their own rates.
     rates = None if demo else load_response_rates(config, tenant, survey, attribute)
@@ -122,7 +136,7 @@ def load_dashboard_data(
     return DashboardData(
         tenant=tenant, survey=survey, definition=definition, answers=answers,
         as_of=as_of, load_seconds=time.perf_counter() - began,
-        demo=demo, response_rates=rates, store=store,
+        demo=demo, response_rates=rates, store=store, start=start, end=end,
         # A window of the answers is not the partition a snapshot describes.
         version=version if start is None and end is None else None,
     )
@@ -147,6 +161,65 @@ def release_free_memory() -> None:
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
 
+
+
+def newest_comments(data: DashboardData, view: pd.DataFrame, segment: str | None,
+                    search: str = "", limit: int = 15) -> pd.DataFrame:
+    """The ``limit`` newest comments of ``view`` (the answers on screen, cut from
+    ``data.responses``; ``segment`` its value of the first attribute, if chosen), those
+    containing ``search`` (ignoring case) when given: columns ``submitted_at``,
+    ``score`` (the outcome) and ``comment``, newest first.
+
+    The comments are read from the store for the newest answers of the view only —
+    period, segment and time window pushed down to the scan — widening the window
+    until ``limit`` are found or the view is exhausted: a million answers never enter
+    the kernel's memory as text. Answers not loaded from a store (a notebook's own frame)
+    are searched in memory.
+
+    >>> from cxlab.demo import demo_config
+    >>> data = load_dashboard_data(demo_config(responses=600), "demo", "store-visit")
+    >>> "comment_text" in data.responses.columns  # numbers only in memory
+    False
+    >>> found = newest_comments(data, data.responses, None, limit=3)
+    >>> list(found.columns), len(found), found["submitted_at"].is_monotonic_decreasing
+    (['submitted_at', 'score', 'comment'], 3, True)
+    """
+    columns = data.text_columns
+    if not columns or view.empty:
+        return _comment_table(view.iloc[:0], [], data.outcome, search, limit)
+    if data.store is None or set(columns) <= set(view.columns):
+        return _comment_table(view, columns, data.outcome, search, limit)
+    stamps = view["submitted_at"]
+    # Answers synced after the page loaded are not part of its view.
+    end = (stamps.max() + pd.Timedelta(microseconds=1)).to_pydatetime()
+    window = COMMENT_WINDOW
+    while True:
+        oldest = stamps.nlargest(min(window, len(stamps))).iloc[-1]
+        rows = load_responses(
+            data.store, data.tenant, data.survey, start=oldest.to_pydatetime(), end=end,
+            filters={data.attribute: segment} if segment and data.attribute else None,
+            columns=["submitted_at", data.outcome, *columns])
+        found = _comment_table(rows, columns, data.outcome, search, limit)
+        if len(found) >= limit or window >= len(stamps):
+            return found
+        window *= 8
+
+
+def _comment_table(frame: pd.DataFrame, columns: list[str], outcome: str, search: str,
+                   limit: int) -> pd.DataFrame:
+    """Every non-empty comment of ``frame`` (one row per comment column answered),
+    those containing ``search``, the ``limit`` newest first."""
+    parts = [pd.DataFrame({"submitted_at": frame["submitted_at"], "score": frame[outcome],
+                           "comment": frame[column]}) for column in columns]
+    if not parts:
+        return pd.DataFrame({"submitted_at": [], "score": [], "comment": []})
+    comments = pd.concat(parts, ignore_index=True)
+    comments = comments[comments["comment"].notna() & (comments["comment"] != "")]
+    needle = search.strip().lower()
+    if needle:
+        comments = comments[comments["comment"].str.lower().str.contains(needle, regex=False)]
+    return (comments.sort_values("submitted_at", ascending=False, kind="stable")
+            .head(limit).reset_index(drop=True))
 
 
 def _synced_at(config: Config, tenant: str, survey: str) -> datetime | None:

@@ -44,7 +44,13 @@ WORDS = {
            "improvement_note": "NPS now {nps:+.1f}. If an item's low ratings moved up to "
                                "the middle of its scale, NPS would rise by its effect "
                                "(penalty–reward analysis).",
-           "item": "Item", "effect": "Effect (NPS points)", "what_if": "NPS after"},
+           "item": "Item", "effect": "Effect (NPS points)", "what_if": "NPS after",
+           "kpis": "Key figures", "score": "NPS",
+           "interval_n": "95 % interval {low:+.0f} to {high:+.0f} · {n:,} answers",
+           "answers": "Answers in this view", "change": "Change against the {days} days before",
+           "up": "Up clearly", "down": "Down clearly", "steady": "No clear change",
+           "no_previous": "Too few answers in the {days} days before to compare",
+           "whole": "Whole period: nothing before it to compare"},
     "ja": {"all": "全期間", "90d": "直近90日", "30d": "直近30日", "7d": "直近7日",
            "period": "期間", "segment": "", "every": "すべて",
            "as_of": "データ更新 {time}・回答 {n:,} 件",
@@ -67,7 +73,13 @@ WORDS = {
            "improvement": "改善効果：NPSを最も上げる項目",
            "improvement_note": "現在のNPSは{nps:+.1f}。ある項目の低い評価が中間まで上がると、"
                                "NPSはその改善効果の分だけ上がります（ペナルティ・リワード分析）。",
-           "item": "項目", "effect": "改善効果（NPSポイント）", "what_if": "改善後のNPS"},
+           "item": "項目", "effect": "改善効果（NPSポイント）", "what_if": "改善後のNPS",
+           "kpis": "主な指標", "score": "NPS",
+           "interval_n": "95%信頼区間 {low:+.0f}〜{high:+.0f}・回答 {n:,} 件",
+           "answers": "この条件の回答数", "change": "その前の{days}日間との差",
+           "up": "明らかに上昇", "down": "明らかに低下", "steady": "明確な変化はありません",
+           "no_previous": "その前の{days}日間の回答が少ないため比較できません",
+           "whole": "全期間のため、比較する前の期間はありません"},
 }
 
 
@@ -80,14 +92,14 @@ EX_WORDS = {
            "improvement_note": "eNPS now {nps:+.1f}. If an item's low ratings moved up to "
                                "the middle of its scale, eNPS would rise by its effect "
                                "(penalty–reward analysis).",
-           "effect": "Effect (eNPS points)", "what_if": "eNPS after"},
+           "effect": "Effect (eNPS points)", "what_if": "eNPS after", "score": "eNPS"},
     "ja": {"fix_first": "最優先で改善：従業員にとって重要で、評価が他より低い項目",
            "groups": "テーマ別のスコア", "group": "テーマ", "favourable": "肯定的回答",
            "interval": "95%信頼区間", "mean": "平均",
            "improvement": "改善効果：eNPSを最も上げる項目",
            "improvement_note": "現在のeNPSは{nps:+.1f}。ある項目の低い評価が中間まで上がると、"
                                "eNPSはその改善効果の分だけ上がります（ペナルティ・リワード分析）。",
-           "effect": "改善効果（eNPSポイント）", "what_if": "改善後のeNPS"},
+           "effect": "改善効果（eNPSポイント）", "what_if": "改善後のeNPS", "score": "eNPS"},
 }
 
 

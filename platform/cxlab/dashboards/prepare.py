@@ -7,8 +7,15 @@ from __future__ import annotations
 from cxlab import charts
 from cxlab.config import Config
 from cxlab.dashboards import images as chart_images
-from cxlab.dashboards.data import DashboardData, load_dashboard_data
-from cxlab.dashboards.snapshots import opening_view, partition_version, read_snapshot
+from cxlab.dashboards.data import DashboardData, load_dashboard_data, newest_comments
+from cxlab.dashboards.sections import comments_html
+from cxlab.dashboards.snapshots import (
+    opening_view,
+    partition_version,
+    read_snapshot,
+    write_snapshot,
+)
+from cxlab.dashboards.view import compute_view, segment_values, snapshot_content
 from cxlab.dashboards.widget import Dashboard
 from cxlab.store import Store
 
@@ -35,10 +42,18 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     if all(current(language) for language in charts.LANGUAGES):
         return False
     data = load_dashboard_data(config, tenant, survey)
+    segments = segment_values(data)
     for language in charts.LANGUAGES:
-        # Analyses and saves, with chart images where this machine can render them.
-        board = Dashboard(data, language=language, snapshot_images=True)
-        board.close()
+        # From the view itself, never by building widgets; with chart images where this
+        # machine can render them.
+        content = compute_view(data, "all", "", language)
+        if not content.shown:  # too few answers: a page says so without a snapshot
+            continue
+        comments = ""
+        if data.text_columns:
+            comments = comments_html(newest_comments(data, data.responses, None), language)
+        write_snapshot(store, tenant, survey, opening_view(language), data.version or version,
+                       snapshot_content(content, comments, segments, images_language=language))
     return True
 
 

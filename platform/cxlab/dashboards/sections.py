@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from cxlab import analysis, charts
 from cxlab.analysis.groups import group_scores
 from cxlab.analysis.improvement import improvement_effect
+from cxlab.analysis.trend import nps_change
 from cxlab.anonymity import suppressed_groups
 from cxlab.dashboards.data import DashboardData
 from cxlab.dashboards.fragments import csv_link, p_value_text, segment_download, words
@@ -32,6 +33,43 @@ RECENT_COMMENTS = 15
 # standard error is then a fraction of a point), so a filter change stays quick.
 EFFECT_SAMPLE = 200_000
 IMPROVEMENT_ROWS = 5
+
+
+def kpi_cards_html(view: pd.DataFrame, previous: pd.DataFrame | None, outcome: str,
+                   days: int | None, min_group: int, language: str, kind: str = "cx") -> str:
+    """The cards a page opens with: the NPS (eNPS) of ``view`` with its interval and n,
+    the number of answers, and the change against ``previous`` (the ``days`` before the
+    view's period; None for the whole period) in plain words, its test in a tooltip.
+    A previous period with fewer than ``min_group`` answers is not compared.
+
+    >>> now = pd.DataFrame({"nps": [10, 9, 9, 6] * 30})
+    >>> before = pd.DataFrame({"nps": [10, 6, 3, 7] * 30})
+    >>> cards = kpi_cards_html(now, before, "nps", 30, 5, "en")
+    >>> "+50" in cards, "120 answers" in cards, "Up clearly" in cards
+    (True, True, True)
+    """
+    say = partial(words, language=language, kind=kind)
+    score = analysis.nps(view[outcome]).iloc[0]
+    cards = [(say("score"), f"{score.nps:+.0f}",
+              say("interval_n", low=score.ci_low, high=score.ci_high, n=int(score.n)), ""),
+             (say("answers"), f"{len(view):,}", "", "")]
+    if days is None or previous is None:
+        cards.append((say("change", days=days), "–", say("whole"), ""))
+    elif len(previous) < min_group:
+        cards.append((say("change", days=days), "–", say("no_previous", days=days), ""))
+    else:
+        change, p = nps_change(previous[outcome], view[outcome])
+        plain = say("steady") if not p < 0.05 else say("up") if change > 0 else say("down")
+        cards.append((say("change", days=days), f"{change:+.1f}", plain,
+                      f"z test of the NPS change, {p_value_text(p)}" if p == p else ""))
+    def card(title: str, value: str, note: str, detail: str) -> str:
+        tooltip = f' title="{html.escape(detail)}"' if detail else ""
+        note_html = f'<p class="cx-kpi-note"{tooltip}>{html.escape(note)}</p>' if note else ""
+        return (f'<div class="cx-kpi"><h3>{html.escape(title)}</h3>'
+                f'<p class="cx-kpi-value">{html.escape(value)}</p>{note_html}</div>')
+
+    body = "".join(card(*parts) for parts in cards)
+    return f'<section class="cx-kpis" aria-label="{html.escape(say("kpis"))}">{body}</section>'
 
 
 def group_scores_html(view: pd.DataFrame, definition: SurveyDefinition,
@@ -121,26 +159,21 @@ def segment_section(period_frame: pd.DataFrame, data: DashboardData, min_group: 
     return table, download, " ".join(notes)
 
 
-def comments_html(view: pd.DataFrame, definition: SurveyDefinition, outcome: str,
-                  search: str, language: str) -> str:
-    """The newest :data:`RECENT_COMMENTS` comments of the view (those containing
-    ``search``, ignoring case, when given), each with its date and score."""
-    columns = [q.id for q in definition.questions_of_type("text")]
-    if not columns or view.empty:
-        return ""
-    recent = view.sort_values("submitted_at", ascending=False)
-    comments = pd.concat([recent[["submitted_at", outcome]].assign(comment=recent[c])
-                          for c in columns])
-    comments = comments[comments["comment"].notna() & (comments["comment"] != "")]
-    needle = search.strip().lower()
-    if needle:
-        comments = comments[comments["comment"].str.lower().str.contains(needle, regex=False)]
-    comments = comments.sort_values("submitted_at", ascending=False).head(RECENT_COMMENTS)
+def comments_html(comments: pd.DataFrame, language: str) -> str:
+    """The comments section: each comment of ``comments`` (as
+    :func:`cxlab.dashboards.data.newest_comments` finds them: ``submitted_at``, ``score``,
+    ``comment``) with its date and score, or a note that there are none.
+
+    >>> frame = pd.DataFrame({"submitted_at": [pd.Timestamp("2026-11-30")], "score": [9],
+    ...                       "comment": ["<b>Great</b>"]})
+    >>> comments_html(frame, "en").split("<li>")[1]
+    '<small>2026-11-30 · 9</small> &lt;b&gt;Great&lt;/b&gt;</li></ul>'
+    """
     if comments.empty:
         body = f"<p>{words('no_comments', language)}</p>"
     else:
         body = "<ul>" + "".join(
-            f"<li><small>{row.submitted_at:%Y-%m-%d} · {row[1]}</small> "
+            f"<li><small>{row.submitted_at:%Y-%m-%d} · {row.score}</small> "
             f"{html.escape(str(row.comment))}</li>"
             for row in comments.itertuples(index=False)) + "</ul>"
     return f"<h3>{words('comments', language)}</h3>{body}"
