@@ -8,6 +8,8 @@
 'ja'
 >>> error_text("must be a whole number from 1 to 5", "ja")
 '1から5までの数字で答えてください'
+>>> error_text("row 'Speed': this row needs an answer", "en")
+"Row 'Speed': this row needs an answer"
 """
 
 from __future__ import annotations
@@ -312,8 +314,9 @@ def error_text(message: str, language: str) -> str:
     """A validation reason from cxlab in the respondent's language."""
     row = _ROW_PROBLEM.fullmatch(message)
     if row:
-        reason = error_text(row[2], language)
-        return f"「{row[1]}」: {reason}" if language == "ja" else f"Row '{row[1]}': {reason}"
+        if language == "ja":
+            return f"「{row[1]}」: {error_text(row[2], language)}"
+        return f"Row '{row[1]}': {row[2]}"
     if language == "ja":
         for pattern, replacement in _ERRORS_JA:
             if pattern.fullmatch(message):

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from cxlab.db import Database
 from cxlab.db.models import Response, Survey
 from cxlab.errors import CxlabError
-from cxlab.surveys.definition import Condition, Question, SurveyDefinition
+from cxlab.surveys.definition import Condition, SurveyDefinition
 from cxlab.surveys.types import SeedContext, question_type
 from cxlab.surveys.types.scales import with_missing
 
@@ -123,8 +123,10 @@ def plan_drivers(definition: SurveyDefinition, *, seed: int = 0) -> DriverPlan:
     For the shipped restaurant survey the strong drivers are fixed to a realistic
     story (waiting time, staff, food); for any other survey three items are drawn.
     """
-    outcome = _outcome_question(definition)
-    items = list(definition.roles().items)
+    roles = definition.roles()
+    if roles.outcome is None:
+        raise CxlabError(f"survey {definition.slug!r} has no nps question to act as outcome")
+    items = list(roles.items)
     if len(items) < 2:
         raise CxlabError(
             f"survey {definition.slug!r} needs at least two rating questions to seed "
@@ -141,14 +143,7 @@ def plan_drivers(definition: SurveyDefinition, *, seed: int = 0) -> DriverPlan:
     shifts[strong[0]] = -0.7
     if len(strong) > 1:
         shifts[strong[1]] = 0.7
-    return DriverPlan(outcome=outcome.id, weights=weights, item_shift=shifts)
-
-
-def _outcome_question(definition: SurveyDefinition) -> Question:
-    outcomes = definition.questions_of_type("nps")
-    if not outcomes:
-        raise CxlabError(f"survey {definition.slug!r} has no nps question to act as outcome")
-    return outcomes[0]
+    return DriverPlan(outcome=roles.outcome, weights=weights, item_shift=shifts)
 
 
 def generate_responses(
