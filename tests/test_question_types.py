@@ -5,6 +5,8 @@ with the field and the reason. Runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pandas as pd
@@ -19,6 +21,7 @@ from cxlab.seed import generate_responses, plan_drivers
 from cxlab.store import load_responses, sync
 from cxlab.surveys import EXAMPLES_DIR, load_definition, validate_answers
 from cxlab.surveys.types import QUESTION_TYPES
+from openpyxl import load_workbook
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import func, select
 from test_survey_browser import CHROMIUM_ARGS
@@ -186,9 +189,20 @@ def test_the_api_accepts_them_and_no_tenant_writes_to_another(config, database):
         assert accepted.status_code == 201
         assert post(base_url, acme.survey_id, GOOD, rival.api_key).status_code == 404
         spec = requests.get(f"{base_url}/api/v1/openapi.json").json()
+        exported = {kind: requests.get(
+            f"{base_url}/api/v1/surveys/{acme.survey_id}/responses?format={kind}",
+            headers={"Authorization": f"Bearer {acme.api_key}"}) for kind in ("csv", "xlsx")}
     with database.session() as session:
         [row] = session.scalars(select(Response))
     assert row.answers == GOOD and row.survey_id == acme.survey_id
+    # Exports give a matrix one column per row, as the analytic store does.
+    header, values = list(csv.reader(io.StringIO(exported["csv"].text)))
+    record = dict(zip(header, values, strict=True))
+    assert [record[f"store_rating_{row}"] for row in ROWS] == ["3"] * 6
+    assert (record["visits_per_month"], record["prefecture"]) == ("4", "hokkaido")
+    sheet = load_workbook(io.BytesIO(exported["xlsx"].content)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == header and rows[1][header.index("store_rating_prices")] == 3
     answers = spec["components"]["schemas"]["ResponseIn"]["properties"]["answers"]
     assert answers == answers_schema()
     assert {"type": "number"} in answers["additionalProperties"]["anyOf"]

@@ -104,6 +104,16 @@ class QuestionType:
         values = value if isinstance(value, list) else [value]
         return [(question.id, str(item)) for item in values]
 
+    # ------------------------------------------------------------ exports
+
+    def export_columns(self, question: Question) -> list[str]:
+        """The question's columns in a CSV or Excel export (one, named by its id)."""
+        return [question.id]
+
+    def export_cells(self, question: Question, value: Any) -> list[Any]:
+        """A stored answer as the export's cells ("" where unanswered)."""
+        return ["" if value is None else value]
+
     # ------------------------------------------------------------ generated answers
 
     def seed(self, question: Question, context: SeedContext) -> Any:

@@ -77,6 +77,10 @@ class MultiType(SingleType):
     def form_value(self, question: Question, form: dict[str, list[str]]) -> Any:
         return [value for value in form.get(question.id, []) if value]
 
+    def export_cells(self, question: Question, value: Any) -> list[Any]:
+        # One cell, the values joined with ';' (option values never hold one).
+        return [";".join(value) if isinstance(value, list) else "" if value is None else value]
+
     def seed(self, question: Question, context: SeedContext) -> Any:
 
         chosen = context.rng.random((context.count, len(question.options))) < 0.3

@@ -170,6 +170,13 @@ class MatrixType(RatingType):
     def column_names(self, question_id: str, parts: tuple[str, ...]) -> list[str]:
         return [f"{question_id}_{row}" for row in parts]
 
+    def export_columns(self, question: Question) -> list[str]:
+        return self.column_names(question.id, self.parts(question))
+
+    def export_cells(self, question: Question, value: Any) -> list[Any]:
+        value = value if isinstance(value, dict) else {}
+        return [value.get(row.value, "") for row in question.rows]
+
     def form_value(self, question: Question, form: dict[str, list[str]]) -> Any:
         answer = {}
         for row in question.rows:
