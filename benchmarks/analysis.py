@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
 
     definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
-    items = [q.id for q in definition.questions_of_type("rating")]
+    items = list(definition.roles().items)
     started = time.perf_counter()
     frame = generate_responses(definition, args.responses, seed=1)
     sizes = np.linspace(1.0, 0.15, args.stores) ** 2

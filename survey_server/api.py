@@ -17,7 +17,8 @@ from cxlab import responses
 from cxlab.db.models import Survey
 from cxlab.errors import NotFound
 from cxlab.responses import MAX_IDEMPOTENCY_KEY_LENGTH
-from cxlab.surveys.definition import SurveyDefinition, validate_answers
+from cxlab.surveys.answers import validate_answers
+from cxlab.surveys.definition import SurveyDefinition
 from cxlab.tenancy import ApiKeyOwner
 
 from survey_server import exports

@@ -32,6 +32,7 @@ from cxlab.anonymity import is_small, suppressed_groups
 from cxlab.csv_cells import csv_safe_row
 from cxlab.responses import StoredResponse
 from cxlab.surveys.definition import SurveyDefinition
+from cxlab.surveys.types import question_type
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -44,11 +45,13 @@ FIXED_COLUMNS = ["response_id", "submitted_at", "status", "survey_version"]
 
 
 def columns(definition: SurveyDefinition) -> list[str]:
-    """The export's columns: fixed ones, then attributes, then questions in order."""
+    """The export's columns: fixed ones, then attributes, then questions in order (a
+    matrix: one per row, ``<matrix>_<row>``, as in the analytic store)."""
     return (
         FIXED_COLUMNS
         + [attribute.name for attribute in definition.attributes]
-        + [question.id for question in definition.questions]
+        + [name for question in definition.questions
+           for name in question_type(question.type).export_columns(question)]
     )
 
 
@@ -63,9 +66,7 @@ def _cells(definition: SurveyDefinition, row: StoredResponse) -> list[Any]:
     ]
     cells += [attributes.get(attribute.name, "") for attribute in definition.attributes]
     for question in definition.questions:
-        value = answers.get(question.id, "")
-        # A multi answer is one cell, its values joined with ';' (values never hold one).
-        cells.append(";".join(value) if isinstance(value, list) else value)
+        cells += question_type(question.type).export_cells(question, answers.get(question.id))
     return cells
 
 

@@ -8,6 +8,8 @@
 'ja'
 >>> error_text("must be a whole number from 1 to 5", "ja")
 '1から5までの数字で答えてください'
+>>> error_text("row 'Speed': this row needs an answer", "en")
+"Row 'Speed': this row needs an answer"
 """
 
 from __future__ import annotations
@@ -258,6 +260,12 @@ TEXT = {
         "en": "Only your organisation's administrators can create distributions.",
     },
     "hidden_for_anonymity": {"ja": "非表示（匿名性の保護）", "en": "hidden (anonymity)"},
+    # Question types' form words (cxlab.surveys.types: number and dropdown).
+    "number_range": {"ja": "{low}〜{high}", "en": "{low} to {high}"},
+    "dropdown_hint": {
+        "ja": "入力すると{count}件の候補が絞り込まれます。",
+        "en": "Type to narrow down the {count} choices.",
+    },
     "portal_not_found": {
         "ja": "お探しのページは見つかりませんでした。",
         "en": "We could not find this page.",
@@ -277,7 +285,23 @@ _ERRORS_JA = [
     (re.compile(r"must be text"), "文章で入力してください"),
     (re.compile(r"contains characters that are not allowed .*"),
      "使用できない文字が含まれています"),
+    # number
+    (re.compile(r"must be a number from (\S+) to (\S+)"), r"\1から\2までの数値で答えてください"),
+    (re.compile(r"must be a (whole )?number of at least (\S+)"), r"\2以上の数値で答えてください"),
+    (re.compile(r"must be a (whole )?number of at most (\S+)"), r"\2以下の数値で答えてください"),
+    (re.compile(r"must be a whole number"), "整数で答えてください"),
+    (re.compile(r"must be a number"), "数値で答えてください"),
+    (re.compile(r"must be a multiple of (\S+)"), r"\1刻みで答えてください"),
+    # dropdown
+    (re.compile(r"'(.*)' is not one of the \d+ options"),
+     r"「\1」は選択肢にありません。候補から選んでください"),
+    (re.compile(r"must be one of the \d+ options"), "候補から選んでください"),
+    # matrix (a row's own reason follows the row)
+    (re.compile(r"this row needs an answer"), "この行にお答えください"),
+    (re.compile(r"must be an object of row → answer.*"), "各行の回答を選んでください"),
 ]
+# A matrix row's problem: "row 'speed': <reason>" (the reason translated on its own).
+_ROW_PROBLEM = re.compile(r"row '([^']+)': (.+)")
 
 
 def text(key: str, language: str, **values: object) -> str:
@@ -288,6 +312,11 @@ def text(key: str, language: str, **values: object) -> str:
 
 def error_text(message: str, language: str) -> str:
     """A validation reason from cxlab in the respondent's language."""
+    row = _ROW_PROBLEM.fullmatch(message)
+    if row:
+        if language == "ja":
+            return f"「{row[1]}」: {error_text(row[2], language)}"
+        return f"Row '{row[1]}': {row[2]}"
     if language == "ja":
         for pattern, replacement in _ERRORS_JA:
             if pattern.fullmatch(message):

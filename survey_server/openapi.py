@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import cxlab
+from cxlab.surveys.types import QUESTION_TYPES
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -39,6 +40,26 @@ COMMON_ERRORS = {
     "404": _error("No such survey for this key's tenant (another tenant's survey included)."),
     "413": _error("Request body larger than CXLAB_MAX_BODY_BYTES."),
 }
+
+
+def answers_schema() -> dict[str, Any]:
+    """The ``answers`` object: each registered question type's answer shape.
+
+    >>> schema = answers_schema()
+    >>> {"type": "number"} in schema["additionalProperties"]["anyOf"]
+    True
+    """
+    shapes: list[dict[str, Any]] = []
+    for kind in QUESTION_TYPES.values():
+        if kind.answer_schema not in shapes:
+            shapes.append(kind.answer_schema)
+    helps = "; ".join(kind.answer_help for kind in QUESTION_TYPES.values())
+    return {
+        "type": "object",
+        "description": f"Question id → answer: {helps}.",
+        # anyOf, not oneOf: an integer is also a number.
+        "additionalProperties": {"anyOf": shapes},
+    }
 
 
 def openapi_spec() -> dict[str, Any]:
@@ -135,15 +156,7 @@ def openapi_spec() -> dict[str, Any]:
                     "required": ["answers"],
                     "additionalProperties": False,
                     "properties": {
-                        "answers": {
-                            "type": "object",
-                            "description": "Question id → answer: an integer for nps and "
-                            "rating, an option value for single, a list of option values "
-                            "for multi, text for text.",
-                            "additionalProperties": {"oneOf": [
-                                {"type": "integer"}, {"type": "string"},
-                                {"type": "array", "items": {"type": "string"}}]},
-                        },
+                        "answers": answers_schema(),
                         "attributes": {
                             "type": "object",
                             "description": "Attributes declared by the survey, e.g. store.",

@@ -16,8 +16,10 @@ import bottle
 from cxlab import invitations, responses
 from cxlab.db.models import Invitation, Survey
 from cxlab.errors import NotFound
+from cxlab.surveys.answers import validate_answers
 from cxlab.surveys.catalog import definition_of
-from cxlab.surveys.definition import Question, SurveyDefinition, localize, validate_answers
+from cxlab.surveys.definition import Question, SurveyDefinition, localize
+from cxlab.surveys.types import question_type
 
 from survey_server import i18n
 from survey_server.context import ServerContext, tag_request
@@ -263,7 +265,7 @@ class _Flow:
         this_page = {question.id for question in definition.page(page)}
         answers = {k: v for k, v in saved.items() if k in known and k not in this_page}
         for question in definition.page(page):
-            value = _form_value(question, form)
+            value = question_type(question.type).form_value(question, form)
             if value not in ("", []):
                 answers[question.id] = value
         last = page == definition.page_count - 1
@@ -274,7 +276,8 @@ class _Flow:
         if errors:
             error_pages = [definition.question(q).page for q in errors if q in known]
             shown = page if page in error_pages or not error_pages else min(error_pages)
-            messages = {q: i18n.error_text(m, language) for q, m in errors.items()}
+            messages = {q: i18n.error_text(_form_reason(definition, q, m, language), language)
+                        for q, m in errors.items()}
             return self.show_page(shown, answers, key, errors=messages, status=422)
         if not last:
             with pages.context.write_gate.writing(), pages.database.session() as session:
@@ -296,11 +299,12 @@ class _Flow:
         return self.thanks()
 
 
-def _form_value(question: Question, form: dict[str, list[str]]) -> Any:
-    values = form.get(question.id, [])
-    if question.type == "multi":
-        return [value for value in values if value]
-    return values[-1] if values else ""
+def _form_reason(definition: SurveyDefinition, field: str, reason: str, language: str) -> str:
+    """A problem in the respondent's terms (a matrix names its row by its label)."""
+    question = next((q for q in definition.questions if q.id == field), None)
+    if question is None:
+        return reason
+    return question_type(question.type).form_reason(question, reason, language)
 
 
 def _shown_on_page(
@@ -319,11 +323,14 @@ def _shown_on_page(
 def _question_view(
     question: Question, values: dict[str, Any], error: str | None, language: str
 ) -> dict[str, Any]:
+    """What a question's fragment (views/questions/<template>.tpl) shows: the parts
+    every question has, then its type's own (choices, rows, value, hint...)."""
     anchor = f"q-{question.id}"
-    value = values.get(question.id)
+    kind = question_type(question.type)
     view: dict[str, Any] = {
         "id": question.id,
         "anchor": anchor,
+        "template": kind.template,
         "label": localize(question.label, language),
         "help": localize(question.help, language) if question.help else "",
         "help_id": f"{anchor}-help" if question.help else "",
@@ -331,43 +338,10 @@ def _question_view(
         "error": error or "",
         "error_id": f"{anchor}-error" if error else "",
         "hint": "",
-        "hint_id": "",
-        "value": "",
-        "choices": [],
-        "kind": "text" if question.type == "text" else "choices",
+        **kind.form_view(question, values.get(question.id), language, i18n.text),
     }
-    if question.type == "text":
-        view["value"] = value if isinstance(value, str) else ""
-    elif question.type in ("nps", "rating"):
-        view["input_type"], view["layout"] = "radio", "scale"
-        selected = str(value) if value is not None else None
-        view["choices"] = [
-            _choice(anchor, index, str(point), str(point), str(point) == selected)
-            for index, point in enumerate(question.scale)
-        ]
-        if question.type == "nps":
-            view["hint"] = i18n.text("nps_hint", language)
-        elif question.scale_labels:
-            view["hint"] = ", ".join(
-                f"{point} = {localize(label, language)}"
-                for point, label in sorted(question.scale_labels.items())
-            )
-    else:
-        view["input_type"] = "checkbox" if question.type == "multi" else "radio"
-        view["layout"] = "list"
-        chosen = {str(v) for v in value} if isinstance(value, list) else {str(value)}
-        view["choices"] = [
-            _choice(anchor, index, option.value, localize(option.label, language),
-                    option.value in chosen)
-            for index, option in enumerate(question.options)
-        ]
-    if view["hint"]:
-        view["hint_id"] = f"{anchor}-hint"
+    view["hint_id"] = f"{anchor}-hint" if view["hint"] else ""
     view["described"] = " ".join(
         part for part in (view["help_id"], view["hint_id"], view["error_id"]) if part
     )
     return view
-
-
-def _choice(anchor: str, index: int, value: str, label: str, checked: bool) -> dict[str, Any]:
-    return {"input_id": f"{anchor}-{index}", "value": value, "label": label, "checked": checked}

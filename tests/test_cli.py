@@ -87,8 +87,8 @@ def test_survey_check_reports_every_problem_with_its_path(cxlab, tmp_path):
         "slug: s\ntitle: T\nquestions:\n  - {id: q, type: rating, label: Q, scale: 12}\n"
         "  - {id: r, type: nope, label: R}\n", encoding="utf-8")
     stderr = cxlab("survey", "check", "bad.yaml", expect_ok=False).stderr
-    assert "questions[0].scale: must be 2..11 points" in stderr
-    assert "questions[1].type: must be one of" in stderr
+    assert "questions[1].scale: must be 2..11 points" in stderr
+    assert "questions[2].type: 'nope' is not a question type" in stderr
 
 
 def test_demo_sets_everything_up_once(cxlab, database):

@@ -3,7 +3,8 @@ reported with its path; answers are checked against the definition."""
 
 import pytest
 from cxlab.surveys import EXAMPLES_DIR, DefinitionError, load_definition, parse_definition
-from cxlab.surveys.definition import Anonymity, validate_answers
+from cxlab.surveys.answers import validate_answers
+from cxlab.surveys.definition import Anonymity
 
 BASE = {"slug": "s", "title": {"ja": "調査", "en": "Survey"}}
 
@@ -37,41 +38,94 @@ def test_engagement_example_groups_items_into_scales():
     assert definition.page_count == 4
 
 
+NPS = {"id": "nps", "type": "nps", "label": "NPS"}
+
+
 @pytest.mark.parametrize(
-    ("questions", "path", "message"),
+    ("questions", "problem"),
     [
-        ([{"id": "q", "type": "rating", "label": "Q", "scale": 12}], "questions[0].scale",
-         "must be 2..11 points, got 12"),
-        ([{"id": "q", "type": "rating", "label": "Q"}], "questions[0].scale", "required"),
-        ([{"id": "q", "type": "stars", "label": "Q"}], "questions[0].type", "must be one of"),
-        ([{"id": "q", "type": "nps"}], "questions[0].label", "required"),
-        ([{"id": "Q 1", "type": "nps", "label": "Q"}], "questions[0].id", "lowercase"),
+        ([{"id": "q", "type": "rating", "label": "Q", "scale": 12}],
+         "questions[1].scale: must be 2..11 points, got 12"),
+        ([{"id": "q", "type": "rating", "label": "Q"}],
+         "questions[1].scale: required: a number of points (e.g. 5) or {min, max, labels}"),
+        ([{"id": "q", "type": "rating", "label": "Q", "scale": "five"}],
+         "questions[1].scale: required: a number of points (e.g. 5) or {min, max, labels}, "
+         "got 'five'"),
+        ([{"id": "q", "type": "stars", "label": "Q"}],
+         "questions[1].type: 'stars' is not a question type; use one of nps, rating, single, "
+         "multi, text, matrix, number, dropdown or page_break"),
+        ([{"id": "q", "type": "nps"}],
+         "questions[1].label: required (a string, or {ja: ..., en: ...})"),
+        ([NPS, {"id": "2fast", "type": "nps", "label": "Q"}],
+         "questions[2].id: '2fast' must start with a letter"),
+        ([{"id": "Q 1", "type": "nps", "label": "Q"}],
+         "questions[1].id: 'Q 1' may hold only lowercase letters, digits and '_'"),
+        ([{"type": "nps", "label": "Q"}],
+         "questions[1].id: required: lowercase letters, digits and '_', a letter first"),
         ([{"id": "q", "type": "nps", "label": "Q"}, {"id": "q", "type": "text", "label": "T"}],
-         "questions[1].id", "duplicate question id"),
+         "questions[2].id: duplicate question id 'q'"),
         ([{"id": "q", "type": "single", "label": "Q", "options": ["only"]}],
-         "questions[0].options", "at least 2"),
+         "questions[1].options: required: a list of at least 2 options (got 1)"),
         ([{"id": "q", "type": "single", "label": "Q", "options": ["a", "a"]}],
-         "questions[0].options[1].value", "duplicate option"),
+         "questions[1].options[2].value: duplicate option 'a'"),
         ([{"id": "q", "type": "text", "label": "Q", "show_if": {"question": "later", "max": 6}}],
-         "questions[0].show_if.question", "not an earlier question"),
-        ([{"id": "a", "type": "nps", "label": "A"},
-          {"id": "q", "type": "text", "label": "Q", "show_if": {"question": "a", "below": 6}}],
-         "questions[1].show_if", "needs exactly one of"),
-        ([{"id": "q", "type": "nps", "label": {"fr": "Q"}}], "questions[0].label", "ja/en"),
-        ([{"id": "q", "type": "nps", "label": "Q", "colour": "red"}], "questions[0].colour",
-         "unknown key"),
-        ([{"type": "page_break"}, {"id": "q", "type": "nps", "label": "Q"}], "questions[0]",
-         "must follow at least one question"),
-        ([{"id": "q", "type": "nps", "label": "Q"}, {"type": "page_break"}], "questions[1]",
-         "the last page has no questions"),
+         "questions[1].show_if.question: 'later' is not an earlier question"),
+        ([NPS, {"id": "q", "type": "text", "label": "Q", "show_if": {"question": "nps",
+                                                                     "below": 6}}],
+         "questions[2].show_if: needs exactly one of equals, not_equals, in, not_in, min, max, "
+         "answered, got below"),
+        ([{"id": "q", "type": "nps", "label": {"fr": "Q"}}],
+         "questions[1].label: {'fr': 'Q'} must be a string or a mapping of ja/en to "
+         "non-empty strings"),
+        ([{"id": "q", "type": "nps", "label": "Q", "colour": "red"}],
+         "questions[1].colour: unknown key; allowed: group, help, id, label, required, show_if, "
+         "type"),
+        ([{"id": "q", "type": "nps", "label": "Q", "scale": 5}],
+         "questions[1].scale: an nps question is always 0..10, got 5"),
+        ([{"type": "page_break"}, {"id": "q", "type": "nps", "label": "Q"}],
+         "questions[1]: a page break must follow at least one question"),
+        ([{"id": "q", "type": "nps", "label": "Q"}, {"type": "page_break"}],
+         "questions[2]: the last page has no questions"),
         ([{"id": "q", "type": "rating", "label": "Q", "scale": {"min": 1, "max": 5,
                                                                 "labels": {9: "Nine"}}}],
-         "questions[0].scale.labels.9", "must be a point of the scale"),
+         "questions[1].scale.labels.9: must be a point of the scale 1..5"),
+        ([NPS, {"id": "q", "type": "text", "label": "Q", "required": "yes"}],
+         "questions[2].required: 'yes' must be true or false"),
+        # matrix
+        ([{"id": "grid", "type": "matrix", "label": "G", "scale": 5, "rows": ["only"]}],
+         "questions[1].rows: required: a list of at least 2 rows (got 1)"),
+        ([{"id": "grid", "type": "matrix", "label": "G", "scale": 5, "rows": ["a", "2b"]}],
+         "questions[1].rows[2].id: '2b' must start with a letter"),
+        ([{"id": "grid", "type": "matrix", "label": "G", "rows": ["a", "b"]}],
+         "questions[1].scale: required: a number of points (e.g. 5) or {min, max, labels}"),
+        ([{"id": "grid_a", "type": "text", "label": "T"},
+          {"id": "grid", "type": "matrix", "label": "G", "scale": 5, "rows": ["a", "b"]}],
+         "questions[2].id: column 'grid_a' of 'grid' is also a column of question 'grid_a'"),
+        ([{"id": "grid", "type": "matrix", "label": "G", "scale": 5, "rows": ["a", "b"]},
+          {"id": "q", "type": "text", "label": "Q", "show_if": {"question": "grid", "min": 3}}],
+         "questions[2].show_if.question: 'grid' is a matrix: its answer has one value per row, "
+         "so it cannot be compared"),
+        ([{"id": "grid", "type": "matrix", "label": "G", "scale": 5, "rows": ["a", "b"],
+           "options": ["x", "y"]}],
+         "questions[1].options: unknown key; allowed: group, help, id, label, required, rows, "
+         "scale, show_if, type"),
+        # number
+        ([{"id": "age", "type": "number", "label": "Age", "min": "18"}],
+         "questions[1].min: '18' must be a number"),
+        ([{"id": "age", "type": "number", "label": "Age", "min": 99, "max": 18}],
+         "questions[1].max: 18 must be more than min (99)"),
+        ([{"id": "age", "type": "number", "label": "Age", "step": 0}],
+         "questions[1].step: 0 must be more than 0"),
+        # dropdown
+        ([{"id": "pref", "type": "dropdown", "label": "P"}],
+         "questions[1].options: required: a list of at least 2 options (got None)"),
+        ([{"id": "pref", "type": "dropdown", "label": "P", "options": ["tokyo", 3]}],
+         "questions[1].options[2]: 3 must be a string or a mapping with value and label"),
     ],
 )
-def test_each_kind_of_mistake_is_reported_with_its_path(questions, path, message):
+def test_each_kind_of_mistake_gives_its_1_based_path_and_the_bad_value(questions, problem):
     problems = problems_of({**BASE, "questions": questions})
-    assert any(p == path and message in m for p, m in problems), problems
+    assert problem in [f"{path}: {message}" for path, message in problems], problems
 
 
 def test_every_problem_is_reported_at_once():
@@ -79,7 +133,7 @@ def test_every_problem_is_reported_at_once():
         {"id": "a", "type": "rating", "label": "A", "scale": 20},
         {"id": "b", "type": "what", "label": "B"},
     ]})
-    assert [p for p, _ in problems] == ["slug", "questions[0].scale", "questions[1].type"]
+    assert [p for p, _ in problems] == ["slug", "questions[1].scale", "questions[2].type"]
 
 
 def test_yaml_syntax_errors_give_the_line_not_a_traceback():
@@ -213,7 +267,7 @@ def test_attribute_value_labels_must_name_its_values():
     }
     with pytest.raises(DefinitionError) as refused:
         parse_definition(raw)
-    assert "attributes[0].value_labels.zz: not one of the attribute's values" in str(refused.value)
+    assert "attributes[1].value_labels.zz: not one of the attribute's values" in str(refused.value)
     del raw["attributes"][0]["value_labels"]["zz"]
     store = parse_definition(raw).attribute("store")
     assert store.value_label("a1", "en") == "Shibuya" and store.value_label("b2", "en") == "b2"
@@ -226,4 +280,5 @@ def test_embed_origins_are_https_origins_only():
     for bad in ("http://shop.example", "https://shop.example/path", "*",
                 "https://x.example; script-src *", "https://x.example:port"):
         problems = problems_of({**BASE, "questions": questions, "embed_origins": [bad]})
-        assert problems[0][0] == "embed_origins[0]", bad
+        assert problems[0] == ("embed_origins[1]", f"{bad!r} must be an https origin: scheme "
+                               "and host, no path (e.g. https://shop.example)"), bad

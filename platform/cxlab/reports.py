@@ -193,11 +193,10 @@ def survey_report(
     """One survey's part of the report, or None when it has no answers in the period."""
     definition = definition or survey_definition(config, tenant, survey)
     min_group = definition.anonymity.min_group
-    outcome = definition.questions_of_type("nps")[0].id
+    roles = definition.roles()
+    outcome, items, attribute = roles.outcome, list(roles.items), roles.segment
     metric = "eNPS" if outcome == "enps" else "NPS"
-    items = [q.id for q in definition.questions_of_type("rating")]
     texts = [q.id for q in definition.questions_of_type("text")]
-    attribute = definition.attributes[0].name if definition.attributes else None
     window_start = start - (TREND_WEEKS - 1) * (end - start)
     columns = ["submitted_at", *([attribute] if attribute else []), outcome, *items, *texts]
     history = load_responses(config, tenant, survey, start=window_start, end=end,
@@ -552,14 +551,10 @@ def group_scores(
     >>> table.loc[table["group"] == "manager", "label"].item()
     '上司'
     """
-    groups: dict[str, list[str]] = {}
-    for question in definition.questions_of_type("rating"):
-        if question.group:
-            groups.setdefault(question.group, []).append(question.id)
     rows = []
-    for group, items in groups.items():
+    for group, items in definition.item_groups().items():
         ratings = analysis.ratings(responses, items, scale=_scale(definition, items[0]))
-        first = definition.question(items[0])
+        first = definition.question(definition.item(items[0]).question)
         title = (definition.page_titles[first.page]
                  if first.page < len(definition.page_titles) else None)
         # Cronbach's alpha of complete answers, as analysis.reliability computes it, but
@@ -577,8 +572,7 @@ def group_scores(
 
 
 def _scale(definition: SurveyDefinition, item: str) -> tuple[int, int]:
-    question = definition.question(item)
-    return (question.scale_min, question.scale_max)
+    return definition.item(item).scale
 
 
 def comment_themes(

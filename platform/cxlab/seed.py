@@ -1,11 +1,12 @@
 """Synthetic respondents with a planted driver structure, for demos, tests and benchmarks.
 
-Every nps/rating item gets a latent satisfaction ``z`` (standard normal, sharing a
-mild "halo" factor as real answers do). The outcome (the survey's first nps question)
-is a weighted sum of the item latents plus noise: a few items get a strong weight,
-the rest almost none. So a driver analysis run on seeded data has a known right
-answer, :class:`DriverPlan`. Items also differ in how well they perform (their mean),
-segments (stores, departments) differ a little, and the outcome drifts over time.
+Every rating item (rating questions, matrix rows) gets a latent satisfaction ``z``
+(standard normal, sharing a mild "halo" factor as real answers do). The outcome (the
+survey's first nps question) is a weighted sum of the item latents plus noise: a few
+items get a strong weight, the rest almost none. So a driver analysis run on seeded
+data has a known right answer, :class:`DriverPlan`. Items also differ in how well they
+perform (their mean), segments (stores, departments) differ a little, and the outcome
+drifts over time.
 
 The same ``seed`` always gives the same data.
 
@@ -33,7 +34,9 @@ from sqlalchemy import select
 from cxlab.db import Database
 from cxlab.db.models import Response, Survey
 from cxlab.errors import CxlabError
-from cxlab.surveys.definition import Condition, Question, SurveyDefinition
+from cxlab.surveys.definition import Condition, SurveyDefinition
+from cxlab.surveys.types import SeedContext, question_type
+from cxlab.surveys.types.scales import with_missing
 
 HALO = 0.45  # loading of every item on general satisfaction
 GROUP_LOADING = 0.6  # loading on its own scale (``group``), so multi-item scales cohere
@@ -41,8 +44,6 @@ STRONG_WEIGHTS = (0.55, 0.45, 0.35)
 WEAK_WEIGHT = 0.03
 OUTCOME_NOISE = 0.6
 TREND_OVER_PERIOD = 0.25  # outcome latent gains this much from start to end
-MISSING_SHARE = 0.04  # optional items left blank
-COMMENT_SHARE = 0.25
 INSERT_CHUNK = 20_000
 
 COMMENTS = {
@@ -122,8 +123,10 @@ def plan_drivers(definition: SurveyDefinition, *, seed: int = 0) -> DriverPlan:
     For the shipped restaurant survey the strong drivers are fixed to a realistic
     story (waiting time, staff, food); for any other survey three items are drawn.
     """
-    outcome = _outcome_question(definition)
-    items = [q.id for q in definition.questions_of_type("rating")]
+    roles = definition.roles()
+    if roles.outcome is None:
+        raise CxlabError(f"survey {definition.slug!r} has no nps question to act as outcome")
+    items = list(roles.items)
     if len(items) < 2:
         raise CxlabError(
             f"survey {definition.slug!r} needs at least two rating questions to seed "
@@ -140,14 +143,7 @@ def plan_drivers(definition: SurveyDefinition, *, seed: int = 0) -> DriverPlan:
     shifts[strong[0]] = -0.7
     if len(strong) > 1:
         shifts[strong[1]] = 0.7
-    return DriverPlan(outcome=outcome.id, weights=weights, item_shift=shifts)
-
-
-def _outcome_question(definition: SurveyDefinition) -> Question:
-    outcomes = definition.questions_of_type("nps")
-    if not outcomes:
-        raise CxlabError(f"survey {definition.slug!r} has no nps question to act as outcome")
-    return outcomes[0]
+    return DriverPlan(outcome=roles.outcome, weights=weights, item_shift=shifts)
 
 
 def generate_responses(
@@ -158,10 +154,11 @@ def generate_responses(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> pd.DataFrame:
-    """``count`` synthetic responses: one column per question (multi → lists),
-    one per attribute, and ``submitted_at`` (UTC, ascending) from ``start`` to ``end``
-    (default: the 90 days up to now, so that "last 7 days" and this week's report have
-    answers whenever the demo runs; pass ``end`` for the same dates every time)."""
+    """``count`` synthetic responses: one column per question (multi → lists, a
+    matrix: one per row, as stored), one per attribute, and ``submitted_at`` (UTC,
+    ascending) from ``start`` to ``end`` (default: the 90 days up to now, so that "last 7
+    days" and this week's report have answers whenever the demo runs; pass ``end`` for
+    the same dates every time)."""
     end = end or datetime.now(UTC)
     start = start or end - timedelta(days=90)
     if end <= start:
@@ -186,73 +183,42 @@ def generate_responses(
     halo = rng.standard_normal(count) + segment_effect
     group_factors: dict[str, np.ndarray] = {}
     outcome_latent = np.zeros(count)
-    for item, weight in plan.weights.items():
-        question = definition.question(item)
-        if question.group:
-            group = group_factors.setdefault(question.group, rng.standard_normal(count))
+    for item_id, weight in plan.weights.items():
+        item = definition.item(item_id)
+        if item.group:
+            group = group_factors.setdefault(item.group, rng.standard_normal(count))
             unique = np.sqrt(1 - HALO**2 - GROUP_LOADING**2) * rng.standard_normal(count)
             latent = HALO * halo + GROUP_LOADING * group + unique
         else:
             latent = HALO * halo + np.sqrt(1 - HALO**2) * rng.standard_normal(count)
         outcome_latent += weight * latent
-        middle = (question.scale_min + question.scale_max) / 2
-        spread = (question.scale_max - question.scale_min) / 4
-        rating = np.rint(middle + spread * (plan.item_shift[item] + latent))
-        columns[item] = _with_missing(
-            np.clip(rating, question.scale_min, question.scale_max), question, rng
-        )
+        low, high = item.scale
+        rating = np.rint((low + high) / 2 + (high - low) / 4 * (plan.item_shift[item_id] + latent))
+        columns[item_id] = with_missing(np.clip(rating, low, high), item.required, rng)
     outcome_latent += OUTCOME_NOISE * rng.standard_normal(count)
     outcome_latent += TREND_OVER_PERIOD * progress_in_period
     scaled = 7.2 + 2.2 * outcome_latent / outcome_latent.std() if count > 1 else outcome_latent + 7
     columns[plan.outcome] = pd.Series(np.clip(np.rint(scaled), 0, 10)).astype("Int64")
 
+    context = SeedContext(count=count, rng=rng, columns=columns, outcome=plan.outcome,
+                          comments=EX_COMMENTS if definition.kind == "ex" else COMMENTS)
     for question in definition.questions:
-        if question.id in columns:
-            continue
-        if question.type == "nps":  # a second nps question: follows the outcome loosely
-            noisy = columns[plan.outcome].to_numpy(dtype=float) + rng.normal(0, 1.5, size=count)
-            columns[question.id] = pd.Series(np.clip(np.rint(noisy), 0, 10)).astype("Int64")
-        elif question.type == "rating":
-            values = rng.integers(question.scale_min, question.scale_max + 1, size=count)
-            columns[question.id] = _with_missing(values.astype(float), question, rng)
-        elif question.type == "single":
-            columns[question.id] = np.asarray(question.option_values(), dtype=object)[
-                rng.integers(0, len(question.options), size=count)
-            ]
-        elif question.type == "multi":
-            chosen = rng.random((count, len(question.options))) < 0.3
-            options = question.option_values()
-            columns[question.id] = [
-                [options[i] for i in np.flatnonzero(row)] for row in chosen
-            ]
-        else:
-            bank = EX_COMMENTS if definition.kind == "ex" else COMMENTS
-            columns[question.id] = _comments(columns[plan.outcome], rng, bank)
+        if question.id not in columns:
+            generated = question_type(question.type).seed(question, context)
+            if generated is not None:
+                columns[question.id] = generated
 
     frame = pd.DataFrame(columns)
     for question in definition.questions:
         if question.show_if is not None:
             hidden = ~_condition_mask(question.show_if, frame)
-            frame.loc[hidden, question.id] = None
+            # A matrix's answer lives in its rows' columns; any other, in its own.
+            kind = question_type(question.type)
+            names = [name for name in kind.column_names(question.id, kind.parts(question))
+                     if name in frame] or [question.id]
+            for name in names:
+                frame.loc[hidden, name] = None
     return frame
-
-
-def _with_missing(values: np.ndarray, question: Question, rng: np.random.Generator) -> pd.Series:
-    series = pd.Series(values).astype("Int64")
-    if not question.required:
-        series[rng.random(len(series)) < MISSING_SHARE] = pd.NA
-    return series
-
-
-def _comments(outcome: pd.Series, rng: np.random.Generator,
-              bank_by_band: dict[str, list[str]]) -> np.ndarray:
-    scores = outcome.to_numpy(dtype=float)
-    band = np.where(scores <= 6, "low", np.where(scores <= 8, "mid", "high"))
-    comments = np.full(len(scores), None, dtype=object)
-    for name, bank in bank_by_band.items():
-        rows = np.flatnonzero((band == name) & (rng.random(len(scores)) < COMMENT_SHARE))
-        comments[rows] = np.asarray(bank, dtype=object)[rng.integers(0, len(bank), len(rows))]
-    return comments
 
 
 def _condition_mask(condition: Condition, frame: pd.DataFrame) -> np.ndarray:
@@ -337,7 +303,8 @@ def _response_rows(
 ) -> Iterator[tuple]:
     question_ids = [q.id for q in definition.questions]
     attribute_names = [a.name for a in definition.attributes]
-    answer_columns = [_plain_values(frame[qid]) for qid in question_ids]
+    answer_columns = [question_type(q.type).answers_from_frame(q, frame)
+                      for q in definition.questions]
     attribute_columns = [frame[name].tolist() for name in attribute_names]
     # SQLAlchemy's SQLite DateTime format; PostgreSQL reads the same text with a zone.
     stamps = frame["submitted_at"].dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist()
@@ -357,13 +324,6 @@ def _response_rows(
             survey.tenant_id, survey.id, survey.version, "complete", stamp,
             dumps(answers), dumps(attributes), now,
         )
-
-
-def _plain_values(series: pd.Series) -> list[Any]:
-    """Python values with None for missing (JSON cannot hold pandas' NA)."""
-    if isinstance(series.dtype, pd.Int64Dtype):
-        return [None if v is pd.NA else int(v) for v in series.tolist()]
-    return [None if (v is None or v is pd.NA or v != v) else v for v in series.tolist()]
 
 
 def _copy_rows(raw_connection: Any, rows: Iterator[tuple]) -> None:

@@ -27,62 +27,7 @@
 <input type="hidden" name="nonce" value="{{nonce}}">
 <input type="hidden" name="page" value="{{page_index}}">
 % for q in questions:
-%   described = q['described']
-%   if q['kind'] == 'text':
-<div class="question{{' invalid' if q['error'] else ''}}">
-  <label for="{{q['anchor']}}">{{q['label']}}\\
-%     if q['required']:
-<span class="req">({{required_text}})</span>\\
-%     end
-</label>
-%     if q['help']:
-  <span class="help" id="{{q['help_id']}}">{{q['help']}}</span>
-%     end
-%     if q['error']:
-  <p class="error" id="{{q['error_id']}}">{{q['error']}}</p>
-%     end
-  <textarea id="{{q['anchor']}}" name="{{q['id']}}" maxlength="5000"\\
-%     if described:
- aria-describedby="{{described}}"\\
-%     end
-%     if q['error']:
- aria-invalid="true"\\
-%     end
->{{q['value']}}</textarea>
-</div>
-%   else:
-<fieldset id="{{q['anchor']}}" class="{{'invalid' if q['error'] else ''}}"\\
-%     if described:
- aria-describedby="{{described}}"\\
-%     end
->
-  <legend>{{q['label']}}\\
-%     if q['required']:
-<span class="req">({{required_text}})</span>\\
-%     end
-%     if q['help']:
-<span class="help" id="{{q['help_id']}}">{{q['help']}}</span>\\
-%     end
-</legend>
-%     if q['error']:
-  <p class="error" id="{{q['error_id']}}">{{q['error']}}</p>
-%     end
-%     if q['hint']:
-  <span class="hint" id="{{q['hint_id']}}">{{q['hint']}}</span>
-%     end
-  <div class="choices {{q['layout']}}">
-%     for choice in q['choices']:
-    <label class="choice" for="{{choice['input_id']}}"><input type="{{q['input_type']}}" id="{{choice['input_id']}}" name="{{q['id']}}" value="{{choice['value']}}"{{!' checked' if choice['checked'] else ''}}>\\
-%       if choice['label'] != choice['value'] or q['layout'] == 'list':
-<span>{{choice['label']}}</span>\\
-%       else:
-{{choice['label']}}\\
-%       end
-</label>
-%     end
-  </div>
-</fieldset>
-%   end
+%   include('questions/' + q['template'] + '.tpl', q=q, required_text=required_text)
 % end
 <button type="submit">{{button}}</button>
 </form>

@@ -27,6 +27,10 @@ legend+*{clear:both}
 .choice input{width:1.2rem;height:1.2rem}
 .choice:focus-within{outline:3px solid #1a5fb4;outline-offset:1px}
 textarea{width:100%;min-height:6rem;font:inherit;padding:.5rem;border:1px solid #888;border-radius:.4rem}
+input.field{width:100%;min-height:2.75rem;font:inherit;padding:.5rem;border:1px solid #888;border-radius:.4rem;background:#fff}
+input.number{max-width:12rem}
+fieldset.row{box-shadow:none;border-radius:0;margin:0;padding:.75rem 0 .25rem;border-top:1px solid #ddd}
+fieldset.row legend{font-weight:400;margin-bottom:.25rem}
 .invalid{box-shadow:0 0 0 2px #b00020}
 .error{color:#b00020;font-weight:600;margin:.25rem 0 .5rem;clear:both}
 .error-summary{border:3px solid #b00020;background:#fff;padding:.75rem 1rem;margin-bottom:1rem;border-radius:.5rem}

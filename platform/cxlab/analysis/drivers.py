@@ -252,10 +252,8 @@ def item_scales(
     cxlab.errors.CxlabError: drivers: item 'q' has answers outside its scale 1–5 (7, 10)
     """
     if definition is not None:
-        found = {}
-        for item in items:
-            question = definition.question(item)
-            found[item] = (question.scale_min, question.scale_max)
+        # An item is a rating question or a matrix row (SurveyDefinition.item).
+        found = {item: definition.item(item).scale for item in items}
     elif isinstance(scale, Mapping):
         absent = [item for item in items if item not in scale]
         if absent:

@@ -31,6 +31,7 @@ from typing import Any
 
 from cxlab.seed import generate_responses
 from cxlab.surveys.definition import SurveyDefinition
+from cxlab.surveys.types import question_type
 
 # Request names in the statistics: one per step, so the report reads like the journey.
 OPEN_PAGE = "respondent: open survey"
@@ -77,31 +78,28 @@ def answer_pool(definition: SurveyDefinition, count: int, *, seed: int = 0) -> l
     """``count`` answer sets ``{"answers": {...}, "attributes": {...}}`` as JSON values."""
     frame = generate_responses(definition, count, seed=seed)
     attribute_names = [attribute.name for attribute in definition.attributes]
+    # Each type turns its generated column(s) into the JSON answers a client sends.
+    answers = {question.id: question_type(question.type).answers_from_frame(question, frame)
+               for question in definition.questions}
     pool = []
-    for row in frame.to_dict("records"):
-        answers = {}
-        for question in definition.questions:
-            value = row.get(question.id)
-            if isinstance(value, list):
-                answers[question.id] = value
-            elif value is not None and value == value and str(value) != "<NA>":
-                answers[question.id] = int(value) if question.type in ("nps", "rating") else value
+    for index, row in enumerate(frame[attribute_names].to_dict("records")):
+        chosen = {qid: values[index] for qid, values in answers.items()
+                  if values[index] is not None}
         attributes = {name: str(row[name]) for name in attribute_names}
-        pool.append({"answers": answers, "attributes": attributes})
+        pool.append({"answers": chosen, "attributes": attributes})
     return pool
 
 
 def form_fields(
     definition: SurveyDefinition, answers: dict[str, Any], *, page: int
 ) -> list[tuple[str, str]]:
-    """The form fields a browser sends for ``page``'s questions (multi → repeated)."""
+    """The form fields a browser sends for ``page``'s questions (multi → repeated,
+    matrix → one per row)."""
     fields: list[tuple[str, str]] = []
     for question in definition.page(page):
         value = answers.get(question.id)
-        if isinstance(value, list):
-            fields.extend((question.id, str(item)) for item in value)
-        elif value is not None:
-            fields.append((question.id, str(value)))
+        if value is not None:
+            fields += question_type(question.type).form_fields(question, value)
     return fields
 
 

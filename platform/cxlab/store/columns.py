@@ -9,11 +9,16 @@ Columns, in order: ``response_id``, ``submitted_at`` (UTC), ``invitation_id``,
 type       Parquet              pandas
 ========== ==================== ===================================
 nps/rating int8                 Int8
+matrix     int8 per row         Int8, ``{question}_{row}``
+number     double               Float64
 single     string               category, the definition's order
+dropdown   string               category, the definition's order
 multi      bool per option      boolean, ``{question}__{option}``
 text       string               str
 attribute  string               category (listed values' order)
 ========== ==================== ===================================
+
+Each question type names its storage and columns (:mod:`cxlab.surveys.types`).
 
 >>> plan = ColumnPlan({1: {"slug": "pulse", "title": "Pulse", "questions": [
 ...     {"id": "enps", "type": "nps", "label": "eNPS"},
@@ -32,7 +37,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxlab.surveys.definition import SurveyDefinition, parse_definition
+from cxlab.surveys.definition import SurveyDefinition
+from cxlab.surveys.parsing import parse_definition
+from cxlab.surveys.types import question_type
 
 BASE_FIELDS = [
     pa.field("response_id", pa.int64(), nullable=False),
@@ -40,12 +47,15 @@ BASE_FIELDS = [
     pa.field("invitation_id", pa.int64()),
     pa.field("survey_version", pa.int16(), nullable=False),
 ]
-ARROW_TYPES = {"nps": pa.int8(), "rating": pa.int8(), "single": pa.string(), "text": pa.string()}
+# A question type's storage name (cxlab.surveys.types.base.QuestionType.storage).
+ARROW_TYPES = {"int8": pa.int8(), "float64": pa.float64(), "string": pa.string(),
+               "bool": pa.bool_()}
 
 
 @dataclass(frozen=True)
 class QuestionColumns:
-    """One question as stored: its type, its options (single/multi) and column names."""
+    """One question as stored: its type, the options or rows that name or categorise
+    its columns (``parts``) and its column names."""
 
     id: str
     type: str
@@ -53,9 +63,11 @@ class QuestionColumns:
 
     @property
     def names(self) -> list[str]:
-        if self.type == "multi":
-            return [f"{self.id}__{option}" for option in self.options]
-        return [self.id]
+        return question_type(self.type).column_names(self.id, self.options)
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return ARROW_TYPES[question_type(self.type).storage]
 
 
 class ColumnPlan:
@@ -76,11 +88,12 @@ class ColumnPlan:
                 known = questions.get(question.id)
                 if known is None:
                     questions[question.id] = QuestionColumns(
-                        question.id, question.type, tuple(question.option_values())
+                        question.id, question.type, question_type(question.type).parts(question)
                     )
                 elif known.type == question.type:
-                    # An option an older version offered keeps its column and category.
-                    extra = [o for o in question.option_values() if o not in known.options]
+                    # An option (or row) an older version had keeps its column and category.
+                    parts = question_type(question.type).parts(question)
+                    extra = [o for o in parts if o not in known.options]
                     questions[question.id] = QuestionColumns(
                         known.id, known.type, known.options + tuple(extra)
                     )
@@ -92,18 +105,15 @@ class ColumnPlan:
         fields = list(BASE_FIELDS)
         fields += [pa.field(name, pa.string()) for name in attributes]
         for question in self.questions:
-            if question.type == "multi":
-                fields += [pa.field(name, pa.bool_()) for name in question.names]
-            else:
-                fields.append(pa.field(question.id, ARROW_TYPES[question.type]))
+            fields += [pa.field(name, question.arrow_type) for name in question.names]
         self.schema = pa.schema(fields)
 
     # ------------------------------------------------------------ arrow → pandas
 
     @property
     def categorical_columns(self) -> list[str]:
-        """Attributes and single questions: pandas categories, read as dictionaries."""
-        singles = [q.id for q in self.questions if q.type == "single"]
+        """Attributes and single choices: pandas categories, read as dictionaries."""
+        singles = [q.id for q in self.questions if question_type(q.type).categorical]
         return list(self.attributes) + singles
 
     @property
@@ -126,7 +136,7 @@ class ColumnPlan:
                 seen = _distinct(table[name])
                 categories[name] = values + sorted(v for v in seen if v not in values)
         for question in self.questions:
-            if question.type == "single" and question.id in table.column_names:
+            if question_type(question.type).categorical and question.id in table.column_names:
                 categories[question.id] = list(question.options)
         order = table.column_names
         codes = {name: _codes(table[name], values) for name, values in categories.items()}
@@ -168,5 +178,6 @@ _PANDAS_TYPES = {
     pa.int8(): pd.Int8Dtype(),
     pa.int16(): pd.Int16Dtype(),
     pa.int64(): pd.Int64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
 }

@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 from sqlalchemy import Connection, text
 
-from cxlab.store.columns import ARROW_TYPES, ColumnPlan
+from cxlab.store.columns import ColumnPlan, QuestionColumns
+from cxlab.surveys.types import question_type
 
 _SQLITE_LINE = (
     """'{"i":' || id || ',"t":"' || submitted_at || '","v":' || coalesce(invitation_id, 'null')"""
@@ -87,25 +88,37 @@ def fetch_responses(
     arrays = [parsed["i"], stamps, parsed["v"], parsed["s"].cast(pa.int16())]
     arrays += [attributes.field(name) for name in plan.attributes]
     for question in plan.questions:
-        column = answers.field(question.id)
-        if question.type == "multi":
-            arrays += _option_flags(column, question.options)
-        else:
-            arrays.append(column.cast(ARROW_TYPES[question.type]))
+        arrays += _stored_arrays(question, answers.field(question.id))
     return pa.Table.from_arrays(arrays, schema=plan.schema)
 
 
+def _stored_arrays(question: QuestionColumns, parsed: pa.Array) -> list[pa.Array]:
+    """A question's stored columns from its parsed JSON answers (see ``_json_type``)."""
+    match question_type(question.type).parsed_as:
+        case "list":
+            return _option_flags(parsed, question.options)
+        case "object":
+            return [parsed.field(part).cast(question.arrow_type) for part in question.options]
+    return [parsed.cast(question.arrow_type)]
+
+
 def _line_schema(plan: ColumnPlan) -> pa.Schema:
-    # Scores parse as float64 so that 4.0 reads like 4; the cast to int8 then fails
-    # loudly on a fraction or an out-of-range value rather than storing nonsense.
-    json_types = {"nps": pa.float64(), "rating": pa.float64(), "multi": pa.list_(pa.string())}
-    answers = pa.struct([
-        (question.id, json_types.get(question.type, pa.string()))
-        for question in plan.questions
-    ])
+    answers = pa.struct([(question.id, _json_type(question)) for question in plan.questions])
     attributes = pa.struct([(name, pa.string()) for name in plan.attributes])
     return pa.schema([("i", pa.int64()), ("t", pa.string()), ("v", pa.int64()),
                       ("s", pa.int64()), ("a", attributes), ("q", answers)])
+
+
+def _json_type(question: QuestionColumns) -> pa.DataType:
+    """How Arrow's JSON reader parses one question's answer. Scores parse as float64 so
+    that 4.0 reads like 4; the cast to int8 then fails loudly on a fraction or an
+    out-of-range value rather than storing nonsense."""
+    parsed_as = question_type(question.type).parsed_as
+    if parsed_as == "list":
+        return pa.list_(pa.string())
+    if parsed_as == "object":  # a matrix: one score per row
+        return pa.struct([(part, pa.float64()) for part in question.options])
+    return {"float64": pa.float64(), "string": pa.string()}[parsed_as]
 
 
 def _option_flags(chosen: pa.Array, options: tuple[str, ...]) -> list[pa.Array]:

@@ -69,7 +69,7 @@ def load_responses(
     start, end : keep ``start <= submitted_at < end`` (naive times are UTC).
     filters : ``{"store": "shibuya-01", "nps": [9, 10]}`` (equal to a value or in a
         list), or a ``pyarrow.compute`` expression; pushed down to the Parquet scan.
-    columns : names to return; a multi question's id stands for all its option columns.
+    columns : names to return; a multi's or matrix's id stands for all its columns.
     fresh : also include responses the last sync has not copied yet, read from
         ``database`` (required then).
 
@@ -141,7 +141,8 @@ def _columns(plan: ColumnPlan, columns: Sequence[str] | None) -> list[str]:
         return names
     if isinstance(columns, str):
         columns = [columns]
-    multi = {q.id: q.names for q in plan.questions if q.type == "multi"}
+    # A question stored in several columns (multi options, matrix rows) stands for them.
+    multi = {q.id: q.names for q in plan.questions if q.names != [q.id]}
     selected = []
     for column in columns:
         if column in multi:

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from cxlab.db.models import Response, Survey, SurveyVersion, Tenant
 from cxlab.errors import CxlabError, NotFound
-from cxlab.surveys.definition import SurveyDefinition, localize, parse_definition
+from cxlab.surveys.definition import SurveyDefinition, localize
+from cxlab.surveys.parsing import parse_definition
 
 STATUSES = ("open", "closed")
 
