@@ -13,6 +13,7 @@ executed notebook kept next to the reports.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -25,6 +26,8 @@ from typing import ClassVar
 from cxlab.config import Config
 from cxlab.errors import CxlabError
 from cxlab.jobs.schedule import Job
+
+log = logging.getLogger(__name__)
 
 KERNEL_NAME = "python3"
 KERNEL_START_TIMEOUT_SECONDS = 120
@@ -202,18 +205,22 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 class SyncKind(JobKind):
-    """Bring the analytic store in line with the database (cxlab.store)."""
+    """Bring the analytic store in line with the database and refresh the dashboards'
+    opening views (:func:`cxlab.jobs.store_sync.sync_store`), verified."""
 
     name = "sync"
 
     def run(self, context: RunContext) -> Path | None:
         # Imported at run time: the store pulls in pyarrow, which other kinds never need.
-        from cxlab.store import sync_command
+        from cxlab.jobs import store_sync
 
         tenant = context.tenant.slug if context.tenant else None
-        code = sync_command(context.config, tenant=tenant, survey=None, verify=True)
-        if code != 0:
-            raise JobFailed(f"sync exited with code {code}; see its log lines above")
+        report = store_sync.sync_store(context.config, tenant=tenant, survey=None, verify=True)
+        log.info("%s", report.sync.summary())
+        for line in report.warnings + report.snapshots_skipped:
+            log.warning("%s", line)
+        if not report.ok:
+            raise JobFailed("sync failed: " + "; ".join(report.problems[:5]))
         return None
 
 
@@ -260,8 +267,7 @@ class EmailKind(JobKind):
 
         parameters = context.job.parameters
         tenant = context.tenant.slug if context.tenant else None
-        database = Database(context.config.database_url)
-        try:
+        with Database.open(context.config, must_be_migrated=False) as database:
             if parameters.get("reminders"):
                 with database.session() as session:
                     owner = get_tenant(session, tenant) if tenant else None
@@ -272,8 +278,6 @@ class EmailKind(JobKind):
                 rate=float(parameters.get("rate", DEFAULT_RATE)),
                 time_budget=parameters.get("time_budget", context.job.timeout * 0.8),
             )
-        finally:
-            database.dispose()
         if report.unknown:
             raise JobFailed(f"{report.summary()}: {report.unknown} e-mail(s) need review "
                             "(status 'unknown'; see docs/distribution.md)")
