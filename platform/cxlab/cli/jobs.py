@@ -21,26 +21,34 @@ from cxlab.cli.base import load_config
 from cxlab.config import Config
 from cxlab.db import Database
 
+SCHEDULE_OPTION = click.option(
+    "--schedule", "schedule_path", type=click.Path(dir_okay=False), default=None,
+    help="Schedule file to use instead of scheduled/schedule.yaml.")
+
 
 @click.command("run-job")
 @click.argument("name")
 @click.option("--tenant", "tenant_slug", default=None, help="Only this tenant.")
 @click.option("--date", default=None,
               help="Run for the latest due time at or before this (YYYY-MM-DD[THH:MM]).")
-def run_job_cli(name: str, tenant_slug: str | None, date: str | None) -> None:
+@SCHEDULE_OPTION
+def run_job_cli(name: str, tenant_slug: str | None, date: str | None,
+                schedule_path: str | None) -> None:
     """Run one scheduled job now; the exit code is the outcome (0 ok, 1 failed, 3 busy).
 
     What cron, a Kubernetes CronJob or Airflow calls.
     Example: cxlab run-job weekly-report --tenant demo --date 2026-11-23
     """
-    sys.exit(run_job_command(load_config(), name, tenant_slug, date))
+    sys.exit(run_job_command(load_config(), name, tenant_slug, date, schedule_path))
 
 
-def run_job_command(config: Config, name: str, tenant: str | None, date: str | None) -> int:
-    """Run job ``name`` now (for its latest due time, or the one at or before ``date``),
-    print what happened per tenant, and return the exit code: 0 done, 1 a tenant
-    failed, 3 another runner is running it right now."""
-    from cxlab.jobs import run_job  # papermill and friends: only for this command
+def run_job_command(config: Config, name: str, tenant: str | None, date: str | None,
+                    schedule_path: str | None = None) -> int:
+    """Run job ``name`` of the schedule file (default scheduled/schedule.yaml) now, for
+    its latest due time or the one at or before ``date``; print what happened per
+    tenant, and return the exit code: 0 done, 1 a tenant failed, 3 another runner is
+    running it right now."""
+    from cxlab.jobs import load_schedule, run_job  # papermill and friends: only here
 
     cxlab_log = logging.getLogger("cxlab")
     if not cxlab_log.handlers:
@@ -51,7 +59,8 @@ def run_job_command(config: Config, name: str, tenant: str | None, date: str | N
         cxlab_log.addHandler(handler)
         cxlab_log.setLevel(logging.INFO)
     with Database.open(config) as database:
-        outcome = run_job(config, database, name, tenant=tenant, date=date)
+        outcome = run_job(config, database, name, tenant=tenant, date=date,
+                          schedule=load_schedule(schedule_path) if schedule_path else None)
     click.echo(outcome.summary())
     if outcome.exit_code == 1:
         click.echo("See the failed notebook named above, fix the cause, then rerun the same "

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from cxlab.cli.base import load_config
+from cxlab.cli.jobs import SCHEDULE_OPTION
 
 
 @click.group()
@@ -33,24 +36,31 @@ def serve_surveys(host: str, port: int, workers: int, threads: int, reload: bool
 @serve.command("dashboards")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True)
-def serve_dashboards_command(host: str, port: int) -> None:
+@click.option("--root", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Folder of dashboard notebooks to serve instead of notebooks/dashboards/ "
+                   "(the benchmark serves a copy).")
+def serve_dashboards_command(host: str, port: int, root: str | None) -> None:
     """Serve notebooks/dashboards/ with Voila; each page needs a token from the portal.
 
     Example: cxlab serve dashboards --port 8866
     """
-    from cxlab.dashboards.hook import serve_dashboards
+    from cxlab.dashboards.hook import DASHBOARDS_DIR, serve_dashboards
 
-    serve_dashboards(load_config(), port=port, host=host)
+    serve_dashboards(load_config(), port=port, host=host,
+                     root=Path(root) if root else DASHBOARDS_DIR)
 
 
 @serve.command("scheduler")
 @click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True,
               help="Tenants of one notebook job run in parallel.")
-def serve_scheduler_command(workers: int) -> None:
-    """Fire the jobs of scheduled/schedule.yaml when due, until stopped.
+@SCHEDULE_OPTION
+def serve_scheduler_command(workers: int, schedule_path: str | None) -> None:
+    """Fire the jobs of scheduled/schedule.yaml (or --schedule FILE) when due, until
+    stopped.
 
     Example: cxlab serve scheduler --workers 4
     """
-    from cxlab.jobs import serve_scheduler
+    from cxlab.jobs import load_schedule, serve_scheduler
 
-    serve_scheduler(load_config(), workers=workers)
+    serve_scheduler(load_config(), workers=workers,
+                    schedule=load_schedule(schedule_path) if schedule_path else None)

@@ -225,14 +225,15 @@ class SyncKind(JobKind):
 
 
 class CommandKind(JobKind):
-    """Run a program from an argv list (never through a shell); ``{tenant}`` in an
-    argument is replaced by the tenant's slug."""
+    """Run a program from an argv list (never through a shell). In an argument,
+    ``{tenant}`` is replaced by the tenant's slug, ``{start_date}`` and ``{end_date}``
+    by the first and last day of the period the run covers (YYYY-MM-DD in the job's
+    timezone): a daily job due today covers yesterday, so ``--date {start_date}``."""
 
     name = "command"
 
     def run(self, context: RunContext) -> Path | None:
-        tenant = context.tenant.slug if context.tenant else ""
-        argv = [argument.replace("{tenant}", tenant) for argument in context.job.argv]
+        argv = [command_argument(argument, context) for argument in context.job.argv]
         # The project's environment comes first, so `python` or `cxlab` in a schedule
         # mean this installation's even when its virtualenv is not on PATH.
         search_path = os.pathsep.join([str(Path(sys.executable).parent),
@@ -249,6 +250,24 @@ class CommandKind(JobKind):
             tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
             raise JobFailed(f"{argv[0]} exited with code {result.returncode}: " + " / ".join(tail))
         return None
+
+
+def command_argument(argument: str, context: RunContext) -> str:
+    """``argument`` of a command job with its placeholders filled in for ``context``.
+
+    >>> from datetime import UTC
+    >>> from cxlab.jobs.schedule import Job
+    >>> job = Job(name="watch", cron="30 0 * * *", kind="command", timezone="UTC")
+    >>> context = RunContext(None, job, TenantInfo("acme", "Acme"),
+    ...     datetime(2026, 11, 20, 0, 30, tzinfo=UTC), start=datetime(2026, 11, 19, 0, 30,
+    ...     tzinfo=UTC), end=datetime(2026, 11, 20, 0, 30, tzinfo=UTC))
+    >>> [command_argument(a, context) for a in ("{tenant}", "--date={start_date}", "{end_date}")]
+    ['acme', '--date=2026-11-19', '2026-11-20']
+    """
+    zone = context.job.zone
+    return (argument.replace("{tenant}", context.tenant.slug if context.tenant else "")
+            .replace("{start_date}", f"{context.start.astimezone(zone):%Y-%m-%d}")
+            .replace("{end_date}", f"{context.end.astimezone(zone):%Y-%m-%d}"))
 
 
 class EmailKind(JobKind):
