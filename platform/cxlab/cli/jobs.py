@@ -1,12 +1,13 @@
 """``cxlab run-job`` and ``cxlab jobs``: run one scheduled job now (what cron, a
-Kubernetes CronJob or Airflow calls), and the record of recent runs.
+Kubernetes CronJob or Airflow calls), and the schedule with each job's next run and
+last result, then the record of recent runs.
 
 >>> from cxlab.config import Config
 >>> import tempfile
 >>> config = Config.from_environ({"CXLAB_VAR_DIR": tempfile.mkdtemp(), "CXLAB_ENV": "test"})
 >>> Database(config.database_url).migrate()
->>> jobs_command(config, failed_only=False, limit=20)
-No job runs recorded yet.
+>>> jobs_command(config, failed_only=True, limit=20)
+No failed job runs.
 """
 
 from __future__ import annotations
@@ -71,18 +72,28 @@ def run_job_command(config: Config, name: str, tenant: str | None, date: str | N
 
 
 @click.command("jobs")
-@click.option("--failed", is_flag=True, help="Only failed runs.")
+@click.option("--failed", is_flag=True, help="Only failed runs (and not the schedule).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
-def jobs_cli(failed: bool, limit: int) -> None:
-    """List recent job runs.  Example: cxlab jobs --failed"""
-    jobs_command(load_config(), failed_only=failed, limit=limit)
+@SCHEDULE_OPTION
+def jobs_cli(failed: bool, limit: int, schedule_path: str | None) -> None:
+    """The schedule's jobs (next run in each job's timezone, last result), then the
+    recent runs.  Example: cxlab jobs --failed"""
+    jobs_command(load_config(), failed_only=failed, limit=limit, schedule_path=schedule_path)
 
 
-def jobs_command(config: Config, failed_only: bool = False, limit: int = 20) -> None:
-    """Print the most recent job runs, newest first (only failed ones if asked)."""
-    from cxlab.jobs.history import recent_runs
+def jobs_command(config: Config, failed_only: bool = False, limit: int = 20,
+                 schedule_path: str | None = None) -> None:
+    """Print each job of the schedule file (default scheduled/schedule.yaml) with its
+    next run and last result, then the most recent runs, newest first; with
+    ``failed_only`` only the failed runs."""
+    from cxlab.jobs.history import job_statuses, recent_runs
+    from cxlab.jobs.schedule import load_schedule
 
     with Database.open(config) as database:
+        if not failed_only:
+            schedule = load_schedule(schedule_path) if schedule_path else load_schedule()
+            click.echo(_schedule_table(job_statuses(database, schedule, datetime.now(UTC))))
+            click.echo()
         rows = recent_runs(database, failed_only=failed_only, limit=limit)
     if not rows:
         click.echo("No failed job runs." if failed_only else "No job runs recorded yet.")
@@ -99,6 +110,17 @@ def jobs_command(config: Config, failed_only: bool = False, limit: int = 20) -> 
         table.append((run.job, slug or "-", f"{run.scheduled_for:%Y-%m-%d %H:%M}", run.status,
                       str(run.attempt), took, detail[0][:100] if detail else ""))
     click.echo(format_table(table))
+
+
+def _schedule_table(statuses) -> str:
+    table = [("JOB", "KIND", "NEXT RUN", "LAST RUN FOR", "LAST RESULT")]
+    for status in statuses:
+        zone = status.job.timezone
+        last = (f"{status.last_scheduled:%Y-%m-%d %H:%M} {zone}" if status.last_scheduled
+                else "-")
+        table.append((status.job.name, status.job.kind,
+                      f"{status.next_run:%Y-%m-%d %H:%M} {zone}", last, status.last_result))
+    return format_table(table)
 
 
 def format_table(rows: list[tuple[str, ...]]) -> str:

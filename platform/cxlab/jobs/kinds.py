@@ -1,14 +1,16 @@
 """Job kinds: small classes behind one interface, found by name in :data:`KINDS`.
 
-A kind runs one try of a job for one tenant (or for the installation when the job has
-no tenants) and returns the path of what it made, or raises :class:`JobFailed` with
-what the operator needs: for a notebook, the failing cell and its error, and the
-executed notebook kept next to the reports.
+A kind owns the schedule keys only its jobs take (``keys``) and their checks
+(``validate``); :mod:`cxlab.jobs.schedule` asks this registry, so a new kind is one
+class here. A kind runs one try of a job for one tenant (or for the installation when
+the job has no tenants) and returns the path of what it made, or raises
+:class:`JobFailed` with what the operator needs: for a notebook, the failing cell and
+its error, and the executed notebook kept next to the reports.
 
->>> sorted(KINDS)
-['command', 'email', 'notebook', 'sync']
->>> kind_for("sync").name
-'sync'
+>>> list(KINDS)
+['notebook', 'sync', 'email', 'command']
+>>> kind_for("command").keys
+('argv',)
 """
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cxlab.config import Config
 from cxlab.errors import CxlabError
-from cxlab.jobs.schedule import Job
+
+if TYPE_CHECKING:  # the schedule asks this registry, so it cannot be imported here
+    from cxlab.jobs.schedule import Job
+
+# How a kind reports a problem of a schedule entry: problem(key, message).
+Problem = Callable[[str, str], None]
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +99,17 @@ class RunContext:
 
 
 class JobKind:
-    """The interface: a kind has a ``name`` and runs one try."""
+    """The interface: a kind has a ``name``, the schedule keys only its jobs take
+    (``keys``), the tenants its jobs run for when the file says none
+    (``default_tenants``), checks its keys (``validate``) and runs one try (``run``)."""
 
     name: ClassVar[str]
+    keys: ClassVar[tuple[str, ...]] = ()
+    default_tenants: ClassVar[str | None] = None
+
+    def validate(self, item: Mapping[str, Any], root: Path, problem: Problem) -> None:
+        """Report each problem of this kind's keys in schedule entry ``item`` with
+        ``problem(key, message)``; relative paths are taken from ``root``."""
 
     def run(self, context: RunContext) -> Path | None:
         raise NotImplementedError
@@ -103,6 +119,23 @@ class NotebookKind(JobKind):
     """Execute the job's notebook with papermill for one tenant and export it to HTML."""
 
     name = "notebook"
+    keys = ("notebook",)
+    default_tenants = "all"
+
+    def validate(self, item: Mapping[str, Any], root: Path, problem: Problem) -> None:
+        """The notebook must be an existing .ipynb file.
+
+        >>> problems = []
+        >>> NotebookKind().validate({"notebook": "r.txt"}, Path("."),
+        ...                         lambda key, message: problems.append((key, message)))
+        >>> problems
+        [('notebook', 'a notebook job needs the path of an .ipynb file')]
+        """
+        notebook = item.get("notebook")
+        if not isinstance(notebook, str) or not notebook.endswith(".ipynb"):
+            problem("notebook", "a notebook job needs the path of an .ipynb file")
+        elif not (root / notebook).is_file():
+            problem("notebook", f"{notebook!r} does not exist (relative to {root})")
 
     def run(self, context: RunContext) -> Path | None:
         # Imported here: papermill and nbconvert take a second to import, and only
@@ -231,6 +264,14 @@ class CommandKind(JobKind):
     timezone): a daily job due today covers yesterday, so ``--date {start_date}``."""
 
     name = "command"
+    keys = ("argv",)
+
+    def validate(self, item: Mapping[str, Any], root: Path, problem: Problem) -> None:
+        """argv must be a non-empty list of strings (it runs without a shell)."""
+        argv = item.get("argv")
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+            problem("argv", "a command job needs argv: a list of strings (no shell), "
+                    "e.g. ['cxlab', 'tenant', 'list']")
 
     def run(self, context: RunContext) -> Path | None:
         argv = [command_argument(argument, context) for argument in context.job.argv]
@@ -304,8 +345,9 @@ class EmailKind(JobKind):
 
 
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in
-                             (NotebookKind(), SyncKind(), CommandKind(), EmailKind())}
+                             (NotebookKind(), SyncKind(), EmailKind(), CommandKind())}
 
 
 def kind_for(name: str) -> JobKind:
+    """The registered kind called ``name`` (the schedule has checked it exists)."""
     return KINDS[name]
