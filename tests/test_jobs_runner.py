@@ -13,7 +13,7 @@ from cxlab.db.models import JobRun
 from cxlab.errors import CxlabError, NotFound
 from cxlab.jobs import run_job, serve_scheduler
 from cxlab.jobs.schedule import parse_schedule
-from cxlab.jobs.scheduler import run_due_jobs
+from cxlab.jobs.scheduler import due_jobs, last_scheduled
 from cxlab.jobs.store_sync import StoreSyncReport
 from cxlab.store import SyncReport
 from sqlalchemy import select
@@ -51,6 +51,14 @@ def fake_sync(monkeypatch):
     fake = FakeSync()
     monkeypatch.setattr(cxlab.jobs.store_sync, "sync_store", fake)
     return fake
+
+
+def run_due_jobs(config, database, schedule, now, started_at, *, workers=2):
+    """One scheduler poll, run in the foreground (what the loop does, minus threads)."""
+    return [
+        run_job(config, database, job.name, date=moment, schedule=schedule, workers=workers)
+        for job, moment in due_jobs(schedule, now, last_scheduled(database), started_at)
+    ]
 
 
 def runs(database):
