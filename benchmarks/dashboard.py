@@ -2,7 +2,7 @@
 
 Seeds one tenant (default 1,000,000 restaurant responses) into a temporary SQLite
 database, syncs it to a temporary store, serves a copy of notebooks/dashboards/ with
-``python -m cxlab.dashboards.hook`` (the production hook and routes) plus a trivial
+``cxlab serve dashboards`` (the production hook and routes) plus a trivial
 ``baseline.ipynb``, and opens each with a fresh token in a new browser context (empty
 cache). "Rendered" means every chart (as the snapshot's still image, or drawn by
 plotly.js), the "fix first" list and the comments are on screen. Prints, median of

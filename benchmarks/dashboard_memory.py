@@ -2,7 +2,7 @@
 
 Seeds one tenant (default 1,000,000 restaurant responses; ``--var-dir`` keeps them for the
 next run), writes its opening-view snapshots as ``cxlab sync`` does, starts the production
-dashboard server (``python -m cxlab.dashboards.hook``) and opens ``--pages`` dashboards in
+dashboard server (``cxlab serve dashboards``) and opens ``--pages`` dashboards in
 headless Chromium, each from its own token, all kept open. Samples the resident memory
 (RSS) of the server and every kernel it started, every half second. Prints:
 

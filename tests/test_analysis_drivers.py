@@ -10,11 +10,36 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from cxlab.analysis import drivers
-from cxlab.analysis.relimp import lmg_batch, pingouin_lmg
+from cxlab.analysis.relimp import lmg_batch
 from cxlab.errors import CxlabError
 from cxlab.seed import generate_responses, plan_drivers
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from scipy import stats
+
+
+def pingouin_lmg(correlation: np.ndarray) -> np.ndarray:
+    """LMG importances of predictors 1..p for outcome 0 of ``correlation``, by pingouin.
+
+    Builds ``p + 3`` pseudo-observations whose sample correlation matrix equals
+    ``correlation`` (columns orthogonal to the constant, Gram matrix = correlation),
+    then calls ``pingouin.linear_regression(..., relimp=True)`` on them.
+
+    >>> r = np.array([[1.0, 0.5, 0.3], [0.5, 1.0, 0.2], [0.3, 0.2, 1.0]])
+    >>> [round(float(v), 6) for v in pingouin_lmg(r)]
+    [0.225833, 0.065833]
+    """
+    size = correlation.shape[0]
+    eigenvalues, eigenvectors = np.linalg.eigh((correlation + correlation.T) / 2)
+    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))
+    rows = size + 2
+    basis, _ = np.linalg.qr(np.column_stack([np.ones(rows), np.eye(rows)[:, :size]]))
+    pseudo = basis[:, 1 : size + 1] @ root.T
+    # Imported on use: pingouin pulls in matplotlib and scipy.stats (~2 s).
+    import pingouin as pg
+
+    model = pg.linear_regression(pseudo[:, 1:], pseudo[:, 0], relimp=True)
+    return model["relimp"].to_numpy()[1:]
+
 
 RESTAURANT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 ITEMS = [q.id for q in RESTAURANT.questions_of_type("rating")]

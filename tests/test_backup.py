@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from datetime import UTC, datetime
 
-from cxlab.backup import backup_command
+from cxlab.cli.backup import backup_command
 from cxlab.config import Config
 from cxlab.db.models import Response
 from cxlab.seed import seed_survey

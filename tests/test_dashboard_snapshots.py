@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require
+from cxlab.cli.store import sync_command
 from cxlab.dashboards import images as chart_images
 from cxlab.dashboards.data import load_dashboard_data
 from cxlab.dashboards.images import PLOTLY_MIMETYPE
@@ -23,7 +24,6 @@ from cxlab.demo import seed_store
 from cxlab.errors import CxlabError
 from cxlab.seed import seed_survey as seed_more
 from cxlab.store import Store, StoreNotFound, erase_responses, sync
-from cxlab.store.command import sync_command
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import get_survey
 from cxlab.tenancy import get_tenant

@@ -1,4 +1,4 @@
-"""Dashboard kernels are freed and capped: a real Voila (``python -m cxlab.dashboards.hook``) on
+"""Dashboard kernels are freed and capped: a real Voila (``cxlab serve dashboards``) on
 127.0.0.1, its kernels counted as the server's child processes.
 
 Each page's kernel is a process whose command line names ``kernel-<id>.json``, the id

@@ -1,5 +1,5 @@
 """The dashboard server refuses everything but a valid token for a dashboard notebook:
-a real Voila (``python -m cxlab.dashboards.hook``) on 127.0.0.1, shared by this module."""
+a real Voila (``cxlab serve dashboards``) on 127.0.0.1, shared by this module."""
 
 from __future__ import annotations
 

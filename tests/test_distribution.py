@@ -8,13 +8,13 @@ import email.policy
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cxlab.cli.distribution import distribution_create_command, distribution_list_command
+from cxlab.cli.outbox import send_command
 from cxlab.config import Config
 from cxlab.db.models import Distribution, Invitation, OutboxMessage
 from cxlab.distribution import (
     ImportRefused,
     create_distribution,
-    distribution_create_command,
-    distribution_list_command,
     list_distributions,
     parse_recipients,
     queue_invitations,
@@ -23,7 +23,7 @@ from cxlab.distribution import (
     response_rates,
 )
 from cxlab.errors import NotFound
-from cxlab.outbox import claim_batch, send_command, send_queued
+from cxlab.outbox import claim_batch, send_queued
 from cxlab.surveys import parse_definition
 from cxlab.surveys.catalog import get_survey
 from cxlab.tenancy import get_tenant

@@ -4,15 +4,18 @@ import threading
 import time
 from datetime import UTC, datetime
 
-import cxlab.store
+import cxlab.jobs.store_sync
 import pytest
 from cxlab import tenancy
+from cxlab.cli.jobs import jobs_command, run_job_command
 from cxlab.db import Database
 from cxlab.db.models import JobRun
 from cxlab.errors import CxlabError, NotFound
-from cxlab.jobs import jobs_command, run_job, run_job_command, serve_scheduler
+from cxlab.jobs import run_job, serve_scheduler
 from cxlab.jobs.schedule import parse_schedule
-from cxlab.jobs.scheduler import run_due_jobs
+from cxlab.jobs.scheduler import due_jobs, last_scheduled
+from cxlab.jobs.store_sync import StoreSyncReport
+from cxlab.store import SyncReport
 from sqlalchemy import select
 
 SCHEDULE = parse_schedule({"jobs": [
@@ -27,7 +30,8 @@ AT = "2026-11-23T10:30"
 
 
 class FakeSync:
-    """Stands in for cxlab.store.sync_command: records calls, fails as told."""
+    """Stands in for cxlab.jobs.store_sync.sync_store: records calls, fails as told
+    (a non-zero code stands for a survey whose sync failed)."""
 
     def __init__(self, exit_codes=(), delay=0.0):
         self.calls = []
@@ -37,14 +41,24 @@ class FakeSync:
     def __call__(self, config, tenant=None, survey=None, verify=True):
         self.calls.append((tenant, survey, verify))
         time.sleep(self.delay)
-        return self.exit_codes.pop(0) if self.exit_codes else 0
+        code = self.exit_codes.pop(0) if self.exit_codes else 0
+        failures = [("fake", "survey", f"sync exited with code {code}")] if code else []
+        return StoreSyncReport(SyncReport(failures=failures))
 
 
 @pytest.fixture
 def fake_sync(monkeypatch):
     fake = FakeSync()
-    monkeypatch.setattr(cxlab.store, "sync_command", fake, raising=False)
+    monkeypatch.setattr(cxlab.jobs.store_sync, "sync_store", fake)
     return fake
+
+
+def run_due_jobs(config, database, schedule, now, started_at, *, workers=2):
+    """One scheduler poll, run in the foreground (what the loop does, minus threads)."""
+    return [
+        run_job(config, database, job.name, date=moment, schedule=schedule, workers=workers)
+        for job, moment in due_jobs(schedule, now, last_scheduled(database), started_at)
+    ]
 
 
 def runs(database):

@@ -130,3 +130,38 @@ def test_notebook_paths_are_relative_to_the_folder_holding_scheduled(tmp_path):
     loaded = load_schedule(path).job("r")
     assert loaded.notebook == tmp_path / "reports" / "r.ipynb"
     assert loaded.tenants == {"plan": "premium"}
+
+
+def test_a_kind_owns_its_keys_and_their_checks(monkeypatch, tmp_path):
+    """The schedule asks the registry: a kind added to KINDS brings its keys and rules,
+    and another kind's keys are refused by name."""
+    from cxlab.jobs import kinds
+
+    class ExportKind(kinds.JobKind):
+        name = "export"
+        keys = ("bucket",)
+
+        def validate(self, item, root, problem):
+            if not str(item.get("bucket", "")).startswith("s3://"):
+                problem("bucket", "an export job needs an s3:// bucket")
+
+    monkeypatch.setitem(kinds.KINDS, "export", ExportKind())
+    job = parse_schedule({"jobs": [{"name": "x", "kind": "export", "cron": "@daily",
+                                    "bucket": "s3://b"}]}).job("x")
+    assert (job.kind, job.tenants) == ("export", None)
+    with pytest.raises(ScheduleError) as raised:
+        parse_schedule({"jobs": [
+            {"name": "x", "kind": "export", "cron": "@daily", "bucket": "/tmp"},
+            {"name": "y", "kind": "sync", "cron": "@daily", "bucket": "s3://b",
+             "argv": ["true"]},
+            {"name": "z", "kind": "export", "cron": "@daily", "argv": ["true"]},
+        ]}, root=tmp_path)
+    message = str(raised.value)
+    assert "jobs[0].bucket: an export job needs an s3:// bucket" in message
+    assert "jobs[1].bucket: only export jobs take bucket, not 'sync' jobs" in message
+    assert "jobs[1].argv: only command jobs take argv, not 'sync' jobs" in message
+    assert "jobs[2].argv: only command jobs take argv, not 'export' jobs" in message
+    monkeypatch.delitem(kinds.KINDS, "export")
+    with pytest.raises(ScheduleError, match=r"jobs\[0\].bucket: unknown key"):
+        parse_schedule({"jobs": [{"name": "x", "kind": "sync", "cron": "@daily",
+                                  "bucket": "s3://b"}]})

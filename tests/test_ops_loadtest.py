@@ -7,9 +7,10 @@ import json
 import sqlite3
 
 import pytest
+from cxlab.cli.loadtest import loadtest_command
 from cxlab.config import Config
 from cxlab.errors import CxlabError
-from cxlab.loadtest import capacity, loadtest_command, run_loadtest
+from cxlab.loadtest import capacity, run_loadtest
 from cxlab.loadtest.capacity_view import capacity_verdict
 from cxlab.loadtest.scenarios import (
     API_POST,

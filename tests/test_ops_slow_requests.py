@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import papermill
 import pytest
-from cxlab.ops import (
+from cxlab.slow_requests import (
     latency_table,
     load_access_log,
     log_path,
@@ -114,3 +114,45 @@ def test_the_notebook_passes_nbval_on_a_fresh_machine(var_dir):
         cwd=PROJECT, env=environ, capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def _cxlab(environ: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    command = str(Path(sys.executable).with_name("cxlab"))
+    process = subprocess.run([command, *args], env={**os.environ, **environ},
+                             capture_output=True, text=True, timeout=300, check=False)
+    assert "Traceback" not in process.stderr, process.stderr
+    return process
+
+
+def test_cxlab_ops_watch_slow_watches_the_day_given(environ, var_dir, webhook):
+    url, received = webhook
+    write_synthetic_log(var_dir / "logs", DAY, slow_tenant="ramen-co", seed=5)
+    write_synthetic_log(var_dir / "logs", DAY - timedelta(days=1), slow_tenant="cafe-co", seed=6)
+    process = _cxlab({**environ, "CXLAB_WEBHOOK_URL": url}, "ops", "watch-slow",
+                     "--date", DAY.isoformat())
+    assert process.returncode == 0, process.stderr
+    assert DAY.isoformat() in process.stdout and "ramen-co" in process.stdout
+    assert "cafe-co" not in process.stdout
+    assert [message["text"].count("•") for message in received] == [1]
+    assert "ramen-co" in received[0]["text"]
+
+
+def test_cxlab_ops_watch_slow_names_the_fix_for_a_bad_date(environ):
+    process = _cxlab(environ, "ops", "watch-slow", "--date", "yesterday")
+    assert process.returncode == 2
+    assert "'yesterday' is not a date like 2026-09-01" in process.stderr
+
+
+def test_run_job_slow_requests_watches_the_day_before_the_date_run_not_the_real_yesterday(
+        environ, database, var_dir, webhook):
+    """The daily 00:30 UTC run due on DAY covers the day before it; --date must reach the
+    watch (it used to watch the real yesterday whatever the date)."""
+    url, received = webhook
+    covered = DAY - timedelta(days=1)
+    write_synthetic_log(var_dir / "logs", covered, slow_tenant="sushi-co", seed=7)
+    process = _cxlab({**environ, "CXLAB_WEBHOOK_URL": url}, "run-job", "slow-requests",
+                     "--date", DAY.isoformat())
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert "succeeded" in process.stdout
+    assert len(received) == 1
+    assert covered.isoformat() in received[0]["text"] and "sushi-co" in received[0]["text"]

@@ -18,6 +18,7 @@ import fsspec
 import pandas as pd
 import pyarrow.compute as pc
 import pytest
+from cxlab.cli.store import sync_command
 from cxlab.db.models import Response, Tenant
 from cxlab.errors import CxlabError, NotFound
 from cxlab.seed import seed_survey
@@ -31,7 +32,6 @@ from cxlab.store import (
     load_responses,
     survey_definition,
     sync,
-    sync_command,
     syncing,
     verify,
 )

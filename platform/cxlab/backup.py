@@ -7,7 +7,7 @@ A plain ``cp`` of a database mid-write can be torn. The copy is written beside i
 destination as ``*.partial``, checked (``PRAGMA integrity_check``, and the number of
 responses equal to the source's in the same snapshot), then renamed into place.
 
-PostgreSQL is backed up with ``pg_dump``; the command prints the exact call:
+PostgreSQL is backed up with ``pg_dump``; ``cxlab backup`` prints the exact call:
 
 >>> print(pg_dump_command("postgresql+psycopg://cx:s3cret@db:5432/cxlab", "x.dump"))
 pg_dump --format=custom --file=x.dump postgresql://cx@db:5432/cxlab
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import click
 from sqlalchemy.engine import URL, make_url
 
 from cxlab.config import Config
@@ -33,11 +32,12 @@ BUSY_TIMEOUT_SECONDS = 30
 
 @dataclass(frozen=True)
 class BackupResult:
-    """A verified copy: where it is, its size and the responses it holds."""
+    """A verified copy: where it is, its size, the responses it holds, its source."""
 
     path: Path
     size_bytes: int
     responses: int
+    source: Path
 
 
 def default_destination(config: Config, suffix: str = "db") -> Path:
@@ -82,7 +82,7 @@ def backup_sqlite(source: Path, destination: Path) -> BackupResult:
         partial.unlink(missing_ok=True)
         raise CxlabError(f"the backup failed verification ({problem}); nothing was written")
     os.replace(partial, destination)
-    return BackupResult(destination, destination.stat().st_size, responses)
+    return BackupResult(destination, destination.stat().st_size, responses, source)
 
 
 def _count_responses(connection: sqlite3.Connection) -> int:
@@ -102,31 +102,30 @@ def pg_dump_command(database_url: str, destination: str) -> str:
                        url.render_as_string(hide_password=False)])
 
 
-def backup_command(config: Config, destination: str | None) -> int:
-    """Back up the configured database to ``destination`` (default
-    var/backups/cxlab-YYYYmmdd-HHMMSS.db) and print what was done.
+class NotSQLite(CxlabError):
+    """The configured database is PostgreSQL: back it up with ``pg_dump`` (``command``)."""
 
-    Exit code: 0 when a verified copy was written, 1 when it failed, 2 for PostgreSQL
-    (use pg_dump: the message gives the exact command).
+    def __init__(self, command: str) -> None:
+        super().__init__(f"back up PostgreSQL with: {command}")
+        self.command = command
+
+
+def backup_database(config: Config, destination: str | Path | None = None) -> BackupResult:
+    """Back up the configured SQLite database to ``destination`` (default
+    var/backups/cxlab-YYYYmmdd-HHMMSS.db) with :func:`backup_sqlite`.
+
+    Raises :class:`NotSQLite` (with the ``pg_dump`` call to use) for PostgreSQL, and
+    :class:`CxlabError` for an in-memory database or a copy that cannot be made.
+
+    >>> backup_database(Config.from_environ({"CXLAB_DATABASE_URL": "sqlite://"}))
+    Traceback (most recent call last):
+    cxlab.errors.CxlabError: the configured database is in memory: there is nothing to back up
     """
     if not config.is_sqlite:
-        target = destination or str(default_destination(config, "dump"))
-        click.echo("cxlab backup copies SQLite databases only; back up PostgreSQL with "
-                   "pg_dump:\n\n  " + pg_dump_command(config.database_url, target) + "\n\n"
-                   "(password not shown: give it with PGPASSWORD or ~/.pgpass; restore with "
-                   "pg_restore)")
-        return 2
+        target = destination or default_destination(config, "dump")
+        raise NotSQLite(pg_dump_command(config.database_url, str(target)))
     source = make_url(config.database_url).database
     if not source:
-        click.echo("the configured database is in memory: there is nothing to back up",
-                   err=True)
-        return 1
-    target = Path(destination) if destination else default_destination(config)
-    try:
-        result = backup_sqlite(Path(source), target)
-    except CxlabError as error:
-        click.echo(str(error), err=True)
-        return 1
-    click.echo(f"backed up {source} to {result.path} ({result.size_bytes / 2**20:.1f} MiB, "
-               f"{result.responses:,} responses); integrity_check ok, response count matches")
-    return 0
+        raise CxlabError("the configured database is in memory: there is nothing to back up")
+    return backup_sqlite(Path(source), Path(destination) if destination else
+                         default_destination(config))

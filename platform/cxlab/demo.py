@@ -44,17 +44,16 @@ def seed_store(
     from cxlab.surveys.catalog import publish_survey
     from cxlab.tenancy import create_tenant
 
-    database = Database(config.database_url)
-    database.migrate()
-    definition = load_definition(EXAMPLES_DIR / survey_file)
-    for number, (slug, responses) in enumerate(tenants.items()):
-        with database.session() as session:
-            survey = publish_survey(session, create_tenant(session, slug, slug.title()),
-                                    definition)
-        seed_survey(database, survey, definition, responses, seed=seed + number,
-                    on_progress=on_progress, end=end)
-    sync(database, config, progress=False)
-    database.dispose()
+    with Database.open(config, must_be_migrated=False) as database:
+        database.migrate()
+        definition = load_definition(EXAMPLES_DIR / survey_file)
+        for number, (slug, responses) in enumerate(tenants.items()):
+            with database.session() as session:
+                survey = publish_survey(session, create_tenant(session, slug, slug.title()),
+                                        definition)
+            seed_survey(database, survey, definition, responses, seed=seed + number,
+                        on_progress=on_progress, end=end)
+        sync(database, config, progress=False)
 
 
 @functools.cache

@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import click
 import pandas as pd
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -102,12 +101,18 @@ class RowProblem:
 @dataclass
 class ImportReport:
     """What an import did: the distribution (None when refused in a preview), how many
-    invitations it made, and the lines it skipped and why."""
+    invitations it made (and e-mails it queued), and the lines it skipped and why."""
 
     distribution: Distribution | None
     imported: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     opted_out: list[RowProblem] = field(default_factory=list)
+    queued: int = 0
+
+    @property
+    def skipped(self) -> int:
+        """Data lines not invited: bad ones (not the header's) and opted-out ones."""
+        return len({p.line for p in self.problems if p.line > 1}) + len(self.opted_out)
 
 
 def parse_recipients(data: bytes) -> list[RecipientRow]:
@@ -476,79 +481,55 @@ def response_rates(
     return response_rate(invitations, responses, by=["distribution", *([by] if by else [])])
 
 
-def distribution_create_command(
-    config: Config, tenant: str, survey: str, name: str, recipients_path: str,
-    strict: bool, reminder_after_days: int | None,
-) -> int:
-    """Run ``cxlab distribution create``: import the CSV, queue the invitations, print
-    the skipped lines; 0 when everything was imported, 1 when lines were skipped.
+def import_distribution(
+    config: Config, tenant: str, survey: str, name: str, recipients_path: str | Path, *,
+    strict: bool = False, reminder_after_days: int | None = None,
+    progress: bool | None = None,
+) -> ImportReport:
+    """Import the recipient CSV at ``recipients_path`` as a new distribution of
+    ``tenant``'s ``survey`` and queue its invitation e-mails, in one transaction; the
+    report says how many were queued and which lines were skipped and why (what
+    ``cxlab distribution create`` prints).
 
     Example::
 
-        distribution_create_command(config, "acme", "store-visit", "May",
-                                    "customers.csv", strict=False, reminder_after_days=7)
-        # line 4: 'ana@' is not an e-mail address
-        # distribution 3 'May': 1,203 invitations queued; 1 line(s) skipped
+        report = import_distribution(config, "acme", "store-visit", "May", "customers.csv")
+        report.queued, report.skipped   # (1203, 1)
     """
     rows = read_recipients_file(recipients_path)
-    database = Database(config.database_url)
-    try:
-        with database.session() as session:
-            owner = get_tenant(session, tenant)
-            report = create_distribution(
-                session, owner, get_survey(session, owner, survey), name, rows, strict=strict,
-                reminder_after_days=reminder_after_days, progress=None,
-            )
-            queued = queue_invitations(session, config, owner, report.distribution)
-    finally:
-        database.dispose()
-    for problem in report.problems + report.opted_out:
-        click.echo(str(problem), err=True)
-    skipped = len({p.line for p in report.problems if p.line > 1}) + len(report.opted_out)
-    click.echo(f"distribution {report.distribution.id} {report.distribution.name!r}: "
-               f"{queued:,} invitations queued; {skipped} line(s) skipped"
-               + ("" if not skipped else " (listed above)")
-               + "; `cxlab send` or the send-invitations job sends them")
-    return 1 if skipped else 0
+    with Database.open(config, must_be_migrated=False) as database, \
+            database.session() as session:
+        owner = get_tenant(session, tenant)
+        report = create_distribution(
+            session, owner, get_survey(session, owner, survey), name, rows, strict=strict,
+            reminder_after_days=reminder_after_days, progress=progress,
+        )
+        report.queued = queue_invitations(session, config, owner, report.distribution)
+    return report
 
 
-def distribution_list_command(config: Config, tenant: str) -> int:
-    """Run ``cxlab distribution list``: each distribution of ``tenant`` with its
-    invitations, sent, answered and rate, then the rate by each survey attribute.
+@dataclass(frozen=True)
+class DistributionRates:
+    """One distribution's counts, its survey's slug, and its response rate by each of
+    the survey's attributes (one table per attribute that has invitations)."""
 
-    Example::
-
-        distribution_list_command(config, "acme")
-        #  id  name  survey       invited  sent  answered  rate
-        #   3  May   store-visit     1203  1203       412  34.2%
-    """
-    database = Database(config.database_url)
-    try:
-        with database.session() as session:
-            owner = get_tenant(session, tenant)
-            summaries = summarize_distributions(session, owner)
-            if not summaries:
-                click.echo(f"tenant {tenant!r} has no distributions yet; create one with "
-                           "cxlab distribution create")
-                return 0
-            for summary in summaries:
-                _print_distribution(session, owner, summary)
-    finally:
-        database.dispose()
-    return 0
+    summary: DistributionSummary
+    survey: str
+    by_attribute: list[pd.DataFrame]
 
 
-def _print_distribution(session: Session, tenant: Tenant, summary: DistributionSummary) -> None:
-    distribution = summary.distribution
-    survey = get_survey_by_id(session, tenant.id, distribution.survey_id)
-    rate = "-" if summary.rate is None else f"{summary.rate:.1%}"
-    click.echo(f"{distribution.id}  {distribution.name}  survey={survey.slug}  "
-               f"invited={summary.invited}  sent={summary.sent}  "
-               f"answered={summary.answered}  rate={rate}")
-    for attribute in definition_of(survey).attributes:
-        table = response_rates(session, tenant, by=attribute.name, distribution=distribution)
-        if table.empty:
-            continue
-        table = table.drop(columns=["distribution", "ci_low", "ci_high"])
-        table["rate"] = table["rate"].map(lambda r: "-" if pd.isna(r) else f"{r:.1%}")
-        click.echo("    " + table.to_string(index=False).replace("\n", "\n    "))
+def distribution_rates(config: Config, tenant: str) -> list[DistributionRates]:
+    """Each of ``tenant``'s distributions (newest first) with its rates by attribute;
+    what ``cxlab distribution list`` prints."""
+    with Database.open(config, must_be_migrated=False) as database, \
+            database.session() as session:
+        owner = get_tenant(session, tenant)
+        rates = []
+        for summary in summarize_distributions(session, owner):
+            survey = get_survey_by_id(session, owner.id, summary.distribution.survey_id)
+            tables = [response_rates(session, owner, by=attribute.name,
+                                     distribution=summary.distribution)
+                      for attribute in definition_of(survey).attributes]
+            rates.append(DistributionRates(summary, survey.slug,
+                                           [table for table in tables if not table.empty]))
+    return rates

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import click
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from tqdm import tqdm
@@ -357,29 +356,3 @@ def _release(database: Database, row_ids: list[int]) -> None:
                    OutboxMessage.message_id.is_(None))
             .values(status="queued", claimed_at=None)
         )
-
-
-def send_command(config: Config, batch_size: int = DEFAULT_BATCH_SIZE,
-                 rate: float = DEFAULT_RATE, lease: timedelta = DEFAULT_LEASE) -> int:
-    """Run ``cxlab send``: send every due queued e-mail now; 0 when none failed in
-    this run, 1 otherwise (the failed rows keep the SMTP reply).
-
-    Example::
-
-        send_command(config, batch_size=100, rate=5)
-        # sent 1203, retry later 2, failed 1, skipped 0; recovered 0, unknown 0
-        # 1
-    """
-    database = Database(config.database_url)
-    try:
-        report = send_queued(database, config, batch_size=batch_size, rate=rate, lease=lease,
-                             progress=None)
-    finally:
-        database.dispose()
-    click.echo(report.summary())
-    if report.failed or report.unknown:
-        click.echo("some e-mails failed or need review: see the outbox rows' smtp_reply "
-                   "(status 'failed'), `cxlab outbox list --unknown` and "
-                   "docs/distribution.md", err=True)
-        return 1
-    return 0

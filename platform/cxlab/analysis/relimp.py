@@ -3,10 +3,10 @@
 pingouin computes LMG from the correlation matrix of the data it is given
 (:func:`pingouin.linear_regression` with ``relimp=True``). Two things it cannot do
 cheaply: take a pairwise-complete correlation matrix, and run hundreds of bootstrap
-replicates. :func:`pingouin_lmg` hands pingouin a tiny dataset with exactly the
-wanted correlation matrix; :func:`lmg_batch` is the same decomposition vectorised over
-a stack of matrices for the bootstrap. The tests check the two agree with each other
-and with a brute-force all-subsets regression to 1e-8.
+replicates. :func:`lmg_batch` is the same decomposition vectorised over a stack of
+matrices for the bootstrap. The tests hold it to pingouin's own result (through a
+tiny dataset with exactly the wanted correlation matrix, tests/test_analysis_drivers.py)
+and to a brute-force all-subsets regression to 1e-8.
 """
 
 from __future__ import annotations
@@ -16,30 +16,6 @@ from functools import cache
 from math import comb
 
 import numpy as np
-
-
-def pingouin_lmg(correlation: np.ndarray) -> np.ndarray:
-    """LMG importances of predictors 1..p for outcome 0 of ``correlation``, by pingouin.
-
-    Builds ``p + 3`` pseudo-observations whose sample correlation matrix equals
-    ``correlation`` (columns orthogonal to the constant, Gram matrix = correlation),
-    then calls ``pingouin.linear_regression(..., relimp=True)`` on them.
-
-    >>> r = np.array([[1.0, 0.5, 0.3], [0.5, 1.0, 0.2], [0.3, 0.2, 1.0]])
-    >>> [round(float(v), 6) for v in pingouin_lmg(r)]
-    [0.225833, 0.065833]
-    """
-    size = correlation.shape[0]
-    eigenvalues, eigenvectors = np.linalg.eigh((correlation + correlation.T) / 2)
-    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))
-    rows = size + 2
-    basis, _ = np.linalg.qr(np.column_stack([np.ones(rows), np.eye(rows)[:, :size]]))
-    pseudo = basis[:, 1 : size + 1] @ root.T
-    # Imported on use: pingouin pulls in matplotlib and scipy.stats (~2 s).
-    import pingouin as pg
-
-    model = pg.linear_regression(pseudo[:, 1:], pseudo[:, 0], relimp=True)
-    return model["relimp"].to_numpy()[1:]
 
 
 def lmg_batch(correlations: np.ndarray) -> np.ndarray:

@@ -349,13 +349,15 @@ def serve_dashboards(
 
 
 def spawn_dashboards(
-    environ: dict[str, str], *, port: int, host: str = "127.0.0.1", timeout: float = 60.0,
+    environ: dict[str, str], *, port: int, host: str = "127.0.0.1", timeout: float = 240.0,
     log: Any = None, root: Path = DASHBOARDS_DIR,
 ) -> subprocess.Popen:
-    """Start ``python -m cxlab.dashboards.hook`` with ``environ`` and wait until it answers;
-    for tests and the benchmark, which need a real server on loopback."""
+    """Start ``cxlab serve dashboards`` with ``environ`` and wait until it answers; for
+    tests and the benchmark, which need a real server on loopback. The deadline is
+    generous: on a loaded 2-core machine Voila has taken over 100 s to listen."""
+    cxlab = Path(sys.executable).with_name("cxlab")  # this environment's command
     process = subprocess.Popen(
-        [sys.executable, "-m", "cxlab.dashboards.hook", f"--port={port}", f"--host={host}",
+        [str(cxlab), "serve", "dashboards", f"--port={port}", f"--host={host}",
          f"--root={root}"],
         env=environ, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
@@ -370,21 +372,3 @@ def spawn_dashboards(
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"Voila did not listen on {host}:{port} within {timeout:.0f} s")
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m cxlab.dashboards.hook [--port N] [--host H]`` (tests and the benchmark)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=serve_dashboards.__doc__)
-    parser.add_argument("--port", type=int, default=8866)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--root", type=Path, default=DASHBOARDS_DIR,
-                        help="folder of dashboard notebooks (the benchmark serves a copy)")
-    arguments = parser.parse_args(argv)
-    serve_dashboards(Config.from_environ(), port=arguments.port, host=arguments.host,
-                     root=arguments.root)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

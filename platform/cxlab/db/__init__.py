@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from alembic import command
@@ -25,6 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cxlab.db.timeouts import QueryWatchdog, watch_engine
 from cxlab.errors import CxlabError
+
+if TYPE_CHECKING:
+    from cxlab.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -102,6 +106,40 @@ class Database:
         self.url = url
         self.engine = create_database_engine(url, timeout_seconds, read_only=read_only)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    @contextmanager
+    def open(cls, config: Config, *, must_be_migrated: bool = True) -> Iterator[Database]:
+        """The configured database for the length of a ``with`` block, disposed after;
+        with ``must_be_migrated`` a :class:`DatabaseError` says what to run when it
+        cannot be reached or its schema is behind.
+
+        >>> from cxlab.config import Config
+        >>> config = Config.from_environ({"CXLAB_DATABASE_URL": "sqlite://"})
+        >>> with Database.open(config) as database:
+        ...     pass
+        Traceback (most recent call last):
+        cxlab.db.DatabaseError: the database is not initialised (or is behind): run cxlab init
+        """
+        database = cls(config.database_url)
+        try:
+            if must_be_migrated:
+                database.require_migrated()
+            yield database
+        finally:
+            database.dispose()
+
+    def require_migrated(self) -> None:
+        """Raise :class:`DatabaseError` naming the fix when the schema is not at the
+        newest migration or the database cannot be reached."""
+        try:
+            migrated = self.is_migrated()
+        except OperationalError as error:
+            raise DatabaseError(
+                f"cannot reach the database: {error.orig}. Check CXLAB_DATABASE_URL."
+            ) from None
+        if not migrated:
+            raise DatabaseError("the database is not initialised (or is behind): run cxlab init")
 
     @contextmanager
     def session(self) -> Iterator[Session]:

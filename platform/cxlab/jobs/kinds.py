@@ -1,30 +1,41 @@
 """Job kinds: small classes behind one interface, found by name in :data:`KINDS`.
 
-A kind runs one try of a job for one tenant (or for the installation when the job has
-no tenants) and returns the path of what it made, or raises :class:`JobFailed` with
-what the operator needs: for a notebook, the failing cell and its error, and the
-executed notebook kept next to the reports.
+A kind owns the schedule keys only its jobs take (``keys``) and their checks
+(``validate``); :mod:`cxlab.jobs.schedule` asks this registry, so a new kind is one
+class here. A kind runs one try of a job for one tenant (or for the installation when
+the job has no tenants) and returns the path of what it made, or raises
+:class:`JobFailed` with what the operator needs: for a notebook, the failing cell and
+its error, and the executed notebook kept next to the reports.
 
->>> sorted(KINDS)
-['command', 'email', 'notebook', 'sync']
->>> kind_for("sync").name
-'sync'
+>>> list(KINDS)
+['notebook', 'sync', 'email', 'command']
+>>> kind_for("command").keys
+('argv',)
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cxlab.config import Config
 from cxlab.errors import CxlabError
-from cxlab.jobs.schedule import Job
+
+if TYPE_CHECKING:  # the schedule asks this registry, so it cannot be imported here
+    from cxlab.jobs.schedule import Job
+
+# How a kind reports a problem of a schedule entry: problem(key, message).
+Problem = Callable[[str, str], None]
+
+log = logging.getLogger(__name__)
 
 KERNEL_NAME = "python3"
 KERNEL_START_TIMEOUT_SECONDS = 120
@@ -88,9 +99,17 @@ class RunContext:
 
 
 class JobKind:
-    """The interface: a kind has a ``name`` and runs one try."""
+    """The interface: a kind has a ``name``, the schedule keys only its jobs take
+    (``keys``), the tenants its jobs run for when the file says none
+    (``default_tenants``), checks its keys (``validate``) and runs one try (``run``)."""
 
     name: ClassVar[str]
+    keys: ClassVar[tuple[str, ...]] = ()
+    default_tenants: ClassVar[str | None] = None
+
+    def validate(self, item: Mapping[str, Any], root: Path, problem: Problem) -> None:
+        """Report each problem of this kind's keys in schedule entry ``item`` with
+        ``problem(key, message)``; relative paths are taken from ``root``."""
 
     def run(self, context: RunContext) -> Path | None:
         raise NotImplementedError
@@ -100,6 +119,23 @@ class NotebookKind(JobKind):
     """Execute the job's notebook with papermill for one tenant and export it to HTML."""
 
     name = "notebook"
+    keys = ("notebook",)
+    default_tenants = "all"
+
+    def validate(self, item: Mapping[str, Any], root: Path, problem: Problem) -> None:
+        """The notebook must be an existing .ipynb file.
+
+        >>> problems = []
+        >>> NotebookKind().validate({"notebook": "r.txt"}, Path("."),
+        ...                         lambda key, message: problems.append((key, message)))
+        >>> problems
+        [('notebook', 'a notebook job needs the path of an .ipynb file')]
+        """
+        notebook = item.get("notebook")
+        if not isinstance(notebook, str) or not notebook.endswith(".ipynb"):
+            problem("notebook", "a notebook job needs the path of an .ipynb file")
+        elif not (root / notebook).is_file():
+            problem("notebook", f"{notebook!r} does not exist (relative to {root})")
 
     def run(self, context: RunContext) -> Path | None:
         # Imported here: papermill and nbconvert take a second to import, and only
@@ -202,30 +238,43 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 class SyncKind(JobKind):
-    """Bring the analytic store in line with the database (cxlab.store)."""
+    """Bring the analytic store in line with the database and refresh the dashboards'
+    opening views (:func:`cxlab.jobs.store_sync.sync_store`), verified."""
 
     name = "sync"
 
     def run(self, context: RunContext) -> Path | None:
         # Imported at run time: the store pulls in pyarrow, which other kinds never need.
-        from cxlab.store import sync_command
+        from cxlab.jobs import store_sync
 
         tenant = context.tenant.slug if context.tenant else None
-        code = sync_command(context.config, tenant=tenant, survey=None, verify=True)
-        if code != 0:
-            raise JobFailed(f"sync exited with code {code}; see its log lines above")
+        report = store_sync.sync_store(context.config, tenant=tenant, survey=None, verify=True)
+        log.info("%s", report.sync.summary())
+        for line in report.warnings + report.snapshots_skipped:
+            log.warning("%s", line)
+        if not report.ok:
+            raise JobFailed("sync failed: " + "; ".join(report.problems[:5]))
         return None
 
 
 class CommandKind(JobKind):
-    """Run a program from an argv list (never through a shell); ``{tenant}`` in an
-    argument is replaced by the tenant's slug."""
+    """Run a program from an argv list (never through a shell). In an argument,
+    ``{tenant}`` is replaced by the tenant's slug, ``{start_date}`` and ``{end_date}``
+    by the first and last day of the period the run covers (YYYY-MM-DD in the job's
+    timezone): a daily job due today covers yesterday, so ``--date {start_date}``."""
 
     name = "command"
+    keys = ("argv",)
+
+    def validate(self, item: Mapping[str, Any], root: Path, problem: Problem) -> None:
+        """argv must be a non-empty list of strings (it runs without a shell)."""
+        argv = item.get("argv")
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+            problem("argv", "a command job needs argv: a list of strings (no shell), "
+                    "e.g. ['cxlab', 'tenant', 'list']")
 
     def run(self, context: RunContext) -> Path | None:
-        tenant = context.tenant.slug if context.tenant else ""
-        argv = [argument.replace("{tenant}", tenant) for argument in context.job.argv]
+        argv = [command_argument(argument, context) for argument in context.job.argv]
         # The project's environment comes first, so `python` or `cxlab` in a schedule
         # mean this installation's even when its virtualenv is not on PATH.
         search_path = os.pathsep.join([str(Path(sys.executable).parent),
@@ -244,6 +293,24 @@ class CommandKind(JobKind):
         return None
 
 
+def command_argument(argument: str, context: RunContext) -> str:
+    """``argument`` of a command job with its placeholders filled in for ``context``.
+
+    >>> from datetime import UTC
+    >>> from cxlab.jobs.schedule import Job
+    >>> job = Job(name="watch", cron="30 0 * * *", kind="command", timezone="UTC")
+    >>> context = RunContext(None, job, TenantInfo("acme", "Acme"),
+    ...     datetime(2026, 11, 20, 0, 30, tzinfo=UTC), start=datetime(2026, 11, 19, 0, 30,
+    ...     tzinfo=UTC), end=datetime(2026, 11, 20, 0, 30, tzinfo=UTC))
+    >>> [command_argument(a, context) for a in ("{tenant}", "--date={start_date}", "{end_date}")]
+    ['acme', '--date=2026-11-19', '2026-11-20']
+    """
+    zone = context.job.zone
+    return (argument.replace("{tenant}", context.tenant.slug if context.tenant else "")
+            .replace("{start_date}", f"{context.start.astimezone(zone):%Y-%m-%d}")
+            .replace("{end_date}", f"{context.end.astimezone(zone):%Y-%m-%d}"))
+
+
 class EmailKind(JobKind):
     """Send the outbox (cxlab.outbox) in batches at a limited rate; with parameter
     ``reminders: true`` first queue the reminders that are due. Parameters
@@ -260,8 +327,7 @@ class EmailKind(JobKind):
 
         parameters = context.job.parameters
         tenant = context.tenant.slug if context.tenant else None
-        database = Database(context.config.database_url)
-        try:
+        with Database.open(context.config, must_be_migrated=False) as database:
             if parameters.get("reminders"):
                 with database.session() as session:
                     owner = get_tenant(session, tenant) if tenant else None
@@ -272,8 +338,6 @@ class EmailKind(JobKind):
                 rate=float(parameters.get("rate", DEFAULT_RATE)),
                 time_budget=parameters.get("time_budget", context.job.timeout * 0.8),
             )
-        finally:
-            database.dispose()
         if report.unknown:
             raise JobFailed(f"{report.summary()}: {report.unknown} e-mail(s) need review "
                             "(status 'unknown'; see docs/distribution.md)")
@@ -281,8 +345,9 @@ class EmailKind(JobKind):
 
 
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in
-                             (NotebookKind(), SyncKind(), CommandKind(), EmailKind())}
+                             (NotebookKind(), SyncKind(), EmailKind(), CommandKind())}
 
 
 def kind_for(name: str) -> JobKind:
+    """The registered kind called ``name`` (the schedule has checked it exists)."""
     return KINDS[name]

@@ -29,17 +29,18 @@ import yaml
 from croniter import croniter
 
 from cxlab.errors import CxlabError, NotFound
+from cxlab.jobs.kinds import KINDS
 
-KIND_NAMES = ("notebook", "sync", "email", "command")
 FORMATS = ("html", "ipynb")
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # The project root is the folder holding scheduled/; relative notebook paths start there.
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_SCHEDULE_PATH = PROJECT_ROOT / "scheduled" / "schedule.yaml"
-JOB_KEYS = {
-    "name", "cron", "timezone", "kind", "notebook", "parameters", "tenants", "formats",
-    "retention", "timeout", "retries", "retry_backoff", "notify", "argv",
+# The keys every job may have; each kind adds its own (JobKind.keys).
+COMMON_KEYS = {
+    "name", "cron", "timezone", "kind", "parameters", "tenants", "formats", "retention",
+    "timeout", "retries", "retry_backoff", "notify",
 }
 
 
@@ -133,8 +134,10 @@ def _parse_job(item: Any, path: str, root: Path, problems: list[str]) -> Job | N
     def problem(key: str, message: str) -> None:
         problems.append(f"{path}.{key}: {message}")
 
-    for key in sorted(set(item) - JOB_KEYS):
-        problem(key, f"unknown key (allowed: {', '.join(sorted(JOB_KEYS))})")
+    # Asked at each parse, so a kind registered later brings its keys along.
+    allowed = COMMON_KEYS.union(*(registered.keys for registered in KINDS.values()))
+    for key in sorted(set(item) - allowed):
+        problem(key, f"unknown key (allowed: {', '.join(sorted(allowed))})")
     name = item.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         problem("name", f"{name!r}: use lowercase letters, digits and '-' (e.g. weekly-report)")
@@ -148,30 +151,20 @@ def _parse_job(item: Any, path: str, root: Path, problems: list[str]) -> Job | N
     except (ZoneInfoNotFoundError, ValueError):
         problem("timezone", f"{timezone!r} is not an IANA time zone (e.g. Asia/Tokyo, UTC)")
     kind = item.get("kind")
-    if kind not in KIND_NAMES:
-        problem("kind", f"{kind!r}: must be one of {', '.join(KIND_NAMES)}")
-
-    notebook = item.get("notebook")
-    if kind == "notebook":
-        if not isinstance(notebook, str) or not notebook.endswith(".ipynb"):
-            problem("notebook", "a notebook job needs the path of an .ipynb file")
-        elif not (root / notebook).is_file():
-            problem("notebook", f"{notebook!r} does not exist (relative to {root})")
-    elif notebook is not None:
-        problem("notebook", f"only notebook jobs take a notebook, not {kind!r} jobs")
+    job_kind = KINDS.get(kind) if isinstance(kind, str) else None
+    if job_kind is None:
+        problem("kind", f"{kind!r}: must be one of {', '.join(KINDS)}")
+    else:
+        job_kind.validate(item, root, problem)
+    for other in KINDS.values():
+        for key in other.keys:
+            if other is not job_kind and key in item:
+                problem(key, f"only {other.name} jobs take {key}, not {kind!r} jobs")
     parameters = item.get("parameters", {})
     if not isinstance(parameters, dict) or not all(isinstance(k, str) for k in parameters):
         problem("parameters", "must be a mapping of parameter name to value")
-    argv = item.get("argv", [])
-    if kind == "command" and (
-        not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv)
-    ):
-        problem("argv", "a command job needs argv: a list of strings (no shell), "
-                "e.g. ['cxlab', 'tenant', 'list']")
-    elif kind != "command" and "argv" in item:
-        problem("argv", "only command jobs take argv")
-
-    tenants = _tenants(item.get("tenants", "all" if kind == "notebook" else None), problem)
+    default_tenants = job_kind.default_tenants if job_kind else None
+    tenants = _tenants(item.get("tenants", default_tenants), problem)
     formats = item.get("formats", ["html"])
     if not isinstance(formats, list) or not formats or not set(formats) <= set(FORMATS):
         problem("formats", f"{formats!r}: a list of one or more of {', '.join(FORMATS)}")
@@ -192,6 +185,7 @@ def _parse_job(item: Any, path: str, root: Path, problems: list[str]) -> Job | N
         problem("notify", f"{notify!r}: true or false")
     if len(problems) > before:
         return None
+    notebook, argv = item.get("notebook"), item.get("argv", [])
     return Job(
         name=name, cron=cron, kind=kind, timezone=str(timezone),
         notebook=(root / notebook) if notebook else None, parameters=dict(parameters),

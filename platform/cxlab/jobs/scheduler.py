@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import JobRun
-from cxlab.jobs.runner import RunOutcome, run_job
+from cxlab.jobs.runner import run_job
 from cxlab.jobs.schedule import Job, Schedule, load_schedule, pending_due
 
 log = logging.getLogger(__name__)
@@ -60,17 +60,6 @@ def due_jobs(
         if moment is not None:
             due.append((job, moment))
     return due
-
-
-def run_due_jobs(
-    config: Config, database: Database, schedule: Schedule, now: datetime,
-    started_at: datetime, *, workers: int = 2,
-) -> list[RunOutcome]:
-    """One scheduler poll, run in the foreground (what the loop does, minus threads)."""
-    return [
-        run_job(config, database, job.name, date=moment, schedule=schedule, workers=workers)
-        for job, moment in due_jobs(schedule, now, last_scheduled(database), started_at)
-    ]
 
 
 def serve_scheduler(

@@ -2,16 +2,15 @@
 
 - :func:`run_loadtest` — a bounded, headless locust run against a (loopback) target.
 - :func:`capacity` — stepped load against a fresh seeded local stack, with a report.
-- :func:`loadtest_command`, :func:`capacity_command` — what the CLI calls.
+- ``cxlab loadtest`` and ``cxlab capacity`` (:mod:`cxlab.cli.loadtest`) print them.
 
 Nothing here imports locust: it runs in a child process (see ``scenarios``).
 """
 
 from cxlab.loadtest.capacity import capacity, plan_verdict
-from cxlab.loadtest.commands import capacity_command, loadtest_command
 from cxlab.loadtest.runner import LoadReport, is_loopback, prepare_workload, run_loadtest
 
 __all__ = [
-    "LoadReport", "capacity", "capacity_command", "is_loopback", "loadtest_command",
-    "plan_verdict", "prepare_workload", "run_loadtest",
+    "LoadReport", "capacity", "is_loopback", "plan_verdict", "prepare_workload",
+    "run_loadtest",
 ]

@@ -71,14 +71,14 @@ def local_stack(
     # Lookups cached as in production: the capacity figure is production's, not a test's.
     environ = {"CXLAB_VAR_DIR": str(directory), "CXLAB_ENV": "development"}
     config = Config.from_environ(environ)
-    database = Database(config.database_url)
-    database.migrate()
-    workload = prepare_workload(database, definition_path=definition_path, seed=seed)
-    if responses:
-        with database.session() as session:
-            survey = session.get(Survey, workload.survey_id)
-        seed_survey(database, survey, load_definition(definition_path), responses, seed=seed)
-    database.dispose()
+    with Database.open(config, must_be_migrated=False) as database:
+        database.migrate()
+        workload = prepare_workload(database, definition_path=definition_path, seed=seed)
+        if responses:
+            with database.session() as session:
+                survey = session.get(Survey, workload.survey_id)
+            seed_survey(database, survey, load_definition(definition_path), responses,
+                        seed=seed)
     port = free_loopback_port()
     server = subprocess.Popen(
         [sys.executable, "-c", _SERVE, str(port), str(workers)],

@@ -22,7 +22,6 @@ From a database to a frame, end to end (an in-memory database and store):
 """
 
 from cxlab.store.columns import ColumnPlan
-from cxlab.store.command import sync_command
 from cxlab.store.erasure import erase_responses, erase_tenant
 from cxlab.store.layout import Store, StoreError, StoreNotFound
 from cxlab.store.read import load_responses, survey_definition
@@ -43,6 +42,5 @@ __all__ = [
     "load_responses",
     "survey_definition",
     "sync",
-    "sync_command",
     "verify",
 ]

@@ -24,7 +24,6 @@ unless asked.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -214,20 +213,3 @@ def write_synthetic_log(
                     "bytes": int(rng.integers(300, 9000)),
                 }) + "\n")
     return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m cxlab.ops [YYYY-MM-DD]``: watch that day (default yesterday, UTC)
-    with the configured webhook; what the daily ``slow-requests`` job runs."""
-    from cxlab.config import Config
-
-    argv = sys.argv[1:] if argv is None else argv
-    day = date.fromisoformat(argv[0]) if argv else datetime.now(UTC).date() - timedelta(days=1)
-    config = Config.from_environ()
-    watch = watch_slow_requests(config.var_dir / "logs", day, webhook_url=config.webhook_url)
-    print(watch.message)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
