@@ -48,9 +48,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Config, i
 def url(server: tuple[Config, int], tenant: str) -> str:
     token = DashboardTokens(SECRET).issue(tenant, f"ana@{tenant}.example", "overview.ipynb",
                                           survey="store-visit")
-    # English: the screenshots go in the docs.
+    # English: the screenshots go in the docs. period=all asks for the live (Voila) page
+    # even where the sync rendered the static one (tests/test_dashboards_static.py).
     return (f"http://127.0.0.1:{server[1]}/voila/render/overview.ipynb?token={token}"
-            "&language=en")
+            "&language=en&period=all")
 
 
 @pytest.fixture(scope="module")
