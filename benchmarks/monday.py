@@ -33,6 +33,7 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -213,7 +214,8 @@ def main() -> None:
         refresh_snapshots(config, TENANT, SURVEY)  # what `cxlab sync` does next
         print(f"opening views and static pages ready in {time.perf_counter() - began:.1f} s",
               flush=True)
-        server = spawn_dashboards({**os.environ, **environ}, port=args.port, root=root)
+        server = spawn_dashboards({**os.environ, **environ}, port=args.port, root=root,
+                                  timeout=180)  # a loaded machine starts Voila slowly
         sampler = MemorySampler(psutil.Process(server.pid))
         sampler.start()
         try:
@@ -223,7 +225,10 @@ def main() -> None:
         finally:
             sampler.stop()
             server.terminate()
-            server.wait(timeout=10)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a loaded machine: do not hide the real error
+                server.kill()
 
     peak_mb = max(mb for _, mb, _ in sampler.samples)
     peak_kernels = max(kernels for _, _, kernels in sampler.samples)
