@@ -80,8 +80,9 @@ def open_pages(browser, port: int, notebook: str, count: int, selector: str) -> 
         token = tokens.issue(TENANT, f"manager{number}@bench.example", notebook,
                              survey="store-visit")
         page = browser.new_page(viewport={"width": 1200, "height": 1800})
-        response = page.goto(f"http://127.0.0.1:{port}/voila/render/{notebook}?token={token}",
-                             wait_until="commit")
+        # period=all: the live page with its kernel, not the static opening page.
+        response = page.goto(f"http://127.0.0.1:{port}/voila/render/{notebook}?token={token}"
+                             "&period=all", wait_until="commit")
         if response is not None and response.status == 503:
             refused += 1
             page.close()

@@ -8,7 +8,9 @@
   way back to the portal when it is missing, tampered, expired, used or for another
   notebook, a 503 "busy" page beyond the kernel caps (:mod:`cxlab.dashboards.kernels`), and
   injects ``tenant`` and ``survey`` *from the token* (never from the query string) with
-  papermill's ``parameterize_notebook``;
+  papermill's ``parameterize_notebook``; a token for the opening view of a survey whose
+  static page (:mod:`cxlab.dashboards.static_page`) is current gets that page, and no
+  kernel starts;
 - no tree listing, no contents API and no raw file access (those routes answer 404),
   and only ``/voila/render/<name>.ipynb`` of a notebook in that folder is routed;
 - tracebacks hidden; Voila's preheating is off (it refuses a prelaunch hook), and
@@ -35,7 +37,6 @@ A refused request, as the hook sees it:
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import socket
@@ -45,153 +46,52 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import nbformat
 import tornado.ioloop
 import tornado.web
 from papermill.parameterize import parameterize_notebook
 
-from cxlab.charts import LANGUAGES
 from cxlab.config import Config
 from cxlab.dashboards.kernels import DashboardBusy
+from cxlab.dashboards.replies import (
+    PAGE_TEXT,
+    page_language,
+    portal_link,
+    refusal_page,
+    response_headers,
+    static_reply,
+)
+from cxlab.dashboards.snapshots import read_static_page
 from cxlab.dashboards.tokens import DashboardTokenError, DashboardTokens, RedeemedTokens
+from cxlab.store import Store
 
 DASHBOARDS_DIR = Path(__file__).resolve().parents[3] / "notebooks" / "dashboards"
 # A Jupyter data directory holding cxlab's Voila template (voila/templates/cxlab).
 TEMPLATES_ROOT = Path(__file__).resolve().parent / "jupyter"
 NOTEBOOK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.ipynb")
-# What a refused page says, per language: (title, message) by refusal, and the buttons.
-PAGE_TEXT = {
-    "en": {
-        "missing": ("Open your dashboard from the portal",
-                    "Dashboards open from the client portal, where you sign in."),
-        "invalid": ("This link does not work", "This dashboard link is not valid."),
-        "expired": ("This link has expired",
-                    "Dashboard links work for a few minutes. Open the dashboard again "
-                    "from the portal."),
-        "used": ("This link has been used",
-                 "Each dashboard link opens one page once. Open the dashboard again from "
-                 "the portal."),
-        "other-notebook": ("This link is for another dashboard",
-                           "Open the dashboard again from the portal."),
-        "not-found": ("There is no such page", "Open dashboards from the client portal."),
-        "busy": ("The dashboards are busy",
-                 "Many dashboards are open right now. Try again in a moment."),
-        "to_portal": "Open it again from the portal", "retry": "Try again",
-        "dashboard": "Dashboard",
-    },
-    "ja": {
-        "missing": ("ポータルからダッシュボードを開いてください",
-                    "ダッシュボードはサインインしたクライアントポータルから開きます。"),
-        "invalid": ("このリンクは使えません", "このダッシュボードのリンクは無効です。"),
-        "expired": ("このリンクは有効期限が切れています",
-                    "ダッシュボードのリンクは数分間だけ有効です。ポータルからもう一度開いてください。"),
-        "used": ("このリンクは使用済みです",
-                 "ダッシュボードのリンクは1回だけ開けます。ポータルからもう一度開いてください。"),
-        "other-notebook": ("このリンクは別のダッシュボード用です",
-                           "ポータルからもう一度開いてください。"),
-        "not-found": ("ページが見つかりません",
-                      "ダッシュボードはクライアントポータルから開いてください。"),
-        "busy": ("ただいま混み合っています",
-                 "多くのダッシュボードが開かれています。しばらくしてからもう一度お試しください。"),
-        "to_portal": "ポータルからもう一度開く", "retry": "もう一度試す",
-        "dashboard": "ダッシュボード",
-    },
-}
-PAGE = """<!doctype html><html lang="{language}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><style>
-body {{ font-family: system-ui, "Noto Sans CJK JP", sans-serif; margin: 0; padding: 3em 1.5em;
-  color: #1f2933; background: #f5f7fa; }}
-main {{ max-width: 34em; margin: 0 auto; background: #fff; padding: 2em;
-  border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }}
-h1 {{ font-size: 1.4em; margin-top: 0; }}
-a.button {{ display: inline-block; margin-top: 1em; padding: .7em 1.2em; border-radius: 6px;
-  background: #1d4ed8; color: #fff; text-decoration: none; font-weight: 600; }}
-</style></head><body><main><h1>{title}</h1><p>{message}</p>{action}</main></body></html>"""
-
-
-def response_headers(production: bool) -> dict[str, str]:
-    """Headers on every dashboard-server response: never framed, no MIME sniffing, and no
-    Referer (the page's address carries its token), plus HSTS in production.
-
-    >>> sorted(response_headers(production=True))[:3]
-    ['Content-Security-Policy', 'Referrer-Policy', 'Strict-Transport-Security']
-    """
-    headers = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY",
-               "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-    if production:
-        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    return headers
-
-
-def page_language(handler: Any) -> str:
-    """``ja`` or ``en``: the ``language`` query argument, else the browser's first choice
-    among them (Accept-Language), else ``ja``.
-
-    >>> from types import SimpleNamespace
-    >>> page_language(SimpleNamespace(get_query_argument=lambda name, default=None: None,
-    ...     request=SimpleNamespace(headers={"Accept-Language": "en-GB,en;q=0.9,ja;q=0.5"})))
-    'en'
-    """
-    chosen = handler.get_query_argument("language", None)
-    if chosen in LANGUAGES:
-        return chosen
-    headers = getattr(getattr(handler, "request", None), "headers", {}) or {}
-    for part in str(headers.get("Accept-Language", "")).split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "ja"
-
-
-def refusal_page(handler: Any, status: int, reason: str, *, language: str = "ja",
-                 action_url: str | None = None, action: str = "to_portal") -> None:
-    """Answer ``status`` with a page in ``language`` that says why (``reason``) and
-    offers one button, then stop the request (no traceback)."""
-    text = PAGE_TEXT.get(language, PAGE_TEXT["ja"])
-    title, message = text[reason]
-    button = (f'<a class="button" href="{html.escape(action_url)}">{html.escape(text[action])}</a>'
-              if action_url else "")
-    handler.set_status(status)
-    # Voila's own handlers set these by default; tornado's plain ones (404s) do not.
-    for name, value in getattr(handler, "settings", {}).get("headers", {}).items():
-        handler.set_header(name, value)
-    handler.set_header("Content-Type", "text/html; charset=utf-8")
-    handler.set_header("Cache-Control", "no-store")
-    if status == 503:
-        handler.set_header("Retry-After", "30")
-    handler.finish(PAGE.format(language=language, title=html.escape(title),
-                               message=html.escape(message), action=button))
-    raise tornado.web.Finish()
-
-
-def portal_link(portal_url: str, survey: str | None, language: str) -> str:
-    """Where "open it again" leads: the portal route that mints a fresh dashboard token.
-
-    >>> portal_link("https://cx.example", "store-visit", "en")
-    'https://cx.example/portal/dashboard/store-visit?lang=en'
-    >>> portal_link("https://cx.example", None, "ja")
-    'https://cx.example/portal/?lang=ja'
-    """
-    path = f"/portal/dashboard/{quote(survey, safe='')}" if survey else "/portal/"
-    return f"{portal_url}{path}?lang={language}"
-
-
-def prelaunch_hook(secret_key: str, portal_url: str = "") -> Callable[..., nbformat.NotebookNode]:
+def prelaunch_hook(secret_key: str, portal_url: str = "",
+                   store: Store | None = None) -> Callable[..., nbformat.NotebookNode]:
     """The ``VoilaConfiguration.prelaunch_hook`` for tokens signed with ``secret_key``.
 
     Voila calls it as ``hook(handler, notebook=..., cwd=...)`` before it starts a
     kernel. It refuses a missing, tampered, expired, used or foreign token with a page
-    that links back to the portal (``portal_url``); answers 503 "busy" when the kernel
-    manager's cap is reached; redeems the token (single use); sets the XSRF cookie the
-    page's close handler needs; and returns the notebook with an ``injected-parameters``
-    cell that sets ``tenant``, ``survey``, ``demo_fallback = False`` (a client never sees
-    demo data), ``language`` and ``portal_url``.
+    that links back to the portal (``portal_url``). A token for the opening view (no
+    ``period`` or ``segment`` asked) of a survey whose static page in ``store`` is
+    current is redeemed and answered with that page: no kernel starts. Otherwise it
+    answers 503 "busy" when the kernel manager's cap is reached; redeems the token
+    (single use); sets the XSRF cookie the page's close handler needs; and returns the
+    notebook with an ``injected-parameters`` cell that sets ``tenant``, ``survey``,
+    ``demo_fallback = False`` (a client never sees demo data), ``language``,
+    ``portal_url``, and the ``period`` and ``segment`` to open at.
     """
     tokens = DashboardTokens(secret_key)
     redeemed = RedeemedTokens(tokens.max_age)
+
+    def refuse(handler: Any, error: DashboardTokenError, language: str) -> None:
+        refusal_page(handler, 403, error.reason, language=language,
+                     action_url=portal_link(portal_url, error.survey, language)
+                     if portal_url else None)
 
     def hook(handler: Any, notebook: nbformat.NotebookNode, cwd: str) -> nbformat.NotebookNode:
         name = (handler.path_args or [""])[0] if hasattr(handler, "path_args") else ""
@@ -201,9 +101,19 @@ def prelaunch_hook(secret_key: str, portal_url: str = "") -> Callable[..., nbfor
         try:
             grant = tokens.verify(handler.get_query_argument("token", None), name)
         except DashboardTokenError as error:
-            refusal_page(handler, 403, error.reason, language=language,
-                         action_url=portal_link(portal_url, error.survey, language)
-                         if portal_url else None)
+            refuse(handler, error, language)
+        chosen = {key: handler.get_query_argument(key, None) for key in ("period", "segment")}
+        # The tenant and survey are the token's: its static page, in its partition only.
+        static = (read_static_page(store, grant.tenant, grant.survey, language)
+                  if store is not None and grant.survey else None)
+        if static is not None and not any(chosen.values()):
+            try:
+                redeemed.redeem(grant)
+            except DashboardTokenError as error:
+                refuse(handler, error, language)
+            live = tokens.issue(grant.tenant, grant.user, grant.notebook, survey=grant.survey,
+                                title=grant.title)
+            static_reply(handler, static["html"], live, portal_url)
         kernels = getattr(handler, "kernel_manager", None)
         if hasattr(kernels, "admit"):
             try:
@@ -216,9 +126,7 @@ def prelaunch_hook(secret_key: str, portal_url: str = "") -> Callable[..., nbfor
         except DashboardTokenError as error:
             if hasattr(kernels, "admit"):
                 kernels.release(admission)
-            refusal_page(handler, 403, error.reason, language=language,
-                         action_url=portal_link(portal_url, error.survey, language)
-                         if portal_url else None)
+            refuse(handler, error, language)
         # Voila's page posts "_xsrf" from this cookie when it closes, to free the kernel.
         if hasattr(handler, "xsrf_token"):
             handler.xsrf_token  # noqa: B018 - reading it sets the cookie
@@ -232,11 +140,31 @@ def prelaunch_hook(secret_key: str, portal_url: str = "") -> Callable[..., nbfor
         notebook.metadata["cxlab_language"] = language  # <html lang> of cxlab's template
         parameters = {"tenant": grant.tenant, "survey": grant.survey or "",
                       "demo_fallback": False, "language": language,
-                      "portal_url": f"{portal_url}/portal/" if portal_url else ""}
+                      "portal_url": f"{portal_url}/portal/" if portal_url else "",
+                      **opening_choice(chosen, static)}
         return parameterize_notebook(notebook, parameters, kernel_name="python3",
                                      language="python")
 
     return hook
+
+
+def opening_choice(chosen: dict[str, str | None], static: dict | None) -> dict[str, str]:
+    """The ``period`` and ``segment`` the live dashboard opens at: those asked for when
+    the survey knows them (the static page lists its periods and segment values; without
+    one the dashboard itself ignores values it does not know), else the opening view.
+
+    >>> page = {"periods": ["all", "7d"], "segments": ["shibuya-01"]}
+    >>> opening_choice({"period": "7d", "segment": "shibuya-01"}, page)
+    {'period': '7d', 'segment': 'shibuya-01'}
+    >>> opening_choice({"period": "3y", "segment": "another tenant's store"}, page)
+    {'period': 'all', 'segment': ''}
+    """
+    period, segment = chosen.get("period") or "all", chosen.get("segment") or ""
+    if len(period) > 20 or (static is not None and period not in static.get("periods", [])):
+        period = "all"
+    if len(segment) > 200 or (static is not None and segment not in static.get("segments", [])):
+        segment = ""
+    return {"period": period, "segment": segment}
 
 
 def voila_app_class() -> type:
@@ -340,8 +268,8 @@ def serve_dashboards(
         filter(None, [str(TEMPLATES_ROOT), os.environ.get("JUPYTER_PATH")]))
     app = voila_app_class()()
     app.initialize(voila_arguments(config, port, host, root))
-    app.voila_configuration.prelaunch_hook = prelaunch_hook(config.secret_key,
-                                                            f"{config.public_url}")
+    app.voila_configuration.prelaunch_hook = prelaunch_hook(
+        config.secret_key, f"{config.public_url}", Store.of(config))
     # Runs once the loop starts, when start() has made the kernel manager. Voila asks for
     # kernels with the notebook's folder relative to the root: "" for this flat folder.
     tornado.ioloop.IOLoop.current().add_callback(lambda: app.kernel_manager.prime(path=""))

@@ -31,11 +31,15 @@ def build_dashboard(
     language: str = "ja",
     demo_fallback: bool = False,
     portal_url: str = "",
+    period: str = "all",
+    segment: str = "",
 ) -> Dashboard | DashboardMessage:
     """Load ``tenant``'s ``survey`` once and build its dashboard; display ``.widget``.
 
     A survey with no synced answers, or a store that cannot be read, gives a
-    :class:`DashboardMessage` saying so in ``language`` instead of an error.
+    :class:`DashboardMessage` saying so in ``language`` instead of an error. ``period``
+    and ``segment`` choose the first view (as the static page's form does); unknown
+    values open the whole period for every segment.
     """
     language = language if language in charts.LANGUAGES else "ja"
     try:
@@ -46,7 +50,8 @@ def build_dashboard(
         return DashboardMessage(words("not_synced", language), portal_url, language)
     except OSError:
         return DashboardMessage(words("unreachable", language), portal_url, language)
-    return Dashboard(data, language=language, portal_url=portal_url)
+    return Dashboard(data, language=language, portal_url=portal_url, period=period,
+                     segment=segment)
 
 
 class DashboardMessage:

@@ -8,22 +8,32 @@ from cxlab import charts
 from cxlab.config import Config
 from cxlab.dashboards import images as chart_images
 from cxlab.dashboards.data import DashboardData, load_dashboard_data, newest_comments
+from cxlab.dashboards.fragments import words
+from cxlab.dashboards.rates import response_rate_html
 from cxlab.dashboards.sections import comments_html
 from cxlab.dashboards.snapshots import (
+    STATIC_PAGE_LAYOUT,
     opening_view,
     partition_version,
     read_snapshot,
+    read_static_page,
+    static_page_view,
     write_snapshot,
 )
-from cxlab.dashboards.view import compute_view, segment_values, snapshot_content
+from cxlab.dashboards.static_page import has_every_image, render_static_page
+from cxlab.dashboards.view import PERIODS, compute_view, segment_values, snapshot_content
 from cxlab.dashboards.widget import Dashboard
 from cxlab.store import Store
+from cxlab.surveys.definition import localize
+
+NOTEBOOK = "overview.ipynb"  # the dashboard the static page's form opens live
 
 
 def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     """Make the opening view's snapshot (:mod:`cxlab.dashboards.snapshots`) of ``tenant``'s
-    ``survey`` current in every language; True when one had to be computed.
-    ``cxlab sync`` calls it for every partition it synced.
+    ``survey`` current in every language, and its static page
+    (:mod:`cxlab.dashboards.static_page`) where the charts have images; True when one had
+    to be made. ``cxlab sync`` calls it for every partition it synced.
 
     >>> from cxlab.demo import demo_config
     >>> config = demo_config(responses=300)
@@ -36,25 +46,61 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     def current(language: str) -> bool:
         saved = read_snapshot(store, tenant, survey, opening_view(language), version)
         # One saved by a dashboard on open has no chart images; the sync adds them.
-        return bool(saved) and (not chart_images.images_enabled(language) or all(
-            "image/png" in output["data"] for output in saved["figures"].values()))
+        if not saved or not chart_images.images_enabled(language):
+            return bool(saved)
+        return has_every_image(saved) and read_static_page(store, tenant, survey,
+                                                           language) is not None
 
     if all(current(language) for language in charts.LANGUAGES):
         return False
     data = load_dashboard_data(config, tenant, survey)
-    segments = segment_values(data)
     for language in charts.LANGUAGES:
-        # From the view itself, never by building widgets; with chart images where this
-        # machine can render them.
-        content = compute_view(data, "all", "", language)
-        if not content.shown:  # too few answers: a page says so without a snapshot
-            continue
-        comments = ""
-        if data.text_columns:
-            comments = comments_html(newest_comments(data, data.responses, None), language)
-        write_snapshot(store, tenant, survey, opening_view(language), data.version or version,
-                       snapshot_content(content, comments, segments, images_language=language))
+        view = opening_view(language)
+        saved = read_snapshot(store, tenant, survey, view, data.version)
+        if saved is None:
+            saved = opening_snapshot(data, language)
+            if saved is not None:
+                write_snapshot(store, tenant, survey, view, data.version, saved)
+        elif not has_every_image(saved) and chart_images.images_enabled(language):
+            # Saved by a dashboard opened before this sync: the same view, without images.
+            saved = {**saved, "figures": chart_images.add_images(saved["figures"], language)}
+            write_snapshot(store, tenant, survey, view, data.version, saved)
+        if saved and has_every_image(saved):
+            save_static_page(store, data, saved, language)
     return True
+
+
+def opening_snapshot(data: DashboardData, language: str) -> dict | None:
+    """The opening view's snapshot content in ``language``, computed from the view itself
+    (never by building widgets), with chart images where this machine can render them;
+    None when the survey has too few answers to show (a page then says so)."""
+    content = compute_view(data, "all", "", language)
+    if not content.shown:
+        return None
+    comments = ""
+    if data.text_columns:
+        comments = comments_html(newest_comments(data, data.responses, None), language)
+    return snapshot_content(content, comments, segment_values(data), images_language=language)
+
+
+def save_static_page(store: Store, data: DashboardData, content: dict, language: str) -> None:
+    """Render the opening view's snapshot ``content`` as a static page in ``language``
+    and keep it beside the snapshot, under the same version."""
+    definition = data.definition
+    attribute = definition.attribute(data.attribute or "")
+    segments = [(code, attribute.value_label(code, language) if attribute else code)
+                for code in content.get("segments", [])]
+    stamp = data.as_of.strftime("%Y-%m-%d %H:%M UTC") if data.as_of else "—"
+    rates = response_rate_html(data.response_rates, definition, language)
+    page = render_static_page(
+        {**content, "response_rate": rates}, language=language,
+        title=localize(definition.title, language),
+        as_of=words("as_of", language, time=stamp, n=content.get("count", 0)),
+        notebook=NOTEBOOK, periods=list(PERIODS), segments=segments,
+        attribute_label=charts.item_label(definition, data.attribute or "", language))
+    write_snapshot(store, data.tenant, data.survey, static_page_view(language), data.version,
+                   {"html": page, "layout": STATIC_PAGE_LAYOUT, "periods": list(PERIODS),
+                    "segments": [code for code, _ in segments]})
 
 
 def warm_up(responses: int = 400) -> None:

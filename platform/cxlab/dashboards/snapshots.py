@@ -96,3 +96,30 @@ def write_snapshot(
     body = json.dumps({"version": version, "content": content}, ensure_ascii=False).encode()
     store.write_atomic(snapshot_path(store, tenant, survey, view),
                        lambda handle: handle.write(body))
+
+
+# Raised whenever the static page's markup changes meaning (cxlab.dashboards.static_page):
+# a page rendered under another layout is never served.
+STATIC_PAGE_LAYOUT = 1
+
+
+def static_page_view(language: str) -> str:
+    """The name under which the opening view's static page in ``language`` is kept.
+
+    >>> static_page_view("en")
+    'page-all-en'
+    """
+    return f"page-all-{language}"
+
+
+def read_static_page(
+    store: Store, tenant: str, survey: str, language: str
+) -> dict[str, Any] | None:
+    """The static opening page of ``tenant``'s ``survey`` (``html``, and the ``periods``
+    and ``segments`` its form offers), only while it is current: made from the
+    partition's present version and under this code's :data:`STATIC_PAGE_LAYOUT`."""
+    version = partition_version(store, tenant, survey)
+    saved = read_snapshot(store, tenant, survey, static_page_view(language), version)
+    if not saved or saved.get("layout") != STATIC_PAGE_LAYOUT or "html" not in saved:
+        return None
+    return saved

@@ -75,7 +75,8 @@ class Dashboard:
     SECTIONS = ("headline", "trend", "distribution", "drivers", "ratings", "segments")
 
     def __init__(self, data: DashboardData, *, language: str = "ja",
-                 snapshot_images: bool = False, portal_url: str = "") -> None:
+                 snapshot_images: bool = False, portal_url: str = "",
+                 period: str = "all", segment: str = "") -> None:
         self.data = data
         self.language = language
         # No view, table row or comment list from fewer answers than this is shown.
@@ -97,13 +98,15 @@ class Dashboard:
         self._drivers: dict[tuple[str, str], DriverSections] = {}
         self.periods = widgets.Dropdown(
             options=[(words(key, language), key) for key in PERIODS],
-            value="all", description=words("period", language))
+            # A period or segment it does not know opens the opening view instead.
+            value=period if period in PERIODS else "all", description=words("period", language))
         values = self._opening["segments"] if self._opening else segment_values(data)
         attribute_label = charts.item_label(data.definition, data.attribute or "", language)
         self.segments = widgets.Dropdown(
             options=[(words("every", language), "")] + [
                 (self._value_label(v), v) for v in values],
-            value="", description=attribute_label, disabled=not values)
+            value=segment if segment in values else "", description=attribute_label,
+            disabled=not values)
         self.comment_filter = widgets.Text(placeholder=words("filter", language))
         self.outputs = {name: widgets.Output().add_class(f"cx-{name}") for name in self.SECTIONS}
         self.empty = widgets.HTML().add_class("cx-empty")

@@ -1,0 +1,153 @@
+"""The dashboard's opening view as one finished HTML page, rendered at sync time.
+
+Two hundred store managers opening their dashboards on a Monday morning would need two
+hundred kernels. They all see the same opening view (whole period, every segment) until
+the next sync, and the sync already saves it as a snapshot with a PNG of every chart
+(:mod:`cxlab.dashboards.snapshots`). So the sync also renders that snapshot into a
+complete page per language, kept beside it under the same versioned scheme, and the
+dashboard server's prelaunch hook (:mod:`cxlab.dashboards.hook`) answers a valid token
+with it: no kernel starts. Its controls are a plain form that opens the live (Voila)
+dashboard at the chosen period and segment with a fresh single-use token.
+
+The page is built from the snapshot dict generically: each known part in its place
+(KPIs first, then trend, drivers, ratings, groups, segments, comments), and any other
+HTML part a newer snapshot carries shown too, before the comments.
+
+>>> content = {"figures": {}, "count": 12, "segments": ["s-1"],
+...            "kpis": "<div>NPS +10</div>", "comments": "<h3>Comments</h3>"}
+>>> [name for name, _ in page_sections(content)]
+['kpis', 'comments']
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from cxlab.dashboards.fragments import words
+from cxlab.dashboards.images import PLOTLY_MIMETYPE
+from cxlab.dashboards.replies import PORTAL_SLOT, TOKEN_SLOT
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The layout the Voila page uses too (its template includes the same file).
+SHARED_CSS = (Path(__file__).resolve().parent / "jupyter" / "voila" / "templates" / "cxlab"
+              / "cxlab.css")
+# Each section of the page, in order, with the snapshot parts it shows: ("html", key) an
+# HTML fragment, ("figure", name) a chart's still image.
+SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("kpis", (("html", "kpis"),)),
+    ("headline", (("figure", "headline"),)),
+    ("trend", (("figure", "trend"),)),
+    ("distribution", (("figure", "distribution"),)),
+    ("drivers", (("html", "fix_first"), ("figure", "drivers"), ("html", "improvement"))),
+    ("ratings", (("figure", "ratings"),)),
+    ("groups", (("html", "groups"),)),
+    ("segments", (("html", "segments_note"), ("figure", "segments"), ("html", "download"))),
+    ("response-rate", (("html", "response_rate"),)),
+)
+LAST_SECTION = ("comments", (("html", "comments"),))
+# Snapshot keys that are not shown as such (bookkeeping, or used elsewhere on the page).
+NOT_SHOWN = {"figures", "count", "segments", "layout", "summaries", "version"}
+STATIC_WORDS = {
+    "en": {"show": "Show", "live_note": "Choosing another period or {attribute} opens "
+                                        "the interactive dashboard.",
+           "controls": "Filters", "results": "Results"},
+    "ja": {"show": "表示",
+           "live_note": "期間や{attribute}を選ぶと、操作できるダッシュボードが開きます。",
+           "controls": "絞り込み", "results": "結果"},
+}
+
+_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
+    lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+
+
+def png_size(image: str) -> tuple[int, int]:
+    """Width and height of a base64 PNG, from its header (the page reserves its place).
+
+    >>> png_size(base64.b64encode(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(8) + struct.pack(">II", 7, 3)))
+    (7, 3)
+    """
+    header = base64.b64decode(image[:32])
+    return struct.unpack(">II", header[16:24])
+
+
+def chart_texts(summaries: str) -> dict[str, str]:
+    """Each chart's summary in words (its image's alt text) from the snapshot's hidden
+    list (:func:`cxlab.dashboards.fragments.chart_summaries_html`), by section.
+
+    >>> chart_texts('<ul hidden><li data-section="cx-headline">NPS +1 &amp; more</li></ul>')
+    {'headline': 'NPS +1 & more'}
+    """
+    found = re.findall(r'<li data-section="cx-([\w-]+)">(.*?)</li>', summaries or "", re.S)
+    return {name: html.unescape(text) for name, text in found}
+
+
+def page_sections(content: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """The page's sections as (name, parts), each part ``{"html": ...}`` or ``{"image":
+    base64 PNG, "alt": ..., "width": ..., "height": ...}``; sections with nothing to show
+    are left out. Parts the layout does not know are shown before the comments."""
+    figures = content.get("figures") or {}
+    texts = chart_texts(content.get("summaries", ""))
+    known_html = {key for _, parts in (*SECTIONS, LAST_SECTION) for kind, key in parts
+                  if kind == "html"}
+    known_figures = {key for _, parts in SECTIONS for kind, key in parts if kind == "figure"}
+    extra = tuple((key, (("html", key),)) for key, value in content.items()
+                  if key not in known_html | NOT_SHOWN and isinstance(value, str))
+    extra += tuple((name, (("figure", name),)) for name in figures if name not in known_figures)
+    for name, parts in (*SECTIONS, *extra, LAST_SECTION):
+        shown = []
+        for kind, key in parts:
+            if kind == "html" and content.get(key):
+                shown.append({"html": content[key]})
+            elif kind == "figure" and "image/png" in figures.get(key, {}).get("data", {}):
+                image = figures[key]["data"]["image/png"]
+                width, height = png_size(image)
+                title = figures[key]["data"].get(PLOTLY_MIMETYPE, {}).get("layout", {}).get(
+                    "title", {}).get("text", "")
+                shown.append({"image": image, "alt": texts.get(key) or title,
+                              "width": width, "height": height})
+        if shown:
+            yield name, shown
+
+
+def has_every_image(content: dict[str, Any]) -> bool:
+    """Whether every chart of the snapshot carries its still image: without them a
+    static page could not show the charts, and the live dashboard serves instead.
+
+    >>> has_every_image({"figures": {"trend": {"data": {"text/plain": ""}}}})
+    False
+    """
+    return all("image/png" in output.get("data", {})
+               for output in (content.get("figures") or {}).values())
+
+
+def render_static_page(content: dict[str, Any], *, language: str, title: str, as_of: str,
+                       notebook: str, periods: list[str],
+                       segments: list[tuple[str, str]], attribute_label: str) -> str:
+    """The complete opening page for a snapshot's ``content``, in ``language``.
+
+    ``periods`` are the period keys the live dashboard knows (the first is the opening
+    one), ``segments`` the (code, label) pairs of the survey's first attribute, named
+    ``attribute_label``. The page carries the slots the dashboard server fills per
+    viewer (:func:`cxlab.dashboards.replies.static_reply`).
+    """
+    static = STATIC_WORDS.get(language, STATIC_WORDS["en"])
+    return _environment.get_template("static_page.html.j2").render(
+        language=language, title=title, css=SHARED_CSS.read_text(encoding="utf-8"),
+        as_of=as_of, notebook=notebook, token_slot=TOKEN_SLOT, portal=PORTAL_SLOT,
+        periods=[(key, words(key, language)) for key in periods],
+        period_label=words("period", language), every=words("every", language),
+        segments=segments, attribute_label=attribute_label,
+        portal_text=words("portal", language), sign_out=words("sign_out", language),
+        show=static["show"], controls_label=static["controls"], results=static["results"],
+        live_note=static["live_note"].format(attribute=attribute_label),
+        sections=list(page_sections(content)))
+
