@@ -230,7 +230,10 @@ def test_on_a_phone_in_japanese_the_static_page_fits_and_speaks_one_language(
         browser = open_browser(playwright)
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.goto(url(port, "alpha", "ja"))
-        expect(page.locator(".cx-headline img")).to_be_in_viewport()
+        # The KPI cards first, on screen without scrolling; the headline chart below them.
+        expect(page.locator(".cx-kpi").first).to_be_in_viewport()
+        assert "NPS" in page.locator(".cx-kpi").first.inner_text()
+        expect(page.locator(".cx-headline img")).to_be_visible()
         assert page.evaluate("document.documentElement.lang") == "ja"
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
         too_wide = page.evaluate("""() => Array.from(document.querySelectorAll(

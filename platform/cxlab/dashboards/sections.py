@@ -69,7 +69,8 @@ def kpi_cards_html(view: pd.DataFrame, previous: pd.DataFrame | None, outcome: s
                 f'<p class="cx-kpi-value">{html.escape(value)}</p>{note_html}</div>')
 
     body = "".join(card(*parts) for parts in cards)
-    return f'<section class="cx-kpis" aria-label="{html.escape(say("kpis"))}">{body}</section>'
+    return (f'<section class="cx-kpi-cards" aria-label="{html.escape(say("kpis"))}">'
+            f"{body}</section>")
 
 
 def group_scores_html(view: pd.DataFrame, definition: SurveyDefinition,

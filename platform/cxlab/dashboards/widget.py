@@ -114,7 +114,7 @@ class Dashboard:
         self.status = widgets.HTML().add_class("cx-status")
         self.nav = widgets.HTML(navigation_html(portal_url, language)).add_class("cx-nav")
         self.fix_first = widgets.HTML().add_class("cx-fix-first")
-        self.kpis = widgets.HTML().add_class("cx-kpis-row")  # the cards the page opens with
+        self.kpis = widgets.HTML().add_class("cx-kpis")  # the cards the page opens with
         self.groups = widgets.HTML().add_class("cx-groups")
         self.improvement = widgets.HTML().add_class("cx-improvement")
         self.summaries = widgets.HTML()  # the charts in words: their images' alt text
