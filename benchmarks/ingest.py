@@ -1,6 +1,6 @@
 """Survey server speed: JSON API and HTML form ingestion, and a 1M-row CSV export.
 
-Starts the real server (granian WSGI, 2 workers × 2 blocking threads, SQLite) and, on
+Starts the real server (granian WSGI, 2 workers × 8 blocking threads, SQLite) and, on
 the same granian settings, a hello-world Bottle app (benchmarks/hello_app.py) as the
 baseline; drives both with wrk on loopback; prints accepted responses/s, p50/p99
 latency, errors, the ratio to hello-world, and checks that the database holds every

@@ -247,3 +247,12 @@ def test_sigkill_mid_load_loses_no_acknowledged_answer(
     assert {key: rows.get(key) for key in acknowledged} == acknowledged
     assert total == len(rows)  # no key stored twice
 
+
+
+def test_the_cli_serves_with_the_servers_thread_count():
+    from cxlab.cli import serve_surveys
+
+    from survey_server.serve import THREADS_PER_WORKER
+
+    threads = next(p for p in serve_surveys.params if p.name == "threads")
+    assert threads.default == THREADS_PER_WORKER > 2  # more than 2, or batches never form
