@@ -208,7 +208,8 @@ class granian_server:
         self.process = subprocess.Popen(command, env=self.environ, cwd=cwd,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine importing and migrating took over 30 s.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 requests.get(base + ("/healthz" if self.survey else "/hello"), timeout=1)
