@@ -60,7 +60,15 @@ class ResponseItem:
     attributes: dict[str, str]
     submitted_at: datetime | None
     idempotency_key: str | None
-    request_hash: str | None = None
+    request_hash: str | None = None  # set for a batch under one Idempotency-Key header
+
+    def fingerprint(self) -> str:
+        """What a repeat under the same key must match, however the key was sent
+        (computed only for keyed items: a hash is of no use without a key)."""
+        return self.request_hash or responses.request_hash({
+            "answers": self.answers, "attributes": self.attributes,
+            "submitted_at": self.submitted_at.isoformat() if self.submitted_at else None,
+        })
 
 
 class ResponsesApi:
@@ -111,8 +119,11 @@ class ResponsesApi:
         if errors:
             raise ApiError(422, errors)
         item = _with_header_key(item)
-        with self.context.write_gate.writing(), self.database.session() as session:
-            recorded = self._record(session, survey, item, owner, "idempotency_key")
+        # Stored in a transaction shared with this worker's concurrent requests, and
+        # answered only once that transaction has committed.
+        recorded = self.context.group_commit.run(
+            lambda session: self._record(session, survey, item, owner, "idempotency_key")
+        )
         if recorded.created:
             self.context.metrics.response_accepted(owner.tenant_slug)
             return json_response(201, {"id": recorded.id})
@@ -204,18 +215,14 @@ class ResponsesApi:
     def _authorize(self, survey_id: str) -> tuple[ApiKeyOwner, SurveyLookup]:
         # An unreadable header (not UTF-8) is no key at all: 401 like a wrong one.
         scheme, _, key = (request_header("Authorization") or "").partition(" ")
-        unauthorized = ApiError(
-            401, [("authorization", "send a valid API key: Authorization: Bearer <key>")],
-            {"WWW-Authenticate": 'Bearer realm="cxlab"'},
-        )
         if scheme.lower() != "bearer" or not key.strip() or len(key) > 200:
-            raise unauthorized
+            raise _unauthorized()
         # isascii(): "¹" and "١" are digits to isdigit() but not to int().
         digits = survey_id.isascii() and survey_id.isdigit() and len(survey_id) < 11
         number = int(survey_id) if digits else 0
         owner = self.context.lookups.api_key_owner(key.strip())
         if owner is None:
-            raise unauthorized
+            raise _unauthorized()
         tag_request(tenant=owner.tenant_slug, survey=survey_id)
         try:
             if not 0 < number <= MAX_SURVEY_ID:
@@ -288,12 +295,7 @@ class ResponsesApi:
                            f"must be text of 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters"))
         if errors:
             return None, errors
-        # What a repeat under the same key must match, however the key was sent.
-        fingerprint = responses.request_hash({
-            "answers": answers, "attributes": attributes,
-            "submitted_at": submitted_at.isoformat() if submitted_at else None,
-        })
-        return ResponseItem(answers, attributes, submitted_at, key, fingerprint), []
+        return ResponseItem(answers, attributes, submitted_at, key), []
 
     def _record(
         self, session, survey: Survey, item: ResponseItem, owner: ApiKeyOwner, field: str
@@ -306,18 +308,26 @@ class ResponsesApi:
                 session, survey, item.answers, attributes=item.attributes,
                 submitted_at=item.submitted_at,
                 idempotency_key=responses.client_key(owner.key_id, key) if key else None,
-                request_hash=item.request_hash,
+                request_hash=item.fingerprint() if key else None,
             )
         except responses.IdempotencyConflict as conflict:
             raise ApiError(422, [(field, str(conflict))]) from None
 
 
+def _unauthorized() -> ApiError:
+    # Built only when needed: an error response costs a JSON encoding.
+    return ApiError(
+        401, [("authorization", "send a valid API key: Authorization: Bearer <key>")],
+        {"WWW-Authenticate": 'Bearer realm="cxlab"'},
+    )
+
+
 def _header_key() -> str | None:
     """The ``Idempotency-Key`` header (IETF httpapi draft: a structured-field string,
     so surrounding quotes are dropped), or None; ApiError 422 when malformed."""
+    if "HTTP_IDEMPOTENCY_KEY" not in bottle.request.environ:
+        return None  # the usual case, without building Bottle's header view
     value = bottle.request.get_header("Idempotency-Key")
-    if value is None:
-        return None
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]

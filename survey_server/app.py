@@ -32,6 +32,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from survey_server.api import ResponsesApi, json_response
 from survey_server.context import ServerContext, SqliteWriteGate
+from survey_server.group_commit import GroupCommit
 from survey_server.health import Health
 from survey_server.lookups import Lookups
 from survey_server.optout import OptOutPages
@@ -182,17 +183,19 @@ def create_app(
     database = database or Database(
         config.database_url, timeout_seconds=config.db_timeout_seconds
     )
+    write_gate = SqliteWriteGate(
+        Path(database.engine.url.database + ".write-lock")
+        if database.engine.dialect.name == "sqlite" and database.engine.url.database
+        else None
+    )
     context = ServerContext(
         config=config,
         database=database,
         tokens=FormTokens(config.secret_key, resume_days=config.resume_days),
         metrics=ServerMetrics(metrics_dir),
-        write_gate=SqliteWriteGate(
-            Path(database.engine.url.database + ".write-lock")
-            if database.engine.dialect.name == "sqlite" and database.engine.url.database
-            else None
-        ),
+        write_gate=write_gate,
         lookups=Lookups(database, ttl=config.lookup_ttl_seconds),
+        group_commit=GroupCommit(database, write_gate),
     )
     app = SurveyServer(context, AccessLog(config.var_dir / "logs", stream=log_stream))
     app.install(_body_limit(config.max_body_bytes))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bottle
 from cxlab.config import Config
@@ -17,6 +18,9 @@ from cxlab.metrics import ServerMetrics
 
 from survey_server.lookups import Lookups
 from survey_server.tokens import FormTokens
+
+if TYPE_CHECKING:  # group_commit imports this module for the write gate
+    from survey_server.group_commit import GroupCommit
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ServerContext:
     metrics: ServerMetrics
     write_gate: SqliteWriteGate
     lookups: Lookups
+    group_commit: GroupCommit  # where views store answers (one transaction per batch)
 
 
 def tag_request(*, tenant: str | None = None, survey: str | int | None = None) -> None:

@@ -287,11 +287,12 @@ class _Flow:
                 )
             return bottle.HTTPResponse(status=303, Location=self.continue_url(key))
         try:
-            with pages.context.write_gate.writing(), pages.database.session() as session:
-                recorded = responses.record_response(
+            recorded = pages.context.group_commit.run(
+                lambda session: responses.record_response(
                     session, self.survey, clean, attributes=attributes,
                     idempotency_key=key, invitation=self.invitation, unlinked=unlinked,
                 )
+            )
         except responses.AlreadyAnswered:
             return message_page(409, language, "already_answered_title", "already_answered")
         if recorded.created:

@@ -24,9 +24,12 @@ from granian.constants import Interfaces
 from granian.http import HTTP1Settings
 from granian.server import Server
 
-# Python threads per worker process that run the app. Two, so one long streamed export
-# never stops a worker from taking answers (benchmarks/RESULTS.md has the measurements).
-THREADS_PER_WORKER = 2
+# Python threads per worker process that run the app. Several, so one long streamed
+# export never stops a worker from taking answers, and so answers arriving together
+# share a group commit (survey_server/group_commit.py): with 2 threads they hardly ever
+# do, with 8 a busy worker commits 2-3 answers per transaction and spends less CPU per
+# answer (benchmarks/RESULTS.md has the measurements).
+THREADS_PER_WORKER = 8
 # A worker that has not stopped this long after SIGTERM is killed.
 GRACEFUL_SECONDS = 10
 # A client must send its request headers within this time (slow-loris defence; the

@@ -34,9 +34,15 @@ FIELDS = (
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
-    """ISO 8601 UTC with milliseconds, e.g. ``2026-05-01T09:00:00.123Z``."""
+    """ISO 8601 UTC with milliseconds, e.g. ``2026-05-01T09:00:00.123Z``.
+
+    >>> from datetime import timedelta, timezone
+    >>> utc_timestamp(datetime(2026, 5, 1, 18, 0, tzinfo=timezone(timedelta(hours=9))))
+    '2026-05-01T09:00:00.000Z'
+    """
     moment = moment or datetime.now(UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    # isoformat, not strftime: this runs for every request and costs a third as much.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 class AccessLog:
@@ -61,7 +67,7 @@ class AccessLog:
         data = line.encode("utf-8", "backslashreplace")
         with self._lock:
             try:
-                date = str(record.get("time", utc_timestamp()))[:10]
+                date = str(record.get("time") or utc_timestamp())[:10]
                 if date != self._date:
                     self._reopen(date)
                 # One write() on an O_APPEND descriptor: lines from several server

@@ -51,10 +51,18 @@ class ServerMetrics:
             "cxlab_http_unaccounted", "Requests answered whose log line or metrics failed",
             registry=self.registry,
         )
+        self._request_children: dict[tuple[str, str, int], tuple] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        # The labelled children are looked up once per label set: labels() validates and
+        # locks on every call, which cost more than the increments themselves.
+        children = self._request_children.get((route, method, status))
+        if children is None:
+            children = (self.requests.labels(route, method, str(status)),
+                        self.latency.labels(route))
+            self._request_children[(route, method, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def accounting_failed(self) -> None:
         """A request's access-log line or metrics could not be recorded (e.g. disk full)."""

@@ -20,13 +20,14 @@ def serve() -> None:
               help="Interface to bind; keep loopback behind a reverse proxy.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Python threads per worker that run requests.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Python threads per worker that run requests (and share group "
+                   "commits; survey_server.serve.THREADS_PER_WORKER).")
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
 def serve_surveys(host: str, port: int, workers: int, threads: int, reload: bool) -> None:
     """Serve survey pages, the JSON API, /healthz and /metrics under granian (WSGI).
 
-    Example: cxlab serve surveys --port 8080 --workers 2 --threads 2
+    Example: cxlab serve surveys --port 8080 --workers 2 --threads 8
     """
     from survey_server.serve import run  # the server stack is only needed here
 
