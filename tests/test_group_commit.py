@@ -250,7 +250,7 @@ def test_sigkill_mid_load_loses_no_acknowledged_answer(
 
 
 def test_the_cli_serves_with_the_servers_thread_count():
-    from cxlab.cli import serve_surveys
+    from cxlab.cli.serve import serve_surveys
 
     from survey_server.serve import THREADS_PER_WORKER
 
