@@ -210,7 +210,7 @@ def test_the_api_accepts_them_and_no_tenant_writes_to_another(config, database):
 
 
 def test_every_type_has_a_template_fragment_and_api_description():
-    from survey_server.respondent import VIEWS_DIR
+    from survey_server.pages import VIEWS_DIR
 
     for kind in QUESTION_TYPES.values():
         assert (EXAMPLES_DIR.parents[3] / "survey_server" / "views" / "questions"
