@@ -206,3 +206,27 @@ def test_the_improvement_effect_ranks_the_planted_driver_first_in_nps_points(dem
                        f"{expected['what_if_nps']:+.1f}")
     assert all(float(effect) > 0 for _, effect, _ in rows)
     assert "改善効果" in Dashboard(data, language="ja").improvement.value
+
+
+@pytest.fixture(scope="module")
+def shops(tmp_path_factory):
+    from cxlab.config import Config
+    from cxlab.demo import seed_store
+
+    var_dir = tmp_path_factory.mktemp("shops") / "var"
+    config = Config.from_environ({"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test"})
+    seed_store(config, {"shops": 600}, survey_file="shop_visit.yaml")
+    return config
+
+
+def test_a_matrix_only_survey_has_its_rows_as_driver_items(shops):
+    data = load_dashboard_data(shops, "shops", "shop-visit")
+    rows = [item.id for item in data.definition.items()]
+    assert rows and data.items == rows
+    assert not data.definition.questions_of_type("rating")  # only the matrix rates
+    board = Dashboard(data, language="en")
+    assert "drivers" in board.figures
+    labels = {item.id: item.label["en"] for item in data.definition.items()}
+    fix_first = board.fix_first.value + board.improvement.value
+    assert any(label in fix_first for label in labels.values())
+    assert not any(row_id in fix_first for row_id in labels)  # labels, never column ids

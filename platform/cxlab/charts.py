@@ -137,6 +137,9 @@ def item_label(definition: SurveyDefinition | None, item: str, language: str) ->
     for question in definition.questions:
         if question.id == item:
             return localize(question.label, language)
+    for row in definition.items():  # a matrix row
+        if row.id == item:
+            return localize(row.label, language)
     attribute = definition.attribute(item)
     return localize(attribute.label, language) if attribute is not None else item
 

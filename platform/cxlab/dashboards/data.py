@@ -71,9 +71,10 @@ class DashboardData:
     attribute: str | None = field(init=False)
 
     def __post_init__(self) -> None:
-        self.outcome = self.definition.questions_of_type("nps")[0].id
-        self.items = [q.id for q in self.definition.questions_of_type("rating")]
-        self.attribute = self.definition.attributes[0].name if self.definition.attributes else None
+        roles = self.definition.roles()  # ratings and matrix rows are the items
+        self.outcome = roles.outcome or self.definition.questions_of_type("nps")[0].id
+        self.items = list(roles.items)
+        self.attribute = roles.segment
         self.text_columns = [q.id for q in self.definition.questions_of_type("text")]
 
     @property
@@ -121,7 +122,8 @@ def load_dashboard_data(
     definition = survey_definition(store, tenant, survey)
     # Comments stay in the store: newest_comments reads the few a view shows.
     wanted = ["submitted_at", *(a.name for a in definition.attributes),
-              *(q.id for q in definition.questions_of_type("nps", "rating"))]
+              *(q.id for q in definition.questions_of_type("nps")),
+              *(item.id for item in definition.items())]
     attribute = definition.attributes[0].name if definition.attributes else None
     # Demo data has no invitations to count; a client sees only their own rates.
     rates = None if demo else load_response_rates(config, tenant, survey, attribute)

@@ -221,8 +221,7 @@ def scale_of(data: DashboardData) -> tuple[int, int]:
     """The answer scale of the survey's rating items (that of the first)."""
     if not data.items:
         return (1, 5)
-    first = data.definition.question(data.items[0])
-    return (first.scale_min, first.scale_max)
+    return data.definition.item(data.items[0]).scale
 
 
 def segment_values(data: DashboardData) -> list[str]:
