@@ -47,14 +47,17 @@ def kpi_cards_html(view: pd.DataFrame, previous: pd.DataFrame | None, outcome: s
     >>> cards = kpi_cards_html(now, before, "nps", 30, 5, "en")
     >>> "+50" in cards, "120 answers" in cards, "Up clearly" in cards
     (True, True, True)
+    >>> whole = kpi_cards_html(now, None, "nps", None, 5, "en")
+    >>> "Change against the period before" in whole, "None" in whole
+    (True, False)
     """
     say = partial(words, language=language, kind=kind)
     score = analysis.nps(view[outcome]).iloc[0]
-    cards = [(say("score"), f"{score.nps:+.0f}",
+    cards = [(say("score"), f"{round(score.nps):+d}",  # never "-0"
               say("interval_n", low=score.ci_low, high=score.ci_high, n=int(score.n)), ""),
              (say("answers"), f"{len(view):,}", "", "")]
     if days is None or previous is None:
-        cards.append((say("change", days=days), "–", say("whole"), ""))
+        cards.append((say("change_before"), "–", say("whole"), ""))
     elif len(previous) < min_group:
         cards.append((say("change", days=days), "–", say("no_previous", days=days), ""))
     else:
