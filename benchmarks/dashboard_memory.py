@@ -34,8 +34,7 @@ from cxlab.config import Config
 from cxlab.dashboards.hook import DASHBOARDS_DIR, spawn_dashboards
 from cxlab.dashboards.prepare import refresh_snapshots
 from cxlab.dashboards.tokens import DashboardTokens
-from cxlab.demo import seed_store
-from dashboard import CHROMIUM_ARGS, baseline_notebook
+from dashboard import CHROMIUM_ARGS, baseline_notebook, seed_once
 from playwright.sync_api import sync_playwright
 
 TENANT = "bench"
@@ -135,10 +134,7 @@ def main() -> None:
             environ["CXLAB_DASHBOARD_MAX_KERNELS"] = str(args.max_kernels)
             environ["CXLAB_DASHBOARD_MAX_KERNELS_PER_TENANT"] = str(args.max_kernels)
         config = Config.from_environ(environ)
-        marker = var_dir / "seeded"
-        if not marker.exists() or marker.read_text() != str(args.responses):
-            seed_store(config, {TENANT: args.responses})
-            marker.write_text(str(args.responses))
+        seed_once(config, var_dir, TENANT, args.responses)
         refresh_snapshots(config, TENANT, "store-visit")
         server = spawn_dashboards({**os.environ, **environ}, port=args.port, root=root)
         sampler = MemorySampler(psutil.Process(server.pid))

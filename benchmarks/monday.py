@@ -47,8 +47,7 @@ from cxlab.config import Config
 from cxlab.dashboards.hook import DASHBOARDS_DIR, spawn_dashboards
 from cxlab.dashboards.prepare import refresh_snapshots
 from cxlab.dashboards.tokens import DashboardTokens
-from cxlab.demo import seed_store
-from dashboard import CHROMIUM_ARGS, baseline_notebook
+from dashboard import CHROMIUM_ARGS, baseline_notebook, seed_once
 from dashboard_memory import MemorySampler
 from playwright.async_api import async_playwright
 
@@ -203,13 +202,7 @@ def main() -> None:
         environ = {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test",
                    "CXLAB_SECRET_KEY": SECRET}
         config = Config.from_environ(environ)
-        marker = var_dir / "seeded"
-        if not marker.exists() or marker.read_text() != str(args.responses):
-            began = time.perf_counter()
-            seed_store(config, {TENANT: args.responses})
-            marker.write_text(str(args.responses))
-            print(f"seeded and synced {args.responses:,} answers in "
-                  f"{time.perf_counter() - began:.0f} s", flush=True)
+        seed_once(config, var_dir, TENANT, args.responses)
         began = time.perf_counter()
         refresh_snapshots(config, TENANT, SURVEY)  # what `cxlab sync` does next
         print(f"opening views and static pages ready in {time.perf_counter() - began:.1f} s",
