@@ -136,15 +136,20 @@ def test_the_dashboard_links_back_to_the_portal_and_to_sign_out(demo):
     assert board.nav in board.widget.children[:2]  # beside the title, at the top
 
 
-@pytest.fixture(scope="module")
-def employees(tmp_path_factory):
+def seeded(tmp_path_factory, tenant: str, responses: int, survey_file: str):
+    """A private store seeded with ``responses`` answers to an example survey."""
     from cxlab.config import Config
     from cxlab.demo import seed_store
 
-    var_dir = tmp_path_factory.mktemp("ex") / "var"
+    var_dir = tmp_path_factory.mktemp(tenant) / "var"
     config = Config.from_environ({"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test"})
-    seed_store(config, {"works": 800}, survey_file="employee_engagement.yaml")
+    seed_store(config, {tenant: responses}, survey_file=survey_file)
     return config
+
+
+@pytest.fixture(scope="module")
+def employees(tmp_path_factory):
+    return seeded(tmp_path_factory, "works", 800, "employee_engagement.yaml")
 
 
 def test_an_employee_survey_speaks_of_employees_and_enps(employees):
@@ -210,13 +215,7 @@ def test_the_improvement_effect_ranks_the_planted_driver_first_in_nps_points(dem
 
 @pytest.fixture(scope="module")
 def shops(tmp_path_factory):
-    from cxlab.config import Config
-    from cxlab.demo import seed_store
-
-    var_dir = tmp_path_factory.mktemp("shops") / "var"
-    config = Config.from_environ({"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test"})
-    seed_store(config, {"shops": 600}, survey_file="shop_visit.yaml")
-    return config
+    return seeded(tmp_path_factory, "shops", 600, "shop_visit.yaml")
 
 
 def test_a_matrix_only_survey_has_its_rows_as_driver_items(shops):
