@@ -42,28 +42,51 @@ GOAL_MB_PER_PAGE = 250
 SECRET = "benchmark-secret-" + "m" * 32
 
 
+def proportional_mb(process: psutil.Process) -> float:
+    """The process's proportional set size (PSS) in MB: its own pages plus its share of
+    pages it shares with others. Kernels share the code of pandas, pyarrow, scipy…
+    (about 100 MB mapped by each); RSS would count those once per kernel, PSS counts
+    them once in all — the sum of PSS is what the machine's memory holds."""
+    with open(f"/proc/{process.pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    return process.memory_info().rss / 2**20
+
+
 class MemorySampler(threading.Thread):
-    """Samples the RSS of a process tree until stopped; keeps the series."""
+    """Samples the memory of a process tree until stopped (the sum of PSS, and of RSS
+    for comparison); keeps the series."""
 
     def __init__(self, root: psutil.Process, interval: float = 0.5) -> None:
         super().__init__(daemon=True)
         self.root, self.interval = root, interval
-        self.samples: list[tuple[float, float, int]] = []  # (time, MB, kernels)
+        self.samples: list[tuple[float, float, int]] = []  # (time, PSS MB, kernels)
+        self.rss_samples: list[tuple[float, float]] = []  # (time, RSS MB)
         self._stop_event = threading.Event()
 
     def tree(self) -> tuple[float, int]:
-        total, kernels = 0, 0
+        """(sum of PSS in MB, live kernels) of the server and its children."""
+        pss, _, kernels = self.tree_with_rss()
+        return pss, kernels
+
+    def tree_with_rss(self) -> tuple[float, float, int]:
+        pss, rss, kernels = 0.0, 0.0, 0
         for process in [self.root, *self.root.children(recursive=True)]:
             try:
-                total += process.memory_info().rss
+                rss += process.memory_info().rss / 2**20
+                pss += proportional_mb(process)
                 kernels += "ipykernel" in " ".join(process.cmdline())
-            except psutil.Error:
+            except (psutil.Error, OSError):
                 continue
-        return total / 2**20, kernels
+        return pss, rss, kernels
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            self.samples.append((time.monotonic(), *self.tree()))
+            pss, rss, kernels = self.tree_with_rss()
+            now = time.monotonic()
+            self.samples.append((now, pss, kernels))
+            self.rss_samples.append((now, rss))
             time.sleep(self.interval)
 
     def stop(self) -> None:
@@ -79,9 +102,9 @@ def open_pages(browser, port: int, notebook: str, count: int, selector: str) -> 
         token = tokens.issue(TENANT, f"manager{number}@bench.example", notebook,
                              survey="store-visit")
         page = browser.new_page(viewport={"width": 1200, "height": 1800})
-        # period=all: the live page with its kernel, not the static opening page.
+        # live=1: the live page with its kernel, not the static opening page.
         response = page.goto(f"http://127.0.0.1:{port}/voila/render/{notebook}?token={token}"
-                             "&period=all", wait_until="commit")
+                             "&period=all&live=1", wait_until="commit")
         if response is not None and response.status == 503:
             refused += 1
             page.close()
@@ -99,10 +122,12 @@ def measure(browser, sampler: MemorySampler, port: int, notebook: str, count: in
     time.sleep(settle)  # steady state: background loads finished, nothing else asked
     window = [mb for at, mb, _ in sampler.samples if at >= began]
     steady = [mb for at, mb, _ in sampler.samples if at >= all_open + settle / 2]
+    steady_rss = [mb for at, mb in sampler.rss_samples if at >= all_open + settle / 2]
     for page in pages:
         page.close()
     return {"open": len(pages), "refused": refused, "peak": max(window),
             "steady": statistics.median(steady or window),
+            "steady_rss": statistics.median(steady_rss) if steady_rss else float("nan"),
             "seconds": all_open - began}
 
 
@@ -141,7 +166,7 @@ def main() -> None:
         sampler.start()
         try:
             time.sleep(args.settle)  # the warm pool fills
-            idle_mb, pool = sampler.tree()
+            idle_mb, idle_rss, pool = sampler.tree_with_rss()
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium,
                                                      args=CHROMIUM_ARGS)
@@ -158,13 +183,17 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
 
-    print(f"server idle with its warm pool ({pool} kernels): {idle_mb:,.0f} MB")
+    print("memory = sum of PSS over the server and its kernels (RSS sums in brackets: they "
+          "count shared library code once per process)")
+    print(f"server idle with its warm pool ({pool} kernels): {idle_mb:,.0f} MB "
+          f"[RSS {idle_rss:,.0f} MB]")
     for name, run, after in (("baseline (one print)", base, after_base),
                              ("dashboard, 1M answers", board, after_board)):
         per_page = (run["steady"] - idle_mb) / max(run["open"], 1)
         print(f"{name}: {run['open']} open ({run['refused']} refused) in "
               f"{run['seconds']:.0f} s; peak {run['peak']:,.0f} MB, steady "
-              f"{run['steady']:,.0f} MB, {per_page:,.0f} MB per open page; "
+              f"{run['steady']:,.0f} MB, {per_page:,.0f} MB per open page "
+              f"[RSS {(run['steady_rss'] - idle_rss) / max(run['open'], 1):,.0f} MB]; "
               f"live kernels 60 s after closing: {after}")
     base_page = (base["steady"] - idle_mb) / max(base["open"], 1)
     board_page = (board["steady"] - idle_mb) / max(board["open"], 1)

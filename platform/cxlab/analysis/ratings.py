@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cxlab.analysis._common import as_float, require_columns, wilson_interval
+from cxlab.analysis._common import as_float, require_columns, t_quantile, wilson_interval
 from cxlab.errors import CxlabError
 
 
@@ -56,8 +56,6 @@ def ratings(
     low_point, high_point = scale
     points = range(low_point, high_point + 1)
     rows = []
-    from scipy import stats  # imported on use: scipy.stats takes ~0.8 s to import
-
     for item in items:
         values = as_float(df[item])
         answered = values[~np.isnan(values)]
@@ -66,7 +64,7 @@ def ratings(
         n = answered.size
         mean = answered.mean() if n else np.nan
         sd = answered.std(ddof=1) if n > 1 else np.nan
-        half = stats.t.ppf(0.5 + ci / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+        half = t_quantile(0.5 + ci / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
         top = int(np.sum(answered > high_point - top_box))
         top_low, top_high = wilson_interval(np.array([top]), np.array([n]), ci)
         note = ("no answers" if n == 0 else "one answer: no interval" if n == 1

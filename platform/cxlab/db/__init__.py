@@ -15,10 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -28,6 +24,8 @@ from cxlab.db.timeouts import QueryWatchdog, watch_engine
 from cxlab.errors import CxlabError
 
 if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
     from cxlab.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -148,12 +146,18 @@ class Database:
             yield session
 
     def _alembic_config(self) -> AlembicConfig:
+        # Alembic (and Mako) are imported only here: they cost every process that merely
+        # reads the database — a dashboard kernel, a survey server worker — 25 MB.
+        from alembic.config import Config as AlembicConfig  # noqa: PLC0415
+
         alembic_config = AlembicConfig()
         alembic_config.set_main_option("script_location", str(MIGRATIONS_DIR))
         return alembic_config
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration; safe to run any number of times."""
+        from alembic import command  # noqa: PLC0415 - see _alembic_config
+
         alembic_config = self._alembic_config()
         try:
             with self.engine.begin() as connection:
@@ -167,6 +171,9 @@ class Database:
 
     def is_migrated(self) -> bool:
         """True when the schema is at the newest migration."""
+        from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+        from alembic.script import ScriptDirectory  # noqa: PLC0415
+
         script = ScriptDirectory.from_config(self._alembic_config())
         with self.engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
