@@ -74,8 +74,11 @@ def environ(var_dir: Path) -> dict[str, str]:
 
     Servers look rows up afresh on every request (CXLAB_LOOKUP_TTL=0), so a test can
     close a survey or revoke a key and see the effect at once; caching has its own test.
+    A sync renders the static page of the opening view only (each more period costs
+    its chart images); tests of the period pages ask for them.
     """
-    return {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_LOOKUP_TTL": "0"}
+    return {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_LOOKUP_TTL": "0",
+            "CXLAB_DASHBOARD_STATIC_PERIODS": "all"}
 
 
 @pytest.fixture

@@ -75,3 +75,19 @@ def test_security_settings_are_read_once(tmp_path):
     defaults = Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path)})
     assert defaults.trusted_proxies == () and defaults.metrics_token is None
     assert (defaults.session_idle_minutes, defaults.session_max_hours) == (60, 12)
+
+
+def test_static_dashboard_periods_are_the_dashboards_own(tmp_path):
+    """The periods a sync may render as static pages are those a dashboard offers."""
+    from cxlab.config import DASHBOARD_PERIODS
+    from cxlab.dashboards.view import PERIODS
+
+    assert tuple(PERIODS) == DASHBOARD_PERIODS
+    defaults = Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path)})
+    assert defaults.dashboard_static_periods == DASHBOARD_PERIODS
+    chosen = Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path),
+                                  "CXLAB_DASHBOARD_STATIC_PERIODS": "7d"})
+    assert chosen.dashboard_static_periods == ("all", "7d")
+    with pytest.raises(ConfigError, match="'14d' is not a dashboard period"):
+        Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path),
+                             "CXLAB_DASHBOARD_STATIC_PERIODS": "all,14d"})

@@ -47,10 +47,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Config, i
 def url(server: tuple[Config, int], tenant: str) -> str:
     token = DashboardTokens(SECRET).issue(tenant, f"ana@{tenant}.example", "overview.ipynb",
                                           survey="store-visit")
-    # English: the screenshots go in the docs. period=all asks for the live (Voila) page
+    # English: the screenshots go in the docs. live=1 asks for the live (Voila) page
     # even where the sync rendered the static one (tests/test_dashboards_static.py).
     return (f"http://127.0.0.1:{server[1]}/voila/render/overview.ipynb?token={token}"
-            "&language=en&period=all")
+            "&language=en&period=all&live=1")
 
 # Voila streams the page while the notebook runs: "load" fires only at its end, which on
 # a loaded 2-core machine can take longer than Playwright's 30 s default. Wait for the

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
+import pandas as pd
 import psutil
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -54,7 +55,8 @@ def server(
             "the static page needs chart images (kaleido, Chromium, a Japanese font)")
     var_dir = tmp_path_factory.mktemp("static") / "var"
     environ = {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_SECRET_KEY": SECRET,
-               "CXLAB_DASHBOARD_WARM_KERNELS": "1", "CXLAB_DASHBOARD_CONNECT_TIMEOUT": "20"}
+               "CXLAB_DASHBOARD_WARM_KERNELS": "1", "CXLAB_DASHBOARD_CONNECT_TIMEOUT": "20",
+               "CXLAB_DASHBOARD_STATIC_PERIODS": "all,7d"}
     config = Config.from_environ(environ)
     seed_store(config, TENANTS)
     seed_store(config, {"staff": 300}, survey_file="employee_engagement.yaml")
@@ -150,6 +152,35 @@ def test_the_live_token_of_a_static_page_opens_one_live_page(server):
     assert status == 403 and "This link has been used" in replay
     kernel = re.findall(r'"kernelId": "([0-9a-f-]{36})"', live)[0]
     wait_for(lambda: kernel not in kernel_ids(voila), 200, "the unopened live page's kernel runs")
+
+
+def test_a_period_over_every_store_is_a_static_page_too(server):
+    """The sync rendered "last 7 days" (CXLAB_DASHBOARD_STATIC_PERIODS=all,7d): choosing
+    it on the static page gets its page, with its own figures, and no kernel; a period it
+    did not render, a store, or live=1 opens the live dashboard."""
+    config, port, voila = server
+    answers = load_responses(config, "alpha", SURVEY)
+    stamps = answers["submitted_at"]
+    week = int((stamps > stamps.max() - pd.Timedelta(days=7)).sum())
+    assert 5 <= week < len(answers)
+    before = kernel_ids(voila)
+    _status, opening, _ = get(port, {"token": token("alpha"), "language": "en"})
+    status, body, _ = get(port, {"token": live_token(opening), "period": "7d", "segment": "",
+                                 "language": "en"})
+    assert status == 200 and is_static(body)
+    assert f"{week:,} answers" in body and "2,000 answers" not in body.split("</form>")[1]
+    assert re.search(r'<option value="7d" selected>', body)
+    time.sleep(3)  # a kernel started for either page would show up by now
+    assert kernel_ids(voila) == before
+    # Its form carries a fresh single-use token, like the opening page's.
+    status, again, _ = get(port, {"token": live_token(opening), "period": "7d"})
+    assert status == 403 and "This link has been used" in again
+    for query in ({"period": "30d", "segment": ""}, {"period": "7d", "segment": "shibuya-01"},
+                  {"period": "7d", "live": "1"}):
+        status, live, _ = get(port, {"token": token("alpha"), **query})
+        assert status == 200 and "kernelId" in live and "cx-static" not in live, query
+    # Every page is current, the 7-day one of "tiny" (too few answers: opens live) too.
+    assert not any(refresh_snapshots(config, tenant, SURVEY) for tenant in ("alpha", "tiny"))
 
 
 def test_no_figure_from_fewer_than_min_group_answers(server):

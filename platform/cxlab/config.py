@@ -27,6 +27,8 @@ from cxlab.errors import CxlabError
 ENVIRONMENTS = ("development", "test", "production")
 MIN_SECRET_LENGTH = 32
 MIN_METRICS_TOKEN_LENGTH = 16
+# The periods a dashboard offers (cxlab.dashboards.view.PERIODS; a test keeps them equal).
+DASHBOARD_PERIODS = ("all", "90d", "30d", "7d")
 
 
 class ConfigError(CxlabError):
@@ -59,6 +61,9 @@ class Config:
     dashboard_max_kernels_per_tenant: int = 8
     dashboard_connect_timeout: int = 30
     dashboard_idle_timeout: int = 900
+    # The periods whose view over every segment the sync renders as a static page, so
+    # choosing one opens no kernel (docs/dashboards.md); "all" is the opening view.
+    dashboard_static_periods: tuple[str, ...] = DASHBOARD_PERIODS
     # The survey server's address as respondents reach it: the base of the personal
     # links and unsubscribe links in e-mails, which are read far from any request.
     public_url: str = "http://127.0.0.1:8080"
@@ -119,6 +124,8 @@ class Config:
             dashboard_connect_timeout=_whole_number(
                 environ, "CXLAB_DASHBOARD_CONNECT_TIMEOUT", 30),
             dashboard_idle_timeout=_whole_number(environ, "CXLAB_DASHBOARD_IDLE_TIMEOUT", 900),
+            dashboard_static_periods=_static_periods(
+                environ.get("CXLAB_DASHBOARD_STATIC_PERIODS")),
             public_url=_http_url(environ, "CXLAB_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
             mail_from=environ.get("CXLAB_MAIL_FROM") or "cxlab <no-reply@localhost>",
             session_idle_minutes=_whole_number(environ, "CXLAB_SESSION_IDLE_MINUTES", 60),
@@ -193,6 +200,25 @@ def _secret_key(value: str | None, env: str, var_dir: Path) -> str:
     key_file.touch(mode=0o600)
     key_file.write_text(key)
     return key
+
+
+def _static_periods(value: str | None) -> tuple[str, ...]:
+    """The comma-separated periods of CXLAB_DASHBOARD_STATIC_PERIODS, "all" always
+    among them; unset: every period.
+
+    >>> _static_periods("30d, 7d")
+    ('all', '30d', '7d')
+    >>> _static_periods("week")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    cxlab.config.ConfigError: ...: 'week' is not a dashboard period; use some of all, 90d, ...
+    """
+    if value is None or not value.strip():
+        return DASHBOARD_PERIODS
+    chosen = {part.strip() for part in value.split(",") if part.strip()}
+    for period in sorted(chosen - set(DASHBOARD_PERIODS)):
+        raise ConfigError(f"CXLAB_DASHBOARD_STATIC_PERIODS: {period!r} is not a dashboard "
+                          f"period; use some of {', '.join(DASHBOARD_PERIODS)}")
+    return tuple(period for period in DASHBOARD_PERIODS if period == "all" or period in chosen)
 
 
 def _networks(value: str | None) -> tuple[IPv4Network | IPv6Network, ...]:

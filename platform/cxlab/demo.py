@@ -59,7 +59,9 @@ def seed_store(
 @functools.cache
 def _demo_store(responses: int) -> tuple[tempfile.TemporaryDirectory, Config]:
     folder = tempfile.TemporaryDirectory(prefix="cxlab-demo-")
-    config = Config.from_environ({"CXLAB_VAR_DIR": folder.name, "CXLAB_ENV": "test"})
+    # The demo's few answers are opened by one person: only the opening static page.
+    config = Config.from_environ({"CXLAB_VAR_DIR": folder.name, "CXLAB_ENV": "test",
+                                  "CXLAB_DASHBOARD_STATIC_PERIODS": "all"})
     seed_store(config, {DEMO_TENANT: responses}, end=DEMO_STORE_END)
     # The TemporaryDirectory is returned so the cache keeps it (and its files) alive.
     return folder, config

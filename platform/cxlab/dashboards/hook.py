@@ -8,9 +8,9 @@
   way back to the portal when it is missing, tampered, expired, used or for another
   notebook, a 503 "busy" page beyond the kernel caps (:mod:`cxlab.dashboards.kernels`), and
   injects ``tenant`` and ``survey`` *from the token* (never from the query string) with
-  papermill's ``parameterize_notebook``; a token for the opening view of a survey whose
-  static page (:mod:`cxlab.dashboards.static_page`) is current gets that page, and no
-  kernel starts;
+  papermill's ``parameterize_notebook``; a token for a view the sync rendered as a static
+  page (:mod:`cxlab.dashboards.static_page`: the opening view, and each period over every
+  segment) gets that page while it is current, and no kernel starts;
 - no tree listing, no contents API and no raw file access (those routes answer 404),
   and only ``/voila/render/<name>.ipynb`` of a notebook in that folder is routed;
 - tracebacks hidden; Voila's preheating is off (it refuses a prelaunch hook), and
@@ -76,9 +76,11 @@ def prelaunch_hook(secret_key: str, portal_url: str = "",
 
     Voila calls it as ``hook(handler, notebook=..., cwd=...)`` before it starts a
     kernel. It refuses a missing, tampered, expired, used or foreign token with a page
-    that links back to the portal (``portal_url``). A token for the opening view (no
-    ``period`` or ``segment`` asked) of a survey whose static page in ``store`` is
-    current is redeemed and answered with that page: no kernel starts. Otherwise it
+    that links back to the portal (``portal_url``). A token for a view the sync
+    rendered as a static page in ``store`` (no ``segment`` asked, the opening period or
+    another one it rendered; :func:`static_page_asked`), while current, is redeemed and
+    answered with that page: no kernel starts. ``live`` in the query asks for the live
+    dashboard all the same. Otherwise it
     answers 503 "busy" when the kernel manager's cap is reached; redeems the token
     (single use); sets the XSRF cookie the page's close handler needs; and returns the
     notebook with an ``injected-parameters`` cell that sets ``tenant``, ``survey``,
@@ -103,10 +105,12 @@ def prelaunch_hook(secret_key: str, portal_url: str = "",
         except DashboardTokenError as error:
             refuse(handler, error, language)
         chosen = {key: handler.get_query_argument(key, None) for key in ("period", "segment")}
-        # The tenant and survey are the token's: its static page, in its partition only.
-        static = (read_static_page(store, grant.tenant, grant.survey, language)
-                  if store is not None and grant.survey else None)
-        if static is not None and not any(chosen.values()):
+        # The tenant and survey are the token's: its static pages, in its partition only.
+        opening = (read_static_page(store, grant.tenant, grant.survey, language)
+                   if store is not None and grant.survey else None)
+        static = static_page_asked(store, grant, language, opening, chosen,
+                                   live=handler.get_query_argument("live", None) is not None)
+        if static is not None:
             try:
                 redeemed.redeem(grant)
             except DashboardTokenError as error:
@@ -141,11 +145,28 @@ def prelaunch_hook(secret_key: str, portal_url: str = "",
         parameters = {"tenant": grant.tenant, "survey": grant.survey or "",
                       "demo_fallback": False, "language": language,
                       "portal_url": f"{portal_url}/portal/" if portal_url else "",
-                      **opening_choice(chosen, static)}
+                      **opening_choice(chosen, opening)}
         return parameterize_notebook(notebook, parameters, kernel_name="python3",
                                      language="python")
 
     return hook
+
+
+def static_page_asked(store: Store | None, grant: Any, language: str, opening: dict | None,
+                      chosen: dict[str, str | None], *, live: bool) -> dict | None:
+    """The static page that answers a request for ``chosen`` (its ``period`` and
+    ``segment``), if any: the opening page (``opening``) when neither is chosen or the
+    whole period is, the page of a period the sync rendered for every segment, None for
+    a segment (or ``live``, or a survey without static pages), which opens the live
+    dashboard."""
+    if opening is None or live or chosen.get("segment"):
+        return None
+    period = chosen.get("period") or "all"
+    if period == "all":
+        return opening
+    if store is None or period not in opening.get("periods", []):
+        return None
+    return read_static_page(store, grant.tenant, grant.survey, language, period)
 
 
 def opening_choice(chosen: dict[str, str | None], static: dict | None) -> dict[str, str]:
@@ -263,6 +284,10 @@ def serve_dashboards(
     CXLAB_* variables; notebooks read it with ``Config.from_environ()``.
     """
     os.environ.update(kernel_environment(config))
+    # pyarrow's own allocator (mimalloc) keeps ~20 MB per kernel after a load that
+    # glibc's malloc_trim hands back (cxlab.dashboards.data.release_free_memory):
+    # measured in benchmarks/RESULTS.md, dashboard kernel memory.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     # Voila finds templates in the Jupyter data directories: cxlab's comes first.
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         filter(None, [str(TEMPLATES_ROOT), os.environ.get("JUPYTER_PATH")]))

@@ -21,7 +21,13 @@ from cxlab.dashboards.snapshots import (
     write_snapshot,
 )
 from cxlab.dashboards.static_page import has_every_image, render_static_page
-from cxlab.dashboards.view import PERIODS, compute_view, segment_values, snapshot_content
+from cxlab.dashboards.view import (
+    PERIODS,
+    compute_view,
+    segment_values,
+    select,
+    snapshot_content,
+)
 from cxlab.dashboards.widget import Dashboard
 from cxlab.store import Store
 from cxlab.surveys.definition import localize
@@ -32,8 +38,9 @@ NOTEBOOK = "overview.ipynb"  # the dashboard the static page's form opens live
 def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     """Make the opening view's snapshot (:mod:`cxlab.dashboards.snapshots`) of ``tenant``'s
     ``survey`` current in every language, and its static page
-    (:mod:`cxlab.dashboards.static_page`) where the charts have images; True when one had
-    to be made. ``cxlab sync`` calls it for every partition it synced.
+    (:mod:`cxlab.dashboards.static_page`) where the charts have images — with one for
+    each other period of ``config.dashboard_static_periods`` over every segment; True
+    when one had to be made. ``cxlab sync`` calls it for every partition it synced.
 
     >>> from cxlab.demo import demo_config
     >>> config = demo_config(responses=300)
@@ -42,14 +49,17 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     """
     store = Store.of(config)
     version = partition_version(store, tenant, survey)
+    periods = [period for period in PERIODS if period in config.dashboard_static_periods]
 
     def current(language: str) -> bool:
         saved = read_snapshot(store, tenant, survey, opening_view(language), version)
         # One saved by a dashboard on open has no chart images; the sync adds them.
         if not saved or not chart_images.images_enabled(language):
             return bool(saved)
-        return has_every_image(saved) and read_static_page(store, tenant, survey,
-                                                           language) is not None
+        return (has_every_image(saved)
+                and read_static_page(store, tenant, survey, language) is not None
+                and all(read_snapshot(store, tenant, survey, static_page_view(language, period),
+                                      version) is not None for period in periods[1:]))
 
     if all(current(language) for language in charts.LANGUAGES):
         return False
@@ -67,7 +77,31 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
             write_snapshot(store, tenant, survey, view, data.version, saved)
         if saved and has_every_image(saved):
             save_static_page(store, data, saved, language)
+            for period in periods[1:]:
+                if read_snapshot(store, tenant, survey, static_page_view(language, period),
+                                 data.version) is None:
+                    save_period_page(store, data, period, language)
     return True
+
+
+def save_period_page(store: Store, data: DashboardData, period: str, language: str) -> None:
+    """The static page of ``period`` over every segment in ``language``, when the view
+    may be shown and its charts have images; otherwise a note without a page, so the
+    next sync does not try again: that period opens live, where the dashboard says why
+    nothing is shown."""
+    selection = select(data, period, "")
+    content = compute_view(data, period, "", language, selection=selection)
+    if content.shown:
+        comments = ""
+        if data.text_columns:
+            comments = comments_html(newest_comments(data, selection.view, None), language)
+        saved = snapshot_content(content, comments, segment_values(data),
+                                 images_language=language)
+        if has_every_image(saved):
+            save_static_page(store, data, saved, language, period)
+            return
+    write_snapshot(store, data.tenant, data.survey, static_page_view(language, period),
+                   data.version, {"layout": STATIC_PAGE_LAYOUT, "live": True})
 
 
 def opening_snapshot(data: DashboardData, language: str) -> dict | None:
@@ -83,9 +117,11 @@ def opening_snapshot(data: DashboardData, language: str) -> dict | None:
     return snapshot_content(content, comments, segment_values(data), images_language=language)
 
 
-def save_static_page(store: Store, data: DashboardData, content: dict, language: str) -> None:
-    """Render the opening view's snapshot ``content`` as a static page in ``language``
-    and keep it beside the snapshot, under the same version."""
+def save_static_page(store: Store, data: DashboardData, content: dict, language: str,
+                     period: str = "all") -> None:
+    """Render the snapshot ``content`` of ``period`` over every segment (the opening
+    view by default) as a static page in ``language`` and keep it beside the snapshot,
+    under the same version."""
     definition = data.definition
     attribute = definition.attribute(data.attribute or "")
     segments = [(code, attribute.value_label(code, language) if attribute else code)
@@ -96,9 +132,10 @@ def save_static_page(store: Store, data: DashboardData, content: dict, language:
         {**content, "response_rate": rates}, language=language,
         title=localize(definition.title, language),
         as_of=words("as_of", language, time=stamp, n=content.get("count", 0)),
-        notebook=NOTEBOOK, periods=list(PERIODS), segments=segments,
+        notebook=NOTEBOOK, periods=list(PERIODS), segments=segments, period=period,
         attribute_label=charts.item_label(definition, data.attribute or "", language))
-    write_snapshot(store, data.tenant, data.survey, static_page_view(language), data.version,
+    write_snapshot(store, data.tenant, data.survey, static_page_view(language, period),
+                   data.version,
                    {"html": page, "layout": STATIC_PAGE_LAYOUT, "periods": list(PERIODS),
                     "segments": [code for code, _ in segments]})
 

@@ -103,23 +103,25 @@ def write_snapshot(
 STATIC_PAGE_LAYOUT = 1
 
 
-def static_page_view(language: str) -> str:
-    """The name under which the opening view's static page in ``language`` is kept.
+def static_page_view(language: str, period: str = "all") -> str:
+    """The name under which the static page of ``period`` (every segment) in
+    ``language`` is kept.
 
-    >>> static_page_view("en")
-    'page-all-en'
+    >>> static_page_view("en"), static_page_view("ja", "30d")
+    ('page-all-en', 'page-30d-ja')
     """
-    return f"page-all-{language}"
+    return f"page-{period}-{language}"
 
 
 def read_static_page(
-    store: Store, tenant: str, survey: str, language: str
+    store: Store, tenant: str, survey: str, language: str, period: str = "all"
 ) -> dict[str, Any] | None:
-    """The static opening page of ``tenant``'s ``survey`` (``html``, and the ``periods``
-    and ``segments`` its form offers), only while it is current: made from the
-    partition's present version and under this code's :data:`STATIC_PAGE_LAYOUT`."""
+    """The static page of ``tenant``'s ``survey`` for ``period`` over every segment
+    (``html``, and the ``periods`` and ``segments`` its form offers), only while it is
+    current: made from the partition's present version and under this code's
+    :data:`STATIC_PAGE_LAYOUT`."""
     version = partition_version(store, tenant, survey)
-    saved = read_snapshot(store, tenant, survey, static_page_view(language), version)
+    saved = read_snapshot(store, tenant, survey, static_page_view(language, period), version)
     if not saved or saved.get("layout") != STATIC_PAGE_LAYOUT or "html" not in saved:
         return None
     return saved

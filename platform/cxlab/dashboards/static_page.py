@@ -4,10 +4,12 @@ Two hundred store managers opening their dashboards on a Monday morning would ne
 hundred kernels. They all see the same opening view (whole period, every segment) until
 the next sync, and the sync already saves it as a snapshot with a PNG of every chart
 (:mod:`cxlab.dashboards.snapshots`). So the sync also renders that snapshot into a
-complete page per language, kept beside it under the same versioned scheme, and the
-dashboard server's prelaunch hook (:mod:`cxlab.dashboards.hook`) answers a valid token
-with it: no kernel starts. Its controls are a plain form that opens the live (Voila)
-dashboard at the chosen period and segment with a fresh single-use token.
+complete page per language, kept beside it under the same versioned scheme — and one
+for each other period over every segment (``Config.dashboard_static_periods``) — and
+the dashboard server's prelaunch hook (:mod:`cxlab.dashboards.hook`) answers a valid
+token with it: no kernel starts. Its controls are a plain form with a fresh
+single-use token: a period alone opens that period's static page, a segment opens the
+live (Voila) dashboard at the chosen period and segment.
 
 The page is built from the snapshot dict generically: each known part in its place
 (KPIs first, then trend, drivers, ratings, groups, segments, comments), and any other
@@ -131,19 +133,21 @@ def has_every_image(content: dict[str, Any]) -> bool:
 
 def render_static_page(content: dict[str, Any], *, language: str, title: str, as_of: str,
                        notebook: str, periods: list[str],
-                       segments: list[tuple[str, str]], attribute_label: str) -> str:
-    """The complete opening page for a snapshot's ``content``, in ``language``.
+                       segments: list[tuple[str, str]], attribute_label: str,
+                       period: str = "all") -> str:
+    """The complete page for a snapshot's ``content`` (the view of ``period`` over
+    every segment), in ``language``.
 
-    ``periods`` are the period keys the live dashboard knows (the first is the opening
-    one), ``segments`` the (code, label) pairs of the survey's first attribute, named
-    ``attribute_label``. The page carries the slots the dashboard server fills per
-    viewer (:func:`cxlab.dashboards.replies.static_reply`).
+    ``periods`` are the period keys the live dashboard knows, ``segments`` the (code,
+    label) pairs of the survey's first attribute, named ``attribute_label``. The page
+    carries the slots the dashboard server fills per viewer
+    (:func:`cxlab.dashboards.replies.static_reply`).
     """
     static = STATIC_WORDS.get(language, STATIC_WORDS["en"])
     return _environment.get_template("static_page.html.j2").render(
         language=language, title=title, css=SHARED_CSS.read_text(encoding="utf-8"),
         as_of=as_of, notebook=notebook, token_slot=TOKEN_SLOT, portal=PORTAL_SLOT,
-        periods=[(key, words(key, language)) for key in periods],
+        periods=[(key, words(key, language)) for key in periods], period=period,
         period_label=words("period", language), every=words("every", language),
         segments=segments, attribute_label=attribute_label,
         portal_text=words("portal", language), sign_out=words("sign_out", language),
