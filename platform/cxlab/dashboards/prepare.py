@@ -23,6 +23,7 @@ from cxlab.dashboards.snapshots import (
 from cxlab.dashboards.static_page import has_every_image, render_static_page
 from cxlab.dashboards.view import PERIODS, compute_view, segment_values, snapshot_content
 from cxlab.dashboards.widget import Dashboard
+from cxlab.i18n import LANGUAGES
 from cxlab.store import Store
 from cxlab.surveys.definition import localize
 
@@ -51,10 +52,10 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
         return has_every_image(saved) and read_static_page(store, tenant, survey,
                                                            language) is not None
 
-    if all(current(language) for language in charts.LANGUAGES):
+    if all(current(language) for language in LANGUAGES):
         return False
     data = load_dashboard_data(config, tenant, survey)
-    for language in charts.LANGUAGES:
+    for language in LANGUAGES:
         view = opening_view(language)
         saved = read_snapshot(store, tenant, survey, view, data.version)
         if saved is None:
