@@ -63,8 +63,9 @@ class Catalogue:
         found = sorted(path.stem for path in self.folder.glob("*.po"))
         if SOURCE_LANGUAGE not in found:
             raise FileNotFoundError(f"no {SOURCE_LANGUAGE}.po in {self.folder}")
-        first = [language for language in (DEFAULT_LANGUAGE,) if language in found]
-        self.languages: tuple[str, ...] = (*first, *(x for x in found if x not in first))
+        # The default first, then alphabetical: where nothing else decides, it is chosen.
+        self.languages: tuple[str, ...] = tuple(
+            sorted(found, key=lambda code: (code != DEFAULT_LANGUAGE, code)))
         self._entries: dict[str, tuple[dict[str, Entry], Callable[[int], int]]] = {}
         self._lock = threading.Lock()
 
@@ -74,8 +75,8 @@ class Catalogue:
         return self._read(language)[0]
 
     def phrase(self, language: str, msgid: str, **values: Any) -> str:
-        """``msgid`` in ``language`` (English when either is missing there), formatted
-        with ``values`` when there are any."""
+        """``msgid`` in ``language`` (in English when there is no such catalogue or it
+        lacks the phrase), formatted with ``values`` when there are any."""
         language = language if language in self.languages else SOURCE_LANGUAGE
         entries, plural = self._read(language)
         entry = entries.get(msgid)
