@@ -25,6 +25,7 @@ import bottle
 from cxlab.accesslog import AccessLog, utc_timestamp
 from cxlab.config import Config
 from cxlab.db import Database
+from cxlab.i18n import CATALOGUE
 from cxlab.metrics import ServerMetrics
 from cxlab.portal_auth import LoginPolicy
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
@@ -180,6 +181,7 @@ def create_app(
     ``log_stream`` receives the access log besides the daily file (None: file only);
     ``login_policy`` sets the client portal's lockout after failed logins.
     """
+    CATALOGUE.load()  # the pages' words, read before the first request rather than in it
     database = database or Database(
         config.database_url, timeout_seconds=config.db_timeout_seconds
     )

@@ -196,7 +196,7 @@ class _Flow:
         last = page == definition.page_count - 1
         resume_hint = None
         if page > 0 or resumed:
-            resume_hint = i18n.text("resume_hint", language, days=self.pages.resume_age.days)
+            resume_hint = i18n.text("resume_hint", language, count=self.pages.resume_age.days)
         return render(
             "form.tpl", status, lang=language,
             title=localize(definition.title, language),
@@ -225,7 +225,7 @@ class _Flow:
         if anonymity.unlinked:
             # Only there does every surface, the raw export included, hide small groups.
             groups = i18n.text("anonymity_groups", self.language, min_group=anonymity.min_group)
-            statement += ("" if self.language == "ja" else " ") + groups
+            statement = i18n.text("two_sentences", self.language, first=statement, second=groups)
         return statement
 
     def submit(
@@ -276,7 +276,7 @@ class _Flow:
         if errors:
             error_pages = [definition.question(q).page for q in errors if q in known]
             shown = page if page in error_pages or not error_pages else min(error_pages)
-            messages = {q: i18n.error_text(_form_reason(definition, q, m, language), language)
+            messages = {q: i18n.problem_text(_form_reason(definition, q, m, language), language)
                         for q, m in errors.items()}
             return self.show_page(shown, answers, key, errors=messages, status=422)
         if not last:

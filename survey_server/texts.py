@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-UNSTORABLE = "contains characters that are not allowed (NUL or invalid UTF-16)"
+from cxlab.i18n import Phrase
 
 
 def storable(text: str) -> bool:
@@ -32,5 +32,5 @@ def text_problems(values: dict[str, Any]) -> dict[str, str]:
     for name, value in values.items():
         texts = value if isinstance(value, list) else [value]
         if any(isinstance(text, str) and not storable(text) for text in texts):
-            problems[name] = UNSTORABLE
+            problems[name] = Phrase("validation.unstorable")
     return problems

@@ -28,8 +28,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-SUPPRESSED_LABEL = {"ja": "非表示（回答数が少ないため）", "en": "hidden (too few answers)"}
-
 
 def is_small(n: int, min_group: int) -> bool:
     """Whether a group of ``n`` answers must be hidden (an empty group hides nobody).

@@ -22,82 +22,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from cxlab.i18n import phrase, variant
 from cxlab.surveys.definition import SurveyDefinition, localize
-
-LANGUAGES = ("ja", "en")
-
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "nps": "NPS",
-        "nps_headline": "{ci:.0%} interval {low:+.1f} to {high:+.1f} · {n:,} answers",
-        "nps_few": "only {n:,} answers: treat with caution",
-        "no_answers": "no answers",
-        "trend": "NPS over time",
-        "period": "Period",
-        "interval": "{ci:.0%} interval",
-        "distribution": "How customers scored (0–10)",
-        "score": "Score",
-        "answers": "Answers",
-        "detractors": "Detractors (0–6)",
-        "passives": "Passives (7–8)",
-        "promoters": "Promoters (9–10)",
-        "drivers": "What moves NPS: importance × performance",
-        "importance": "Importance (share of explained NPS)",
-        "performance": "Performance (average rating)",
-        "fix first": "fix first",
-        "keep": "keep",
-        "maintain": "maintain",
-        "lower priority": "lower priority",
-        "check direction": "check the wording (higher rating, lower NPS)",
-        "ratings": "Item ratings",
-        "share": "Share of answers",
-        "segments": "NPS by {attribute}",
-        "too_few": "too few answers",
-        "ok": "",
-        "mean": "Average",
-    },
-    "ja": {
-        "nps": "NPS",
-        "nps_headline": "{ci:.0%}信頼区間 {low:+.1f}〜{high:+.1f} · 回答数 {n:,}",
-        "nps_few": "回答数 {n:,}: 参考値です",
-        "no_answers": "回答なし",
-        "trend": "NPSの推移",
-        "period": "期間",
-        "interval": "{ci:.0%}信頼区間",
-        "distribution": "推奨度の分布（0〜10）",
-        "score": "スコア",
-        "answers": "回答数",
-        "detractors": "批判者（0〜6）",
-        "passives": "中立者（7〜8）",
-        "promoters": "推奨者（9〜10）",
-        "drivers": "NPSを動かす要因：重要度 × 満足度",
-        "importance": "重要度（説明されたNPSに占める割合）",
-        "performance": "満足度（平均評価）",
-        "fix first": "最優先で改善",
-        "keep": "強みを維持",
-        "maintain": "現状維持",
-        "lower priority": "優先度低",
-        "check direction": "設問の向きを確認（評価が高いほどNPSが低い）",
-        "ratings": "項目別の評価",
-        "share": "回答の割合",
-        "segments": "{attribute}別のNPS",
-        "too_few": "回答が少なすぎます",
-        "ok": "",
-        "mean": "平均",
-    },
-}
-
-# Employee surveys (``kind: ex``) speak of employees and eNPS; every other phrase is
-# the same as for customers.
-EX_TEXT: dict[str, dict[str, str]] = {
-    "en": {"nps": "eNPS", "trend": "eNPS over time",
-           "distribution": "How employees scored (0–10)",
-           "drivers": "What moves eNPS: importance × performance",
-           "importance": "Importance (share of explained eNPS)", "segments": "eNPS by {attribute}"},
-    "ja": {"nps": "eNPS", "trend": "eNPSの推移", "distribution": "推奨度の分布（0〜10）",
-           "drivers": "eNPSを動かす要因：重要度 × 満足度",
-           "importance": "重要度（説明されたeNPSに占める割合）", "segments": "{attribute}別のeNPS"},
-}
 
 COLORS = {
     "detractors": "#d1495b",
@@ -115,19 +41,16 @@ SCALE_COLORS = ("#d1495b", "#f08a5d", "#e9e4d4", "#7fb8c4", "#00798c")
 
 
 def text(key: str, language: str, kind: str = "cx", **values: object) -> str:
-    """A dashboard phrase in ``language`` (English when the language is unknown), in the
-    words of a ``kind`` of survey ("cx" customers, "ex" employees).
+    """A chart's phrase (``chart.<key>`` of :mod:`cxlab.i18n`) in ``language`` (English
+    when the language is unknown), in the words of a ``kind`` of survey ("cx"
+    customers, "ex" employees).
 
     >>> text("segments", "ja", attribute="店舗")
     '店舗別のNPS'
     >>> text("segments", "en", kind="ex", attribute="Department")
     'eNPS by Department'
     """
-    if kind == "ex" and key in EX_TEXT.get(language, {}):
-        phrase = EX_TEXT[language][key]
-        return phrase.format(**values) if values else phrase
-    phrase = TEXT.get(language, TEXT["en"]).get(key, TEXT["en"].get(key, key))
-    return phrase.format(**values) if values else phrase
+    return phrase(language, variant(f"chart.{key.replace(' ', '_')}", kind), **values)
 
 
 def item_label(definition: SurveyDefinition | None, item: str, language: str) -> str:

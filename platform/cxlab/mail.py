@@ -34,42 +34,12 @@ from urllib.parse import unquote, urlsplit
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from cxlab.errors import CxlabError
+from cxlab.i18n import DEFAULT_LANGUAGE, LANGUAGES, phrase
 
 SMTP_TIMEOUT_SECONDS = 30
 OPT_OUT_SALT = "cxlab.opt-out"
 KINDS = ("invitation", "reminder")
 MAX_LINE_LENGTH = 998  # RFC 5322 2.1.1, without the CRLF
-
-SUBJECTS = {
-    ("invitation", "ja"): "【{tenant}】「{title}」ご協力のお願い",
-    ("reminder", "ja"): "【{tenant}】再送：「{title}」ご協力のお願い",
-    ("invitation", "en"): "{tenant}: please tell us what you think ({title})",
-    ("reminder", "en"): "Reminder from {tenant}: {title}",
-}
-BODIES = {
-    ("invitation", "ja"): (
-        "{tenant}より、アンケート「{title}」へのご協力をお願いいたします。\n"
-        "以下のあなた専用のリンクから、数分で回答いただけます。",
-    ),
-    ("reminder", "ja"): (
-        "先日お送りしたアンケート「{title}」へのご回答がまだのようでしたので、"
-        "再度ご案内いたします。\n以下のあなた専用のリンクから回答いただけます。",
-    ),
-    ("invitation", "en"): (
-        "{tenant} invites you to answer the survey \"{title}\".\n"
-        "It takes a few minutes; this link is yours alone.",
-    ),
-    ("reminder", "en"): (
-        "We have not yet received your answers to \"{title}\" from {tenant}.\n"
-        "If you have a few minutes, your personal link is below.",
-    ),
-}
-LINK_LABELS = {"ja": "回答する", "en": "Answer the survey"}
-UNSUBSCRIBE_TEXT = {
-    "ja": "今後{tenant}からのアンケートメールを希望されない場合は、こちらから配信を停止できます:",
-    "en": "To receive no more survey e-mails from {tenant}, unsubscribe here:",
-}
-UNSUBSCRIBE_LABEL = {"ja": "配信停止", "en": "Unsubscribe"}
 
 
 @dataclass(frozen=True)
@@ -86,21 +56,23 @@ def invitation_texts(
     unsubscribe_link: str,
 ) -> MailTexts:
     """The subject and bodies of an invitation or reminder (``kind``) in ``language``
-    (``ja`` or ``en``; anything else falls back to Japanese)."""
-    language = language if language in ("ja", "en") else "ja"
+    (one of :data:`cxlab.i18n.LANGUAGES`; anything else falls back to Japanese)."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     values = {"tenant": tenant_name, "title": survey_title}
-    subject = SUBJECTS[kind, language].format(**values)
-    intro = BODIES[kind, language][0].format(**values)
-    unsubscribe = UNSUBSCRIBE_TEXT[language].format(**values)
+    subject = phrase(language, f"mail.{kind}.subject", **values)
+    intro = phrase(language, f"mail.{kind}.body", **values)
+    unsubscribe = phrase(language, "mail.unsubscribe_note", **values)
+    answer_label = html.escape(phrase(language, "mail.answer_link"))
+    unsubscribe_label = html.escape(phrase(language, "mail.unsubscribe_link"))
     text = f"{intro}\n\n{link}\n\n--\n{tenant_name}\n{unsubscribe}\n{unsubscribe_link}\n"
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in intro.split("\n"))
     body_html = (
         f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8"></head><body>'
         f"{paragraphs}"
-        f'<p><a href="{html.escape(link)}">{LINK_LABELS[language]}</a></p>'
+        f'<p><a href="{html.escape(link)}">{answer_label}</a></p>'
         f"<hr><p>{html.escape(tenant_name)}</p>"
         f'<p style="font-size:small">{html.escape(unsubscribe)} '
-        f'<a href="{html.escape(unsubscribe_link)}">{UNSUBSCRIBE_LABEL[language]}</a></p>'
+        f'<a href="{html.escape(unsubscribe_link)}">{unsubscribe_label}</a></p>'
         "</body></html>"
     )
     return MailTexts(subject, text, body_html)

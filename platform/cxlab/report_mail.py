@@ -26,28 +26,22 @@ from sqlalchemy.exc import IntegrityError
 
 from cxlab.db import Database
 from cxlab.db.models import OutboxMessage
+from cxlab.i18n import DEFAULT_LANGUAGE, LANGUAGES, phrase
 from cxlab.mail import MailTexts
 from cxlab.report_subscriptions import subscribers
 
 log = logging.getLogger(__name__)
 
 KIND = "report"
-SUBJECT = {"ja": "【{tenant}】週次レポート {period}", "en": "{tenant}: weekly report {period}"}
-BODY = {
-    "ja": "{tenant}の週次レポート（{period}）をPDFでお送りします。\n"
-          "これまでのレポートと配信の停止はポータルのレポートのページからどうぞ:",
-    "en": "Attached is {tenant}'s weekly report for {period} as a PDF.\n"
-          "Earlier reports, and stopping these e-mails, are on the portal's reports page:",
-}
-
 
 def report_texts(language: str, *, tenant_name: str, period: str,
                  reports_url: str) -> MailTexts:
-    """The subject and bodies of a report e-mail in ``language`` (ja or en)."""
-    language = language if language in SUBJECT else "ja"
+    """The subject and bodies of a report e-mail in ``language`` (one of
+    :data:`cxlab.i18n.LANGUAGES`; anything else falls back to Japanese)."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     values = {"tenant": tenant_name, "period": period}
-    subject = SUBJECT[language].format(**values)
-    intro = BODY[language].format(**values)
+    subject = phrase(language, "mail.report.subject", **values)
+    intro = phrase(language, "mail.report.body", **values)
     text = f"{intro}\n{reports_url}\n"
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in intro.split("\n"))
     body_html = (f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'

@@ -508,9 +508,8 @@ def segment_highlights(
         sentences.append(say("too_few_segments", language, label=label, min_n=min_n))
     small = table[~table["ranked"] & ~table["hidden"]]
     if len(small) and len(ranked) >= 2:
-        listed = listing([f"{row.label} ({row.n})" if language == "en"
-                          else f"{row.label}（{row.n}件）" for row in small.itertuples()],
-                         language)
+        listed = listing([say("label_n", language, label=row.label, n=row.n)
+                          for row in small.itertuples()], language)
         sentences.append(say("not_ranked", language, min_n=min_n, listed=listed))
     if table["hidden"].any():
         names = listing(table.loc[table["hidden"], "label"].tolist(), language)

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from cxlab import auth
 from cxlab.db.models import ApiKey, Tenant, User
 from cxlab.errors import AlreadyExists, CxlabError, NotFound
+from cxlab.i18n import LANGUAGES
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLES = ("viewer", "admin")
-LANGUAGES = ("ja", "en")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 <p class="muted">{{survey_title}} – {{name}}</p>
 <p class="panel" id="counts">{{t('preview_counts', rows=rows, valid=valid)}}
 % if reminder:
-{{t('preview_reminder', days=reminder)}}
+{{t('preview_reminder', count=reminder)}}
 % end
 </p>
 % if problems:

@@ -1,7 +1,7 @@
-"""HTML pieces and words of the client dashboard: the phrase table (ja/en, customer or
-employee wording), p-values in plain form, chart outputs, the CSV download, the page's
-navigation and layout rules. No widgets here: the widget, the snapshots and the tests
-all build on these.
+"""HTML pieces and words of the client dashboard: its phrases (``dashboard.*`` of
+:mod:`cxlab.i18n`, in customer or employee wording), p-values in plain form, chart
+outputs, the CSV download, the page's navigation and layout rules. No widgets here:
+the widget, the snapshots and the tests all build on these.
 """
 
 from __future__ import annotations
@@ -16,106 +16,18 @@ import pandas as pd
 from cxlab import charts
 from cxlab.csv_cells import csv_safe_frame
 from cxlab.dashboards.images import PLOTLY_MIMETYPE  # drawn by jupyterlab-plotly
+from cxlab.i18n import phrase, variant
 from cxlab.surveys.definition import SurveyDefinition
-
-WORDS = {
-    "en": {"all": "Whole period", "90d": "Last 90 days", "30d": "Last 30 days",
-           "7d": "Last 7 days", "period": "Period", "segment": "", "every": "All",
-           "as_of": "data as of {time} · {n:,} answers loaded",
-           "empty": "No answers yet for this selection. Widen the period or choose "
-                    "another {attribute}.",
-           "fix_first": "Fix first — these matter most to customers and score below the rest:",
-           "no_fix": "No item is both important and weak right now.",
-           "drivers_unavailable": "Not enough answers to tell what moves NPS ({reason}).",
-           "download": "Download this table (CSV)", "comments": "Recent comments",
-           "filter": "Filter comments", "no_comments": "No comments match.",
-           "differ": "{attribute}s differ clearly.",
-           "same": "No clear difference between {attribute}s.",
-           "demo": "Demo data: this tenant has no synced answers here.",
-           "too_few": "Too few answers to show: at least {n} are needed so that no one "
-                      "can be recognised. Widen the period or choose all {attribute}s.",
-           "hidden_groups": "{count} {attribute}(s) with too few answers are not shown.",
-           "not_synced": "No answers yet. Answers appear here a few minutes after they "
-                         "arrive.",
-           "unreachable": "The answers cannot be read right now. Please try again in a few "
-                          "minutes.",
-           "portal": "← Portal", "sign_out": "Sign out",
-           "improvement": "Improvement effect: what raises NPS most",
-           "improvement_note": "NPS now {nps:+.1f}. If an item's low ratings moved up to "
-                               "the middle of its scale, NPS would rise by its effect "
-                               "(penalty–reward analysis).",
-           "item": "Item", "effect": "Effect (NPS points)", "what_if": "NPS after",
-           "kpis": "Key figures", "score": "NPS",
-           "interval_n": "95 % interval {low:+.0f} to {high:+.0f} · {n:,} answers",
-           "answers": "Answers in this view", "change": "Change against the {days} days before",
-           "change_before": "Change against the period before",
-           "up": "Up clearly", "down": "Down clearly", "steady": "No clear change",
-           "no_previous": "Too few answers in the {days} days before to compare",
-           "whole": "Whole period: nothing before it to compare"},
-    "ja": {"all": "全期間", "90d": "直近90日", "30d": "直近30日", "7d": "直近7日",
-           "period": "期間", "segment": "", "every": "すべて",
-           "as_of": "データ更新 {time}・回答 {n:,} 件",
-           "empty": "この条件の回答はまだありません。"
-                    "期間を広げるか、別の{attribute}を選んでください。",
-           "fix_first": "最優先で改善：お客様にとって重要で、評価が他より低い項目",
-           "no_fix": "重要かつ評価の低い項目は現在ありません。",
-           "drivers_unavailable": "回答が少なく、NPSを動かす要因を推定できません（{reason}）。",
-           "download": "この表をダウンロード（CSV）", "comments": "最近のコメント",
-           "filter": "コメントを検索", "no_comments": "該当するコメントはありません。",
-           "differ": "{attribute}によって明らかな差があります。",
-           "same": "{attribute}による明確な差はありません。",
-           "demo": "デモデータです（このテナントの回答はまだ同期されていません）。",
-           "too_few": "回答が少ないため表示しません（回答者を特定できないよう、{n}件以上が"
-                      "必要です）。期間を広げるか、すべての{attribute}を選んでください。",
-           "hidden_groups": "回答が少ない{attribute}（{count}件）は表示していません。",
-           "not_synced": "まだ回答がありません。回答は届いてから数分後にここに表示されます。",
-           "unreachable": "現在、回答を読み込めません。数分後にもう一度お試しください。",
-           "portal": "← ポータル", "sign_out": "サインアウト",
-           "improvement": "改善効果：NPSを最も上げる項目",
-           "improvement_note": "現在のNPSは{nps:+.1f}。ある項目の低い評価が中間まで上がると、"
-                               "NPSはその改善効果の分だけ上がります（ペナルティ・リワード分析）。",
-           "item": "項目", "effect": "改善効果（NPSポイント）", "what_if": "改善後のNPS",
-           "kpis": "主な指標", "score": "NPS",
-           "interval_n": "95%信頼区間 {low:+.0f}〜{high:+.0f}・回答 {n:,} 件",
-           "answers": "この条件の回答数", "change": "その前の{days}日間との差",
-           "change_before": "前の期間との差",
-           "up": "明らかに上昇", "down": "明らかに低下", "steady": "明確な変化はありません",
-           "no_previous": "その前の{days}日間の回答が少ないため比較できません",
-           "whole": "全期間のため、比較する前の期間はありません"},
-}
-
-
-# Employee surveys (``kind: ex``) speak of employees; every other phrase is shared.
-EX_WORDS = {
-    "en": {"fix_first": "Fix first — these matter most to employees and score below the rest:",
-           "groups": "Scores by theme", "group": "Theme", "favourable": "Favourable",
-           "interval": "95 % interval", "mean": "Average",
-           "improvement": "Improvement effect: what raises eNPS most",
-           "improvement_note": "eNPS now {nps:+.1f}. If an item's low ratings moved up to "
-                               "the middle of its scale, eNPS would rise by its effect "
-                               "(penalty–reward analysis).",
-           "effect": "Effect (eNPS points)", "what_if": "eNPS after", "score": "eNPS"},
-    "ja": {"fix_first": "最優先で改善：従業員にとって重要で、評価が他より低い項目",
-           "groups": "テーマ別のスコア", "group": "テーマ", "favourable": "肯定的回答",
-           "interval": "95%信頼区間", "mean": "平均",
-           "improvement": "改善効果：eNPSを最も上げる項目",
-           "improvement_note": "現在のeNPSは{nps:+.1f}。ある項目の低い評価が中間まで上がると、"
-                               "eNPSはその改善効果の分だけ上がります（ペナルティ・リワード分析）。",
-           "effect": "改善効果（eNPSポイント）", "what_if": "改善後のeNPS", "score": "eNPS"},
-}
 
 
 def words(key: str, language: str, kind: str = "cx", **values: object) -> str:
-    """A dashboard phrase in ``language``, in the words of a ``kind`` of survey.
+    """A dashboard phrase in ``language`` (English when the language is unknown), in the
+    words of a ``kind`` of survey ("cx" customers, "ex" employees).
 
     >>> words("fix_first", "en", "ex")[:45]
     'Fix first — these matter most to employees an'
     """
-    if kind == "ex" and key in EX_WORDS.get(language, {}):
-        phrase = EX_WORDS[language][key]
-        return phrase.format(**values) if values else phrase
-    phrase = WORDS.get(language, WORDS["en"])[key]
-    return phrase.format(**values) if values else phrase
+    return phrase(language, variant(f"dashboard.{key}", kind), **values)
 
 
 

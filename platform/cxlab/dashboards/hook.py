@@ -55,7 +55,6 @@ from papermill.parameterize import parameterize_notebook
 from cxlab.config import Config
 from cxlab.dashboards.kernels import DashboardBusy
 from cxlab.dashboards.replies import (
-    PAGE_TEXT,
     page_language,
     portal_link,
     refusal_page,
@@ -64,6 +63,7 @@ from cxlab.dashboards.replies import (
 )
 from cxlab.dashboards.snapshots import read_static_page
 from cxlab.dashboards.tokens import DashboardTokenError, DashboardTokens, RedeemedTokens
+from cxlab.i18n import phrase
 from cxlab.store import Store
 
 DASHBOARDS_DIR = Path(__file__).resolve().parents[3] / "notebooks" / "dashboards"
@@ -140,7 +140,7 @@ def prelaunch_hook(secret_key: str, portal_url: str = "",
             cell.metadata.setdefault("tags", [])
         notebook.metadata.setdefault("papermill", {})
         # The browser tab's title (Voila's template reads metadata.title).
-        notebook.metadata["title"] = grant.title or PAGE_TEXT[language]["dashboard"]
+        notebook.metadata["title"] = grant.title or phrase(language, "dashboard.title")
         notebook.metadata["cxlab_language"] = language  # <html lang> of cxlab's template
         parameters = {"tenant": grant.tenant, "survey": grant.survey or "",
                       "demo_fallback": False, "language": language,

@@ -13,11 +13,11 @@ from datetime import datetime
 
 import ipywidgets as widgets
 
-from cxlab import charts
 from cxlab.config import Config
 from cxlab.dashboards.data import load_dashboard_data
 from cxlab.dashboards.fragments import navigation_html, words
 from cxlab.dashboards.widget import Dashboard
+from cxlab.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from cxlab.store import StoreNotFound
 
 
@@ -41,7 +41,7 @@ def build_dashboard(
     and ``segment`` choose the first view (as the static page's form does); unknown
     values open the whole period for every segment.
     """
-    language = language if language in charts.LANGUAGES else "ja"
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     try:
         data = load_dashboard_data(config, tenant, survey or None, start=start or None,
                                    end=end or None, demo_fallback=demo_fallback,

@@ -29,6 +29,7 @@ from cxlab.dashboards.view import (
     snapshot_content,
 )
 from cxlab.dashboards.widget import Dashboard
+from cxlab.i18n import LANGUAGES
 from cxlab.store import Store
 from cxlab.surveys.definition import localize
 
@@ -61,10 +62,10 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
                 and all(read_snapshot(store, tenant, survey, static_page_view(language, period),
                                       version) is not None for period in periods[1:]))
 
-    if all(current(language) for language in charts.LANGUAGES):
+    if all(current(language) for language in LANGUAGES):
         return False
     data = load_dashboard_data(config, tenant, survey)
-    for language in charts.LANGUAGES:
+    for language in LANGUAGES:
         view = opening_view(language)
         saved = read_snapshot(store, tenant, survey, view, data.version)
         if saved is None:

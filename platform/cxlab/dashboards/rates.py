@@ -17,36 +17,9 @@ import pandas as pd
 from cxlab import charts
 from cxlab.anonymity import suppressed_groups
 from cxlab.config import Config
+from cxlab.dashboards.fragments import words
 from cxlab.errors import CxlabError
 from cxlab.surveys.definition import SurveyDefinition
-
-WORDS = {
-    "en": {"response_rate": "Response rate of e-mail invitations",
-           "rate_by": "Response rate by {attribute}",
-           "rate_note": "Rate = answered ÷ e-mails sent, over the whole period; the "
-                        "interval is Wilson's 95 %.",
-           "rates_hidden": "{count} row(s) with fewer than {n} answers are not shown, to "
-                           "protect the respondents' anonymity.",
-           "no_distributions": "This survey has no e-mail distributions (open links only), "
-                               "so it has no response rate.",
-           "col_distribution": "Distribution", "col_invited": "Invited", "col_sent": "Sent",
-           "col_answered": "Answered", "col_rate": "Rate", "col_ci": "95 % interval"},
-    "ja": {"response_rate": "メール配信の回答率",
-           "rate_by": "{attribute}別の回答率",
-           "rate_note": "回答率＝回答数÷送信済みメール数（全期間）。"
-                        "区間はWilsonの95%信頼区間です。",
-           "rates_hidden": "回答者の匿名性を守るため、回答が{n}件未満の行（{count}行）は"
-                           "表示していません。",
-           "no_distributions": "このアンケートにはメール配信がありません（公開リンクのみ）。"
-                               "そのため回答率はありません。",
-           "col_distribution": "配信", "col_invited": "招待数", "col_sent": "送信数",
-           "col_answered": "回答数", "col_rate": "回答率", "col_ci": "95%信頼区間"},
-}
-
-
-def words(key: str, language: str, **values: object) -> str:
-    phrase = WORDS.get(language, WORDS["en"])[key]
-    return phrase.format(**values) if values else phrase
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import tornado.web
 
-from cxlab.charts import LANGUAGES
+from cxlab.i18n import DEFAULT_LANGUAGE, LANGUAGES, phrase
 
 # Filled per request in a static page: a fresh token for the live dashboard, and the
 # portal's address (as this server knows it, whatever the sync's configuration was).
@@ -34,44 +34,6 @@ TOKEN_SLOT = "cxlab-slot-live-token"
 PORTAL_SLOT = "cxlab-slot-portal"
 STATIC_PAGE_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
                       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-# What a refused page says, per language: (title, message) by refusal, and the buttons.
-PAGE_TEXT = {
-    "en": {
-        "missing": ("Open your dashboard from the portal",
-                    "Dashboards open from the client portal, where you sign in."),
-        "invalid": ("This link does not work", "This dashboard link is not valid."),
-        "expired": ("This link has expired",
-                    "Dashboard links work for a few minutes. Open the dashboard again "
-                    "from the portal."),
-        "used": ("This link has been used",
-                 "Each dashboard link opens one page once. Open the dashboard again from "
-                 "the portal."),
-        "other-notebook": ("This link is for another dashboard",
-                           "Open the dashboard again from the portal."),
-        "not-found": ("There is no such page", "Open dashboards from the client portal."),
-        "busy": ("The dashboards are busy",
-                 "Many dashboards are open right now. Try again in a moment."),
-        "to_portal": "Open it again from the portal", "retry": "Try again",
-        "dashboard": "Dashboard",
-    },
-    "ja": {
-        "missing": ("ポータルからダッシュボードを開いてください",
-                    "ダッシュボードはサインインしたクライアントポータルから開きます。"),
-        "invalid": ("このリンクは使えません", "このダッシュボードのリンクは無効です。"),
-        "expired": ("このリンクは有効期限が切れています",
-                    "ダッシュボードのリンクは数分間だけ有効です。ポータルからもう一度開いてください。"),
-        "used": ("このリンクは使用済みです",
-                 "ダッシュボードのリンクは1回だけ開けます。ポータルからもう一度開いてください。"),
-        "other-notebook": ("このリンクは別のダッシュボード用です",
-                           "ポータルからもう一度開いてください。"),
-        "not-found": ("ページが見つかりません",
-                      "ダッシュボードはクライアントポータルから開いてください。"),
-        "busy": ("ただいま混み合っています",
-                 "多くのダッシュボードが開かれています。しばらくしてからもう一度お試しください。"),
-        "to_portal": "ポータルからもう一度開く", "retry": "もう一度試す",
-        "dashboard": "ダッシュボード",
-    },
-}
 PAGE = """<!doctype html><html lang="{language}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>
@@ -100,8 +62,8 @@ def response_headers(production: bool) -> dict[str, str]:
 
 
 def page_language(handler: Any) -> str:
-    """``ja`` or ``en``: the ``language`` query argument, else the browser's first choice
-    among them (Accept-Language), else ``ja``.
+    """One of :data:`cxlab.i18n.LANGUAGES`: the ``language`` query argument, else the
+    browser's first choice among them (Accept-Language), else the default (``ja``).
 
     >>> from types import SimpleNamespace
     >>> page_language(SimpleNamespace(get_query_argument=lambda name, default=None: None,
@@ -116,16 +78,18 @@ def page_language(handler: Any) -> str:
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
             return code
-    return "ja"
+    return DEFAULT_LANGUAGE
 
 
 def refusal_page(handler: Any, status: int, reason: str, *, language: str = "ja",
                  action_url: str | None = None, action: str = "to_portal") -> None:
     """Answer ``status`` with a page in ``language`` that says why (``reason``) and
     offers one button, then stop the request (no traceback)."""
-    text = PAGE_TEXT.get(language, PAGE_TEXT["ja"])
-    title, message = text[reason]
-    button = (f'<a class="button" href="{html.escape(action_url)}">{html.escape(text[action])}</a>'
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    title = phrase(language, f"refusal.{reason}.title")
+    message = phrase(language, f"refusal.{reason}.message")
+    label = phrase(language, f"refusal.{action}")
+    button = (f'<a class="button" href="{html.escape(action_url)}">{html.escape(label)}</a>'
               if action_url else "")
     finish_page(handler, status, PAGE.format(language=language, title=html.escape(title),
                                              message=html.escape(message), action=button),

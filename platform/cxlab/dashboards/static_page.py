@@ -57,15 +57,6 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 LAST_SECTION = ("comments", (("html", "comments"),))
 # Snapshot keys that are not shown as such (bookkeeping, or used elsewhere on the page).
 NOT_SHOWN = {"figures", "count", "segments", "layout", "summaries", "version"}
-STATIC_WORDS = {
-    "en": {"show": "Show", "live_note": "Choosing another period or {attribute} opens "
-                                        "the interactive dashboard.",
-           "controls": "Filters", "results": "Results"},
-    "ja": {"show": "表示",
-           "live_note": "期間や{attribute}を選ぶと、操作できるダッシュボードが開きます。",
-           "controls": "絞り込み", "results": "結果"},
-}
-
 _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
     lstrip_blocks=True, undefined=jinja2.StrictUndefined)
@@ -143,7 +134,6 @@ def render_static_page(content: dict[str, Any], *, language: str, title: str, as
     carries the slots the dashboard server fills per viewer
     (:func:`cxlab.dashboards.replies.static_reply`).
     """
-    static = STATIC_WORDS.get(language, STATIC_WORDS["en"])
     return _environment.get_template("static_page.html.j2").render(
         language=language, title=title, css=SHARED_CSS.read_text(encoding="utf-8"),
         as_of=as_of, notebook=notebook, token_slot=TOKEN_SLOT, portal=PORTAL_SLOT,
@@ -151,7 +141,8 @@ def render_static_page(content: dict[str, Any], *, language: str, title: str, as
         period_label=words("period", language), every=words("every", language),
         segments=segments, attribute_label=attribute_label,
         portal_text=words("portal", language), sign_out=words("sign_out", language),
-        show=static["show"], controls_label=static["controls"], results=static["results"],
-        live_note=static["live_note"].format(attribute=attribute_label),
+        show=words("show", language), controls_label=words("controls", language),
+        results=words("results", language),
+        live_note=words("live_note", language, attribute=attribute_label),
         sections=list(page_sections(content)))
 

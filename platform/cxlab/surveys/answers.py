@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cxlab.i18n import Phrase
 from cxlab.surveys.definition import SurveyDefinition
 from cxlab.surveys.types import question_type
 from cxlab.surveys.types.base import EMPTY
@@ -34,9 +35,9 @@ def validate_answers(
     ({}, {'nps': 'must be a whole number from 0 to 10'})
     """
     if not isinstance(answers, dict):
-        return {}, {"answers": "must be an object mapping question ids to answers"}
+        return {}, {"answers": Phrase("validation.answers_object")}
     known = {q.id for q in definition.questions}
-    errors = {key: "no such question in this survey" for key in answers if key not in known}
+    errors = {key: Phrase("validation.unknown_question") for key in answers if key not in known}
     clean: dict[str, Any] = {}
     for question in definition.questions:
         if pages is not None and question.page not in pages:
@@ -54,5 +55,5 @@ def validate_answers(
         elif value is not None:
             clean[question.id] = value
         elif question.required:
-            errors[question.id] = "this question needs an answer"
+            errors[question.id] = Phrase("validation.required")
     return clean, errors

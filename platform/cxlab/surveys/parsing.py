@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from cxlab.i18n import LANGUAGES
 from cxlab.surveys.definition import (
     CONDITION_OPERATORS,
-    LANGUAGES,
     MAX_MIN_GROUP,
     ORIGIN_CHARS,
     SLUG_CHARS,

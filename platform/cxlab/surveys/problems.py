@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cxlab.surveys.definition import LANGUAGES, Option, Text
+from cxlab.i18n import LANGUAGES
+from cxlab.surveys.definition import Option, Text
 
 IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 MAX_SCALE_POINTS = 11
@@ -90,7 +91,8 @@ class Problems:
             for language, value in raw.items()
         ):
             return dict(raw)
-        self.add(path, f"{raw!r} must be a string or a mapping of ja/en to non-empty strings")
+        self.add(path, f"{raw!r} must be a string or a mapping of {'/'.join(LANGUAGES)} "
+                       "to non-empty strings")
         return None
 
     def labels(self, raw: Any, path: str, known: set[str] | None,

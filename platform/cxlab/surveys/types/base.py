@@ -68,7 +68,8 @@ class QuestionType:
         return {}
 
     def clean(self, question: Question, value: Any) -> tuple[Any, str | None]:
-        """``(clean value, None)`` or ``(None, reason)``; called only with an answer."""
+        """``(clean value, None)`` or ``(None, reason)``, the reason a
+        :class:`cxlab.i18n.Phrase` (``validation.*``); called only with an answer."""
         raise NotImplementedError
 
     def items(self, question: Question) -> list[Item]:

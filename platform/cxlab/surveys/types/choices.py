@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from cxlab.i18n import Phrase
 from cxlab.surveys.definition import Question, localize
 from cxlab.surveys.problems import Problems
 from cxlab.surveys.types.base import QuestionType, SeedContext, Translate, choice_views
@@ -36,7 +37,7 @@ class SingleType(QuestionType):
 
     def clean(self, question: Question, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str) or value not in question.option_values():
-            return None, f"must be one of: {', '.join(question.option_values())}"
+            return None, Phrase("validation.one_of", options=", ".join(question.option_values()))
         return value, None
 
     def parts(self, question: Question) -> tuple[str, ...]:
@@ -68,7 +69,7 @@ class MultiType(SingleType):
         values = [value] if isinstance(value, str) else value
         allowed = question.option_values()
         if not isinstance(values, list) or not all(v in allowed for v in values):
-            return None, f"must be a list drawn from: {', '.join(allowed)}"
+            return None, Phrase("validation.list_from", options=", ".join(allowed))
         return [v for v in allowed if v in values], None
 
     def column_names(self, question_id: str, parts: tuple[str, ...]) -> list[str]:
@@ -103,9 +104,9 @@ class DropdownType(SingleType):
     def clean(self, question: Question, value: Any) -> tuple[Any, str | None]:
         count = len(question.options)
         if not isinstance(value, str):
-            return None, f"must be one of the {count} options"
+            return None, Phrase("validation.one_of_options", count=count)
         if value not in question.option_values():
-            return None, f"{value[:40]!r} is not one of the {count} options"
+            return None, Phrase("validation.not_an_option", value=value[:40], count=count)
         return value, None
 
     def form_value(self, question: Question, form: dict[str, list[str]]) -> Any:

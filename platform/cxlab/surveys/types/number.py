@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlab.i18n import Phrase
 from cxlab.surveys.definition import Question
 from cxlab.surveys.problems import Problems, is_number
 from cxlab.surveys.types.base import QuestionType, SeedContext, Translate
@@ -68,19 +69,15 @@ class NumberType(QuestionType):
 
     def clean(self, question: Question, value: Any) -> tuple[Any, str | None]:
         integers = takes_integers(question)
-        reason = ("must be a whole number" if integers else "must be a number") + _range(question)
         number = _decimal(value)
-        if number is None:
-            return None, reason
         low, high = question.minimum, question.maximum
-        if (low is not None and number < Decimal(str(low))) or (
-                high is not None and number > Decimal(str(high))):
-            return None, reason
-        if integers and number != number.to_integral_value():
-            return None, reason
+        if number is None or (low is not None and number < Decimal(str(low))) or (
+                high is not None and number > Decimal(str(high))) or (
+                integers and number != number.to_integral_value()):
+            return None, _range_problem(question, integers)
         base = Decimal(str(low)) if low is not None else Decimal(0)
         if (number - base) % Decimal(str(question.step)) != 0:
-            return None, f"must be a multiple of {number_text(question.step)}"
+            return None, Phrase("validation.multiple_of", step=number_text(question.step))
         return (int(number) if integers else float(number)), None
 
     def form_value(self, question: Question, form: dict[str, list[str]]) -> Any:
@@ -121,12 +118,14 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _range(question: Question) -> str:
+def _range_problem(question: Question, integers: bool) -> Phrase:
+    """"must be a (whole) number", with the question's bounds."""
+    kind = "validation.whole_number" if integers else "validation.number"
     low, high = question.minimum, question.maximum
     if low is not None and high is not None:
-        return f" from {number_text(low)} to {number_text(high)}"
+        return Phrase(f"{kind}_range", low=number_text(low), high=number_text(high))
     if low is not None:
-        return f" of at least {number_text(low)}"
+        return Phrase(f"{kind}_at_least", low=number_text(low))
     if high is not None:
-        return f" of at most {number_text(high)}"
-    return ""
+        return Phrase(f"{kind}_at_most", high=number_text(high))
+    return Phrase(kind)

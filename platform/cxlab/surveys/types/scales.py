@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlab.i18n import Phrase
 from cxlab.surveys.definition import Item, Question, localize
 from cxlab.surveys.problems import Problems
 from cxlab.surveys.types.base import (
@@ -39,18 +40,16 @@ def clean_point(value: Any, low: int, high: int) -> tuple[int | None, str | None
     >>> clean_point(" 9", 0, 10), clean_point(True, 0, 10)[1]
     ((9, None), 'must be a whole number from 0 to 10')
     """
-    reason = f"must be a whole number from {low} to {high}"
-    if isinstance(value, bool):
-        return None, reason
     if isinstance(value, str):
         try:
             value = int(value.strip())
         except ValueError:
-            return None, reason
+            value = None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if not isinstance(value, int) or not low <= value <= high:
-        return None, reason
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        # Made only here: answers are checked by the thousand, problems are few.
+        return None, Phrase("validation.whole_number_range", low=low, high=high)
     return value, None
 
 
@@ -143,20 +142,21 @@ class MatrixType(RatingType):
     def clean(self, question: Question, value: Any) -> tuple[Any, str | None]:
         rows = [row.value for row in question.rows]
         if not isinstance(value, dict):
-            return None, f"must be an object of row → answer, rows: {', '.join(rows)}"
+            return None, Phrase("validation.matrix_object", rows=", ".join(rows))
         unknown = [key for key in value if key not in rows]
         if unknown:
-            return None, f"no row {unknown[0]!r}; rows: {', '.join(rows)}"
+            return None, Phrase("validation.unknown_row", row=unknown[0], rows=", ".join(rows))
         clean = {}
         for row in rows:
             if value.get(row) in EMPTY:
                 continue
             clean[row], reason = clean_point(value[row], question.scale_min, question.scale_max)
             if reason:
-                return None, f"row {row!r}: {reason}"
+                return None, Phrase("validation.row", row=row, reason=reason)
         if question.required and clean and len(clean) < len(rows):
             missing = next(row for row in rows if row not in clean)
-            return None, f"row {missing!r}: this row needs an answer"
+            return None, Phrase("validation.row", row=missing,
+                                reason=Phrase("validation.row_required"))
         return clean or None, None
 
     def items(self, question: Question) -> list[Item]:
@@ -187,10 +187,12 @@ class MatrixType(RatingType):
 
     def form_reason(self, question: Question, reason: str, language: str) -> str:
         # The respondent sees rows by their labels, the API by their ids.
-        for row in question.rows:
-            label = localize(row.label, language).replace("'", "’")
-            reason = reason.replace(f"row {row.value!r}:", f"row '{label}':")
-        return reason
+        if not isinstance(reason, Phrase) or reason.msgid != "validation.row":
+            return reason
+        row = next((row for row in question.rows if row.value == reason.values["row"]), None)
+        if row is None:
+            return reason
+        return reason.with_values(row=localize(row.label, language).replace("'", "’"))
 
     def form_fields(self, question: Question, value: Any) -> list[tuple[str, str]]:
         return [(question.row_column(row), str(point)) for row, point in value.items()]

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from cxlab.i18n import Phrase
 from cxlab.surveys.definition import Question
 from cxlab.surveys.types.base import QuestionType, SeedContext, Translate
 
@@ -27,10 +28,10 @@ class TextType(QuestionType):
 
     def clean(self, question: Question, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
-            return None, "must be text"
+            return None, Phrase("validation.text")
         value = value.strip()
         if len(value) > MAX_TEXT_LENGTH:
-            return None, f"must be at most {MAX_TEXT_LENGTH} characters"
+            return None, Phrase("validation.too_long", limit=MAX_TEXT_LENGTH)
         return value or None, None
 
     def form_view(self, question: Question, value: Any, language: str,
