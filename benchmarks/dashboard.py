@@ -97,8 +97,10 @@ def open_page(browser, url: str, selectors: list[str]) -> tuple[float, object]:
     return time.perf_counter() - began, page
 
 
-# Sections whose charts a filter change redraws from the counts (drivers come after).
-COUNTED = ("headline", "trend", "distribution", "ratings", "segments")
+# Sections whose charts a filter change redraws first (drivers come after). The store
+# chart is left out: its plot is not always replaced by a new element, so "new" cannot
+# be seen; it is drawn in the same kernel step as these.
+COUNTED = ("headline", "trend", "distribution", "ratings")
 # (name, which dropdown, option index): PERIODS is all, 90d, 30d, 7d; segment 1 is a store.
 FILTER_CHANGES = (("period → last 30 days", 0, 2), ("store → the first store", 1, 1),
                   ("period → last 7 days", 0, 3))
@@ -108,8 +110,8 @@ def filter_change(page, dropdown: int, index: int) -> tuple[float, float]:
     """Choose option ``index`` of the ``dropdown``-th control on a live dashboard; the
     seconds until the KPI cards and every counted chart are redrawn, and until the
     drivers are too (the page's timing mark is rewritten after them)."""
-    page.evaluate("""document.querySelectorAll('.cx-kpi-cards, .cx-timings, .js-plotly-plot,
-                     img.plot-img').forEach(e => { e.dataset.old = '1'; })""")
+    page.evaluate("document.querySelectorAll('.cx-kpi-cards, .cx-timings, .js-plotly-plot, "
+                  "img.plot-img').forEach(e => { e.dataset.old = '1'; })")
     began = time.perf_counter()
     page.locator(".cx-controls select").nth(dropdown).select_option(index=index)
     page.locator(".cx-kpi-cards:not([data-old])").first.wait_for(state="visible",
