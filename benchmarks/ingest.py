@@ -39,7 +39,7 @@ from cxlab.surveys import parse_definition
 from sqlalchemy import create_engine, func, select, text
 
 from survey_server.serve import THREADS_PER_WORKER, granian_options
-from survey_server.testing import seed_survey
+from survey_server.testing import publish_survey_with_key
 from survey_server.tokens import FormTokens
 
 HERE = Path(__file__).resolve().parent
@@ -85,7 +85,7 @@ def main() -> None:
         config = Config.from_environ(environ)
         database = Database(config.database_url)
         database.migrate()
-        seeded = seed_survey(database, "bench", QUICK)
+        seeded = publish_survey_with_key(database, "bench", QUICK)
         survey_url = f"/api/v1/surveys/{seeded.survey_id}/responses"
         auth = f"Authorization: Bearer {seeded.api_key}"
         if options.compare_threads:
@@ -135,7 +135,7 @@ def postgres_run(run, admin_url: str, environ: dict, folder: str) -> dict:
         pg_environ = {**environ, "CXLAB_DATABASE_URL": url}
         database = Database(Config.from_environ(pg_environ).database_url)
         database.migrate()
-        seeded = seed_survey(database, "bench", QUICK)
+        seeded = publish_survey_with_key(database, "bench", QUICK)
         with granian_server(pg_environ, survey=True) as base:
             result = run(base + f"/api/v1/surveys/{seeded.survey_id}/responses", folder,
                          body=API_BODY, header=f"Authorization: Bearer {seeded.api_key}")

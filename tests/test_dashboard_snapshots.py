@@ -22,7 +22,7 @@ from cxlab.dashboards.widget import LAYOUT_VERSION, Dashboard
 from cxlab.db.models import Response, Tenant
 from cxlab.demo import seed_store
 from cxlab.errors import CxlabError
-from cxlab.seed import seed_survey as seed_more
+from cxlab.seed import seed_responses
 from cxlab.store import Store, StoreNotFound, erase_responses, sync
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import get_survey
@@ -102,7 +102,7 @@ def test_new_answers_make_the_snapshot_stale(seeded, database):
     plant(seeded, "acme")
     with database.session() as session:
         survey = get_survey(session, get_tenant(session, "acme"), SURVEY)
-    seed_more(database, survey, load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"), 5,
+    seed_responses(database, survey, load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"), 5,
               seed=7)
     sync(database, seeded, progress=False)
     assert opening_comments(seeded, "acme") != POISON

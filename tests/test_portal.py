@@ -25,7 +25,7 @@ from cxlab.tenancy import create_user, get_tenant
 from sqlalchemy import delete, select
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 PASSWORD = "correct horse battery"
 RIVAL_SURVEY = parse_definition({
@@ -54,9 +54,9 @@ def write_report(var_dir: Path, tenant: str, job: str, name: str, text: str) -> 
 def make_portal(config: Config, database: Database):
     """Start a portal with ``policy``: tenant acme (two surveys, user ana) and tenant
     rival (one survey, user rita), each with report files."""
-    seed_survey(database, "acme", load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"))
-    seed_survey(database, "acme", load_definition(EXAMPLES_DIR / "employee_engagement.yaml"))
-    seed_survey(database, "rival", RIVAL_SURVEY)
+    for example in ("restaurant_visit.yaml", "employee_engagement.yaml"):
+        publish_survey_with_key(database, "acme", load_definition(EXAMPLES_DIR / example))
+    publish_survey_with_key(database, "rival", RIVAL_SURVEY)
     with database.session() as session:
         create_user(session, get_tenant(session, "acme"), "ana@acme.example", PASSWORD)
         create_user(session, get_tenant(session, "rival"), "rita@rival.example", PASSWORD)

@@ -13,7 +13,7 @@ from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.errors import CxlabError
 from cxlab.reports import weekly_report
-from cxlab.seed import plan_drivers, seed_survey
+from cxlab.seed import plan_drivers, seed_responses
 from cxlab.store import load_responses, sync
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import publish_survey
@@ -35,7 +35,7 @@ def seed_tenant(config: Config, database: Database, slug: str, name: str, survey
                      for file in surveys}
     for file, count in surveys.items():
         definition = load_definition(EXAMPLES_DIR / file)
-        result = seed_survey(database, published[file], definition, count, seed=SEED,
+        result = seed_responses(database, published[file], definition, count, seed=SEED,
                              start=datetime.fromisoformat(first),
                              end=datetime.fromisoformat(last))
         plans[file] = result.plan

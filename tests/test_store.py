@@ -21,7 +21,7 @@ import pytest
 from cxlab.cli.store import sync_command
 from cxlab.db.models import Response, Tenant
 from cxlab.errors import CxlabError, NotFound
-from cxlab.seed import seed_survey
+from cxlab.seed import seed_responses
 from cxlab.store import (
     StoreError,
     StoreNotFound,
@@ -51,14 +51,14 @@ def add_survey(database, tenant_slug: str, count: int, *, seed: int = 0, definit
         tenant = tenant or create_tenant(session, tenant_slug, tenant_slug)
         survey = publish_survey(session, tenant, definition)
     if count:
-        seed_survey(database, survey, definition_of(survey), count, seed=seed)
+        seed_responses(database, survey, definition_of(survey), count, seed=seed)
     return survey
 
 
 def more_responses(database, tenant_slug: str, count: int, seed: int = 1) -> None:
     with database.session() as session:
         survey = get_survey(session, get_tenant(session, tenant_slug), SURVEY)
-    seed_survey(database, survey, definition_of(survey), count, seed=seed)
+    seed_responses(database, survey, definition_of(survey), count, seed=seed)
 
 
 def database_answers(database, tenant_slug: str) -> pd.DataFrame:

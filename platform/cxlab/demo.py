@@ -38,7 +38,7 @@ def seed_store(
     sync them to ``config``'s store (demo, tests and the dashboard benchmark). The
     answers span the 90 days up to ``end`` (default: now)."""
     from cxlab.db import Database
-    from cxlab.seed import seed_survey
+    from cxlab.seed import seed_responses
     from cxlab.store import sync
     from cxlab.surveys import EXAMPLES_DIR, load_definition
     from cxlab.surveys.catalog import publish_survey
@@ -51,7 +51,7 @@ def seed_store(
             with database.session() as session:
                 survey = publish_survey(session, create_tenant(session, slug, slug.title()),
                                         definition)
-            seed_survey(database, survey, definition, responses, seed=seed + number,
+            seed_responses(database, survey, definition, responses, seed=seed + number,
                         on_progress=on_progress, end=end)
         sync(database, config, progress=False)
 
