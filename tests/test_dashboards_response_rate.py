@@ -13,7 +13,9 @@ from cxlab.dashboards.rates import load_response_rates, response_rate_html
 from cxlab.dashboards.widget import Dashboard
 from cxlab.db.models import Invitation
 from cxlab.demo import seed_store
-from cxlab.distribution import create_distribution, parse_recipients, queue_invitations
+from cxlab.distribution import create_distribution
+from cxlab.distribution.mailing import queue_invitations
+from cxlab.distribution.recipients import parse_recipients
 from cxlab.outbox import send_queued
 from cxlab.surveys import parse_definition
 from cxlab.surveys.catalog import get_survey

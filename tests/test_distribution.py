@@ -12,16 +12,11 @@ from cxlab.cli.distribution import distribution_create_command, distribution_lis
 from cxlab.cli.outbox import send_command
 from cxlab.config import Config
 from cxlab.db.models import Distribution, Invitation, OutboxMessage
-from cxlab.distribution import (
-    ImportRefused,
-    create_distribution,
-    list_distributions,
-    parse_recipients,
-    queue_invitations,
-    queue_reminders,
-    record_opt_out,
-    response_rates,
-)
+from cxlab.distribution import create_distribution, list_distributions
+from cxlab.distribution.mailing import queue_invitations, queue_reminders
+from cxlab.distribution.opt_out import record_opt_out
+from cxlab.distribution.rates import response_rates
+from cxlab.distribution.recipients import ImportRefused, parse_recipients
 from cxlab.errors import NotFound
 from cxlab.outbox import claim_batch, send_queued
 from cxlab.surveys import parse_definition

@@ -22,7 +22,8 @@ from conftest import free_port
 from cxlab import outbox
 from cxlab.config import Config
 from cxlab.db.models import Invitation, OutboxMessage
-from cxlab.distribution import ImportRefused, queue_reminders
+from cxlab.distribution.mailing import queue_reminders
+from cxlab.distribution.recipients import ImportRefused
 from cxlab.mail import SmtpTransport
 from cxlab.outbox import DEFAULT_LEASE, send_queued
 from sqlalchemy import select, update

@@ -13,7 +13,7 @@ import requests
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import Distribution, Invitation, Response
-from cxlab.distribution import response_rates
+from cxlab.distribution.rates import response_rates
 from cxlab.invitations import create_invitation
 from cxlab.store import load_responses, sync
 from cxlab.surveys import parse_definition

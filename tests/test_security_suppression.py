@@ -18,12 +18,12 @@ from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import Distribution
 from cxlab.invitations import create_invitation
-from cxlab.reports import weekly_report
-from cxlab.responses import StoredResponse
 from cxlab.store import sync
+from cxlab.stored_responses import StoredResponse
 from cxlab.surveys import parse_definition
 from cxlab.surveys.catalog import get_survey_by_id
 from cxlab.tenancy import create_user, get_tenant
+from cxlab.weekly_report import weekly_report
 
 from survey_server import exports
 from survey_server.app import create_app

@@ -1,4 +1,4 @@
-"""The weekly report's words in Japanese and English (cxlab.reports fills them in).
+"""The weekly report's words in Japanese and English (cxlab.weekly_report fills them in).
 
 >>> say("nps_this", "ja", metric="NPS", value=20.0, low=0.6, high=38.2, n=100)
 '今期のNPS：+20.0（95%区間 +0.6〜+38.2、回答100件）'

@@ -25,7 +25,8 @@ from cxlab.analysis.improvement import ImprovementEffect, improvement_effect
 from cxlab.analysis.nps import nps, nps_by, nps_from_counts
 from cxlab.analysis.ratings import ratings
 from cxlab.analysis.reliability import Reliability, reliability
-from cxlab.analysis.segments import SegmentComparison, compare_segments, response_rate
+from cxlab.analysis.response_rate import format_rate, response_rate
+from cxlab.analysis.segments import SegmentComparison, compare_segments
 from cxlab.analysis.text import TextSummary, text
 from cxlab.analysis.topics import CommentTopics, comment_topics
 from cxlab.analysis.trend import trend
@@ -40,6 +41,7 @@ __all__ = [
     "comment_topics",
     "compare_segments",
     "drivers",
+    "format_rate",
     "improvement_effect",
     "nps",
     "nps_by",

@@ -111,7 +111,7 @@ def warm_up(responses: int = 400) -> None:
 
     >>> warm_up(responses=60)
     """
-    import cxlab.distribution  # noqa: F401 - imported by the response-rate section
+    import cxlab.distribution.rates  # noqa: F401 - imported by the response-rate section
     from cxlab.seed import generate_responses
     from cxlab.surveys import EXAMPLES_DIR, load_definition
 

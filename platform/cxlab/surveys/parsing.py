@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from cxlab.identifiers import SLUG_PATTERN, SLUG_RULE
 from cxlab.surveys.definition import (
     CONDITION_OPERATORS,
     LANGUAGES,
     MAX_MIN_GROUP,
     ORIGIN_CHARS,
-    SLUG_CHARS,
     SURVEY_KINDS,
     Anonymity,
     Attribute,
@@ -80,9 +80,9 @@ class _Parser(Problems):
         self.unknown_keys(raw, "", SURVEY_KEYS)
         slug = raw.get("slug")
         if not isinstance(slug, str) or not slug:
-            self.add("slug", "required; lowercase letters, digits, '-' and '_' only")
-        elif not set(slug) <= SLUG_CHARS:
-            self.add("slug", f"{slug!r} may hold only lowercase letters, digits, '-' and '_'")
+            self.add("slug", f"required; {SLUG_RULE}")
+        elif not SLUG_PATTERN.match(slug):
+            self.add("slug", f"{slug!r} may hold only {SLUG_RULE}, at most 63")
         languages = raw.get("languages", list(LANGUAGES))
         if not isinstance(languages, list) or not languages or not set(languages) <= set(
             LANGUAGES
