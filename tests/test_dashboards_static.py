@@ -1,5 +1,5 @@
 """The static opening page (cxlab.dashboards.static_page): a real Voila
-(``python -m cxlab.dashboards.hook``) on 127.0.0.1 answers a valid token for the
+(``cxlab serve dashboards``) on 127.0.0.1 answers a valid token for the
 opening view with the page the sync rendered — no kernel starts — and its form opens
 the live dashboard with a fresh single-use token; kernels are counted as the server's
 child processes. Screenshots go to docs/img/ with CXLAB_UPDATE_SCREENSHOTS=1."""
