@@ -4,6 +4,7 @@ A notebook run where no ``cxlab demo`` has synced data (a fresh checkout, CI) as
 :func:`demo_config` for a small private store instead, so every notebook runs with its
 default parameters anywhere (:func:`cxlab.notebook_data.demo_stand_in` decides when):
 
+>>> from cxlab.store import Store
 >>> config = demo_config(responses=300)
 >>> Store.of(config).surveys(DEMO_TENANT)
 ['store-visit']

@@ -17,6 +17,7 @@ or with ``strict=True`` the whole file is refused; either way in one transaction
 >>> from cxlab.surveys import parse_definition
 >>> from cxlab.surveys.catalog import publish_survey
 >>> from cxlab.tenancy import create_tenant
+>>> from cxlab.distribution.recipients import parse_recipients
 >>> database = Database("sqlite://")
 >>> database.migrate()
 >>> config = Config.from_environ({"CXLAB_VAR_DIR": "/tmp/cxlab-doc"})
