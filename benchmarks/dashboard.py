@@ -28,6 +28,7 @@ plotly.js), the "fix first" list and the comments are on screen. Prints, median 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import statistics
@@ -203,9 +204,8 @@ def main() -> None:
                     page.close(run_before_unload=True)
                 # A snapshot without chart images: plotly.js draws every chart on arrival.
                 remove_snapshots(partition)
-                os.environ["CXLAB_CHART_IMAGES"] = "off"
-                refresh_snapshots(config, TENANT, "store-visit")
-                del os.environ["CXLAB_CHART_IMAGES"]
+                refresh_snapshots(dataclasses.replace(config, chart_images="off"), TENANT,
+                                  "store-visit")
                 # And none at all (a survey opened before any sync made one).
                 for name, prepare in (("no_images", lambda: None),
                                       ("cold", lambda: remove_snapshots(partition))):

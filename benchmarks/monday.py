@@ -3,7 +3,7 @@
 Seeds one chain tenant (default 1,000,000 restaurant answers; ``--var-dir`` keeps them
 for the next run), syncs it and renders its opening views as ``cxlab sync`` does
 (snapshots with chart images, and the static opening pages), then starts the production
-dashboard server (``python -m cxlab.dashboards.hook``, default caps and warm pool) and
+dashboard server (``cxlab serve dashboards``, default caps and warm pool) and
 lets ``--viewers`` managers arrive at random over ``--minutes``, each with their own
 token:
 

@@ -35,7 +35,7 @@ from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.jobs import kinds, run_job
 from cxlab.jobs.schedule import DEFAULT_SCHEDULE_PATH, load_schedule
-from cxlab.seed import seed_survey
+from cxlab.seed import seed_responses
 from cxlab.store import sync
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import publish_survey
@@ -54,7 +54,7 @@ def seed(config: Config, tenants: int, responses: int) -> Database:
         with database.session() as session:
             tenant = create_tenant(session, f"t{number:03d}", f"Tenant {number:03d} Dining")
             survey = publish_survey(session, tenant, definition)
-        seed_survey(database, survey, definition, responses, seed=number,
+        seed_responses(database, survey, definition, responses, seed=number,
                     start=datetime.fromisoformat(FIRST), end=datetime.fromisoformat(LAST))
     sync(database, config, progress=False)
     return database

@@ -35,7 +35,7 @@ def main() -> None:
             )
 
         started = time.perf_counter()
-        seed.seed_survey(database, survey, definition, count, seed=1)
+        seed.seed_responses(database, survey, definition, count, seed=1)
         seeding = time.perf_counter() - started
 
         frame = seed.generate_responses(definition, count, seed=1)

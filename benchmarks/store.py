@@ -43,7 +43,7 @@ def main() -> None:
             with database.session() as session:
                 tenant = tenancy.create_tenant(session, slug, slug)
                 survey = publish_survey(session, tenant, definition)
-            seed.seed_survey(database, survey, definition, size, seed=seed_number)
+            seed.seed_responses(database, survey, definition, size, seed=seed_number)
 
         report = sync(database, config, progress=False)
         if not verify(database, config).ok:

@@ -17,6 +17,7 @@ from cxlab import responses
 from cxlab.db.models import Survey
 from cxlab.errors import NotFound
 from cxlab.responses import MAX_IDEMPOTENCY_KEY_LENGTH
+from cxlab.stored_responses import iter_responses
 from cxlab.surveys.answers import validate_answers
 from cxlab.surveys.definition import SurveyDefinition
 from cxlab.tenancy import ApiKeyOwner
@@ -188,7 +189,7 @@ class ResponsesApi:
         definition = found.definition
 
         def read_rows():
-            return responses.iter_responses(
+            return iter_responses(
                 self.database, survey, since=since, include_partial=include_partial == "true"
             )
 

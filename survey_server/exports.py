@@ -1,10 +1,10 @@
 """Response exports as byte streams: CSV, JSON lines and Excel.
 
-Each function takes the rows as an iterator (``cxlab.responses.iter_responses``) and
+Each function takes the rows as an iterator (``cxlab.stored_responses.iter_responses``) and
 yields bytes in blocks of about 64 KB, so a million responses stream with flat memory.
 
 >>> from datetime import UTC, datetime
->>> from cxlab.responses import StoredResponse
+>>> from cxlab.stored_responses import StoredResponse
 >>> from cxlab.surveys import parse_definition
 >>> definition = parse_definition({"slug": "s", "title": "S", "attributes": ["store"],
 ...     "questions": [{"id": "nps", "type": "nps", "label": "NPS"},
@@ -30,7 +30,7 @@ from typing import Any
 
 from cxlab.anonymity import is_small, suppressed_groups
 from cxlab.csv_cells import csv_safe_row
-from cxlab.responses import StoredResponse
+from cxlab.stored_responses import StoredResponse
 from cxlab.surveys.definition import SurveyDefinition
 from cxlab.surveys.types import question_type
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import bottle
-from cxlab import distribution
+from cxlab.distribution.opt_out import opt_out_tenant, record_opt_out
 from cxlab.mail import read_opt_out_token
 from cxlab.opt_out_links import read_opt_out_link
 
@@ -45,7 +45,7 @@ class OptOutPages:
         tenant_id, email = claims
         database = self.context.database
         with database.session() as session:
-            tenant = distribution.opt_out_tenant(session, tenant_id)
+            tenant = opt_out_tenant(session, tenant_id)
         if tenant is None:
             return message_page(404, language, "optout_title", "optout_bad_link")
         tenant_name, tenant_slug = tenant
@@ -55,7 +55,7 @@ class OptOutPages:
         title = i18n.text("optout_title", language)
         if bottle.request.method == "POST":
             with self.context.write_gate.writing(), database.session() as session:
-                distribution.record_opt_out(session, tenant_id, email)
+                record_opt_out(session, tenant_id, email)
             return message_page(200, language, "optout_title", "optout_done",
                                 message=i18n.text("optout_done", language, **values))
         return render(

@@ -19,9 +19,12 @@ from urllib.parse import quote, urlencode
 import bottle
 import pandas as pd
 from cxlab import distribution, portal_auth, report_files, report_subscriptions
+from cxlab.analysis.response_rate import format_rate
 from cxlab.anonymity import suppressed_groups
 from cxlab.dashboards.tokens import DashboardTokens
+from cxlab.distribution.rates import DistributionSummary, response_rates, summarize_distributions
 from cxlab.errors import NotFound
+from cxlab.identifiers import MAX_EMAIL_LENGTH
 from cxlab.portal_auth import LoginPolicy
 from cxlab.surveys.catalog import definition_of, get_survey, get_survey_by_id, list_surveys
 from cxlab.surveys.definition import localize
@@ -111,7 +114,7 @@ class PortalPages:
             return form
         if not self.sessions.csrf_matches(form_id, form_field(form, "csrf_token")):
             return self.access.csrf_refused(language, "/portal/login")
-        email = form_field(form, "email").strip()[:portal_auth.MAX_EMAIL_LENGTH]
+        email = form_field(form, "email").strip()[:MAX_EMAIL_LENGTH]
         password = form_field(form, "password")
         if not email or not password or len(password) > MAX_PASSWORD_LENGTH:
             return self._login_page(language, 422, email=email, error="login_missing")
@@ -191,7 +194,7 @@ class PortalPages:
         user, language = visit.user, visit.language
         with self.database.session() as session:
             rows = list_surveys(session, user.tenant)
-            summaries = distribution.summarize_distributions(session, user.tenant)
+            summaries = summarize_distributions(session, user.tenant)
         surveys = [
             {
                 "title": survey_title(survey, language), "slug": survey.slug,
@@ -300,13 +303,13 @@ class PortalPages:
             raise NotFound(f"no distribution {distribution_id}")
         with self.database.session() as session:
             chosen = distribution.get_distribution(session, user.tenant, distribution_id)
-            summary = next(s for s in distribution.summarize_distributions(
+            summary = next(s for s in summarize_distributions(
                 session, user.tenant) if s.distribution.id == chosen.id)
             survey = get_survey_by_id(session, user.tenant.id, chosen.survey_id)
             min_group = definition_of(survey).anonymity.min_group
             by_attribute = [
                 (localize(attribute.label, language) or attribute.name, attribute.name,
-                 distribution.response_rates(session, user.tenant, by=attribute.name,
+                 response_rates(session, user.tenant, by=attribute.name,
                                              distribution=chosen))
                 for attribute in definition_of(survey).attributes
             ]
@@ -322,12 +325,12 @@ class PortalPages:
         )
 
 
-def summary_row(summary: distribution.DistributionSummary, language: str) -> dict[str, Any]:
+def summary_row(summary: DistributionSummary, language: str) -> dict[str, Any]:
     """A distribution's line on the portal: its counts, rate and page."""
     return {
         "name": summary.distribution.name, "invited": summary.invited,
         "sent": summary.sent, "answered": summary.answered,
-        "rate": percent(summary.rate),
+        "rate": format_rate(summary.rate),
         "url": url_in_language(f"/portal/distributions/{summary.distribution.id}", language),
     }
 
@@ -350,15 +353,6 @@ def rate_rows(table: pd.DataFrame, name: str, min_group: int,
     return [
         {"value": row[name], "sent": int(row["sent"]),
          "answered": word if row[name] in hidden else int(row["responded"]),
-         "rate": "–" if row[name] in hidden else percent(row["rate"])}
+         "rate": format_rate(None if row[name] in hidden else row["rate"])}
         for _, row in table.iterrows()
     ]
-
-
-def percent(rate: float | None) -> str:
-    """A response rate as the portal shows it.
-
-    >>> percent(0.4567), percent(None)
-    ('45.7%', '–')
-    """
-    return "–" if rate is None or pd.isna(rate) else f"{rate:.1%}"

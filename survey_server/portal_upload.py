@@ -15,6 +15,7 @@ from typing import Any
 
 import bottle
 from cxlab import distribution
+from cxlab.distribution import mailing, recipients
 from cxlab.errors import CxlabError, NotFound
 from cxlab.portal_auth import PortalUser
 from cxlab.surveys.catalog import get_survey_by_id, list_surveys
@@ -71,17 +72,17 @@ class DistributionUpload:
             return self._upload_page(visit, surveys, 422, choice=choice,
                                      error=i18n.text(error, language))
         try:
-            rows = distribution.parse_recipients(data)
-        except distribution.ImportRefused as refused:
+            rows = recipients.parse_recipients(data)
+        except recipients.ImportRefused as refused:
             return self._upload_page(visit, surveys, 422, choice=choice, error=str(refused))
         with self.database.session() as session:
-            valid, problems, opted_out = distribution.check_recipients(
+            valid, problems, opted_out = recipients.check_recipients(
                 session, user.tenant, survey, rows)
         file_name = store_upload(self._upload_dir(user), data)
         reference = self.uploads.issue(
             user.tenant.id, file_name, survey.id, choice["name"], choice["reminder"])
-        columns = [distribution.EMAIL_COLUMN, *sorted(
-            {name for row in valid for name in row.values} - {distribution.EMAIL_COLUMN})]
+        columns = [recipients.EMAIL_COLUMN, *sorted(
+            {name for row in valid for name in row.values} - {recipients.EMAIL_COLUMN})]
         return self.access.page(
             "portal_distribution_preview.tpl", language, visit.claims,
             survey_title=survey_title(survey, language),
@@ -113,9 +114,9 @@ class DistributionUpload:
                 survey = get_survey_by_id(session, user.tenant.id, upload.survey_id)
                 report = distribution.create_distribution(
                     session, user.tenant, survey, upload.name,
-                    distribution.parse_recipients(data),
+                    recipients.parse_recipients(data),
                     reminder_after_days=upload.reminder_after_days)
-                distribution.queue_invitations(session, self.config, user.tenant,
+                mailing.queue_invitations(session, self.config, user.tenant,
                                                report.distribution)
                 created = report.distribution.id
         except NotFound:

@@ -167,7 +167,7 @@ def serve_in_process(
 
 
 @dataclass(frozen=True)
-class SeededSurvey:
+class PublishedSurvey:
     """A tenant with one published survey and one API key (its plaintext)."""
 
     tenant_slug: str
@@ -177,10 +177,12 @@ class SeededSurvey:
     api_key: str
 
 
-def seed_survey(
+def publish_survey_with_key(
     database: Database, tenant_slug: str, definition: SurveyDefinition, *, status: str = "open"
-) -> SeededSurvey:
-    """Create tenant ``tenant_slug`` (unless it exists) with ``definition`` published."""
+) -> PublishedSurvey:
+    """Create tenant ``tenant_slug`` (unless it exists) with ``definition`` published and
+    an API key of its own: where a survey server test starts. Answers are seeded apart
+    (:func:`cxlab.seed.seed_responses`)."""
     with database.session() as session:
         try:
             tenant = get_tenant(session, tenant_slug)
@@ -188,4 +190,4 @@ def seed_survey(
             tenant = create_tenant(session, tenant_slug, tenant_slug.title())
         survey = publish_survey(session, tenant, definition, status=status)
         _row, api_key = create_api_key(session, tenant, "tests")
-        return SeededSurvey(tenant.slug, tenant.id, survey.slug, survey.id, api_key)
+        return PublishedSurvey(tenant.slug, tenant.id, survey.slug, survey.id, api_key)

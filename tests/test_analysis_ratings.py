@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from cxlab.analysis import nps, ratings, text, trend
+from cxlab.analysis import comment_summary, nps, ratings, trend
 from cxlab.seed import generate_responses
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from scipy import stats
@@ -127,7 +127,7 @@ def test_trend_welch_p_value_matches_scipy():
 
 
 def test_text_counts_lengths_and_japanese_terms(seeded):
-    summary = text(seeded, "comment", by="store")
+    summary = comment_summary(seeded, "comment", by="store")
     comments = seeded["comment"].dropna()
     assert summary.counts["comments"].sum() == len(comments)
     assert summary.counts["responses"].sum() == len(seeded)
@@ -139,7 +139,7 @@ def test_text_counts_lengths_and_japanese_terms(seeded):
 
 
 def test_text_without_comments_is_defined():
-    summary = text(pd.DataFrame({"comment": [None, "  "]}), "comment")
+    summary = comment_summary(pd.DataFrame({"comment": [None, "  "]}), "comment")
     assert summary.counts.loc[0, "comments"] == 0
     assert np.isnan(summary.counts.loc[0, "mean_length"])
     assert summary.terms.empty and summary.comments.empty

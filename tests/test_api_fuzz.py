@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 QUESTION_IDS = [question.id for question in VISIT.questions]
@@ -53,8 +53,8 @@ bodies = (
 
 @pytest.fixture
 def target(config, database):
-    acme = seed_survey(database, "acme", VISIT)
-    rival = seed_survey(database, "rival", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
+    rival = publish_survey_with_key(database, "rival", VISIT)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         yield base_url, acme, rival
 

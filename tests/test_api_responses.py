@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 
@@ -28,8 +28,8 @@ VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 @pytest.fixture
 def api(config: Config, database: Database):
     """A running server; tenant acme has the visit survey, tenant rival one of its own."""
-    acme = seed_survey(database, "acme", VISIT)
-    rival = seed_survey(database, "rival", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
+    rival = publish_survey_with_key(database, "rival", VISIT)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         yield base_url, acme, rival
 
@@ -227,7 +227,7 @@ def test_openapi_document_describes_the_api(api):
 
 def test_cached_lookups_expire_so_a_revoked_key_stops_working(environ, database):
     """With CXLAB_LOOKUP_TTL=1 a worker reuses a key's tenant for at most a second."""
-    acme = seed_survey(database, "acme", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
     config = Config.from_environ({**environ, "CXLAB_LOOKUP_TTL": "1"})
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         body = {"answers": {"nps": 7}}

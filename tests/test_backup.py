@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from cxlab.cli.backup import backup_command
 from cxlab.config import Config
 from cxlab.db.models import Response
-from cxlab.seed import seed_survey
+from cxlab.seed import seed_responses
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import publish_survey
 from cxlab.tenancy import create_tenant
@@ -29,7 +29,7 @@ def test_a_backup_taken_while_responses_arrive_is_sound(config: Config, database
     with database.session() as session:
         tenant = create_tenant(session, "acme", "Acme")
         survey = publish_survey(session, tenant, DEFINITION, status="open")
-    seed_survey(database, survey, DEFINITION, 2000, seed=1)
+    seed_responses(database, survey, DEFINITION, 2000, seed=1)
     stop = threading.Event()
     inserted = []
 

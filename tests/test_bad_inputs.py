@@ -16,7 +16,7 @@ from cxlab.surveys import parse_definition
 from sqlalchemy import func, select
 
 from survey_server.app import create_app
-from survey_server.testing import SeededSurvey, seed_survey, serve_in_thread
+from survey_server.testing import PublishedSurvey, publish_survey_with_key, serve_in_thread
 
 ONE_PAGE = parse_definition({
     "slug": "quick", "title": {"ja": "かんたん", "en": "Quick"},
@@ -82,12 +82,12 @@ CASES = [
 @pytest.fixture
 def server(any_database: Database, environ: dict[str, str]):
     config = Config.from_environ({**environ, "CXLAB_DATABASE_URL": any_database.url})
-    seeded = seed_survey(any_database, "acme", ONE_PAGE)
+    seeded = publish_survey_with_key(any_database, "acme", ONE_PAGE)
     with serve_in_thread(create_app(config, any_database, log_stream=None)) as base_url:
         yield base_url, seeded, any_database
 
 
-def stored(database: Database, survey: SeededSurvey) -> int:
+def stored(database: Database, survey: PublishedSurvey) -> int:
     from cxlab.db.models import Response
 
     with database.session() as session:

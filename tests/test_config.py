@@ -1,7 +1,15 @@
 """Configuration: defaults, production rules, and one clear message per bad variable."""
 
+import inspect
+import re
+from dataclasses import fields
+from pathlib import Path
+
 import pytest
+from cxlab import config as config_module
 from cxlab.config import Config, ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_defaults_put_everything_under_the_var_dir(tmp_path):
@@ -91,3 +99,30 @@ def test_static_dashboard_periods_are_the_dashboards_own(tmp_path):
     with pytest.raises(ConfigError, match="'14d' is not a dashboard period"):
         Config.from_environ({"CXLAB_VAR_DIR": str(tmp_path),
                              "CXLAB_DASHBOARD_STATIC_PERIODS": "all,14d"})
+
+
+def test_every_config_field_is_documented_with_its_variable():
+    """As datasette's test_docs: a setting added without a line in
+    docs/configuration.md, or a line left for a setting that is gone, fails here."""
+    documented = re.findall(r"^\| `(CXLAB_[A-Z_]+)` \|",
+                            (ROOT / "docs" / "configuration.md").read_text(), re.MULTILINE)
+    variables = [field.metadata.get("variable") for field in fields(Config)]
+    assert None not in variables, "every Config field names its variable: setting(...)"
+    assert sorted(set(variables) - set(documented)) == []  # undocumented settings
+    assert sorted(set(documented) - set(variables)) == []  # documented, but no such field
+    assert len(documented) == len(set(documented))
+
+
+def test_from_environ_reads_exactly_the_variables_the_fields_name():
+    read = set(re.findall(r'"(CXLAB_[A-Z_]+)"', inspect.getsource(Config.from_environ)))
+    assert read == {field.metadata["variable"] for field in fields(Config)}
+
+
+def test_no_other_module_reads_a_cxlab_variable():
+    reading = re.compile(r"""(environ\.get|getenv|environ\[)\(?\s*["']CXLAB_""")
+    sources = [path for folder in ("platform/cxlab", "survey_server", "scheduled")
+               for path in (ROOT / folder).rglob("*.py")]
+    offenders = [str(path.relative_to(ROOT)) for path in sources
+                 if path.resolve() != Path(config_module.__file__).resolve()
+                 and reading.search(path.read_text())]
+    assert offenders == []

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import require
 from cxlab.cli.store import sync_command
+from cxlab.config import Config, ConfigError
 from cxlab.dashboards import images as chart_images
 from cxlab.dashboards.data import load_dashboard_data
 from cxlab.dashboards.images import PLOTLY_MIMETYPE
@@ -21,8 +22,7 @@ from cxlab.dashboards.view import segment_values
 from cxlab.dashboards.widget import LAYOUT_VERSION, Dashboard
 from cxlab.db.models import Response, Tenant
 from cxlab.demo import seed_store
-from cxlab.errors import CxlabError
-from cxlab.seed import seed_survey as seed_more
+from cxlab.seed import seed_responses
 from cxlab.store import Store, StoreNotFound, erase_responses, sync
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import get_survey
@@ -102,7 +102,7 @@ def test_new_answers_make_the_snapshot_stale(seeded, database):
     plant(seeded, "acme")
     with database.session() as session:
         survey = get_survey(session, get_tenant(session, "acme"), SURVEY)
-    seed_more(database, survey, load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"), 5,
+    seed_responses(database, survey, load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"), 5,
               seed=7)
     sync(database, seeded, progress=False)
     assert opening_comments(seeded, "acme") != POISON
@@ -177,19 +177,20 @@ def test_sync_adds_a_still_image_of_every_chart(seeded):
             assert png.startswith(b"\x89PNG") and len(png) > 5000
 
 
-def test_snapshot_without_images_is_completed_by_the_next_sync(seeded, monkeypatch):
+def test_snapshot_without_images_is_completed_by_the_next_sync(seeded):
     require(chart_images.images_enabled("en"), "chart images need kaleido and Chromium")
-    monkeypatch.setenv("CXLAB_CHART_IMAGES", "off")
-    assert refresh_snapshots(seeded, "acme", SURVEY)  # e.g. saved by a dashboard on open
-    assert not refresh_snapshots(seeded, "acme", SURVEY)
-    monkeypatch.setenv("CXLAB_CHART_IMAGES", "auto")
+    without_images = replace(seeded, chart_images="off")
+    assert refresh_snapshots(without_images, "acme", SURVEY)  # e.g. saved by a dashboard
+    assert not refresh_snapshots(without_images, "acme", SURVEY)
     assert refresh_snapshots(seeded, "acme", SURVEY)
 
 
-def test_images_can_be_turned_off_and_bad_settings_are_named(monkeypatch):
+def test_images_can_be_turned_off_and_bad_settings_are_named(tmp_path):
     assert not chart_images.images_enabled("en", setting="off")
-    with pytest.raises(CxlabError, match="CXLAB_CHART_IMAGES must be one of auto, off"):
-        chart_images.images_enabled("en", setting="sometimes")
+    environ = {"CXLAB_VAR_DIR": str(tmp_path), "CXLAB_SECRET_KEY": "k" * 40}
+    assert Config.from_environ({**environ, "CXLAB_CHART_IMAGES": "OFF"}).chart_images == "off"
+    with pytest.raises(ConfigError, match="CXLAB_CHART_IMAGES: must be one of auto, off"):
+        Config.from_environ({**environ, "CXLAB_CHART_IMAGES": "sometimes"})
 
 
 def test_a_renderer_failure_leaves_the_snapshot_without_images(seeded, monkeypatch):

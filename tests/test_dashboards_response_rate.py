@@ -13,14 +13,16 @@ from cxlab.dashboards.rates import load_response_rates, response_rate_html
 from cxlab.dashboards.widget import Dashboard
 from cxlab.db.models import Invitation
 from cxlab.demo import seed_store
-from cxlab.distribution import create_distribution, parse_recipients, queue_invitations
+from cxlab.distribution import create_distribution
+from cxlab.distribution.mailing import queue_invitations
+from cxlab.distribution.recipients import parse_recipients
 from cxlab.outbox import send_queued
 from cxlab.surveys import parse_definition
 from cxlab.surveys.catalog import get_survey
 from cxlab.tenancy import get_tenant
 from sqlalchemy import select
 
-from survey_server.testing import seed_survey
+from survey_server.testing import publish_survey_with_key
 
 VISIT = parse_definition("""
 slug: visit
@@ -57,9 +59,9 @@ def distribute(database, config, slug: str, survey: str, name: str, recipients: 
 
 @pytest.fixture
 def two_tenants(config, database):
-    seed_survey(database, "acme", VISIT)
-    seed_survey(database, "acme", OPEN_LINK)
-    seed_survey(database, "beta", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", OPEN_LINK)
+    publish_survey_with_key(database, "beta", VISIT)
     distribute(database, config, "acme", "visit", "May", [
         ("a1@example.com", "渋谷"), ("a2@example.com", "渋谷"), ("a3@example.com", "新宿"),
         ("a4@example.com", "新宿"), ("a5@example.com", "新宿"),

@@ -1,5 +1,5 @@
 """The static opening page (cxlab.dashboards.static_page): a real Voila
-(``python -m cxlab.dashboards.hook``) on 127.0.0.1 answers a valid token for the
+(``cxlab serve dashboards``) on 127.0.0.1 answers a valid token for the
 opening view with the page the sync rendered — no kernel starts — and its form opens
 the live dashboard with a fresh single-use token; kernels are counted as the server's
 child processes. Screenshots go to docs/img/ with CXLAB_UPDATE_SCREENSHOTS=1."""
@@ -25,7 +25,7 @@ from cxlab.dashboards.prepare import refresh_snapshots
 from cxlab.dashboards.tokens import DashboardTokens
 from cxlab.db import Database
 from cxlab.demo import seed_store
-from cxlab.seed import seed_survey
+from cxlab.seed import seed_responses
 from cxlab.store import load_responses, sync
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import get_survey
@@ -207,7 +207,7 @@ def test_a_new_sync_makes_the_page_stale(server):
     database = Database(config.database_url)
     with database.session() as session:
         survey = get_survey(session, get_tenant(session, "stale"), SURVEY)
-    seed_survey(database, survey, load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"), 7,
+    seed_responses(database, survey, load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"), 7,
                 seed=11)
     sync(database, config, progress=False)  # without refreshing the static page
     database.dispose()

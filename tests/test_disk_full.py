@@ -23,7 +23,7 @@ from sqlalchemy import event, func, select, text
 
 from survey_server.app import create_app
 from survey_server.health import PROBE_NAME
-from survey_server.testing import seed_survey, serve_in_process, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_process, serve_in_thread
 
 ONE_PAGE = parse_definition({
     "slug": "quick", "title": "Quick",
@@ -47,7 +47,7 @@ def point_at_dev_full(*paths: Path) -> None:
 
 
 def test_a_full_log_disk_drops_no_reply_and_loses_no_answer(environ, database, var_dir, tmp_path):
-    acme = seed_survey(database, "acme", ONE_PAGE)
+    acme = publish_survey_with_key(database, "acme", ONE_PAGE)
     today = datetime.now(UTC)
     logs = [var_dir / "logs" / f"access-{(today + timedelta(days=d)):%Y-%m-%d}.jsonl"
             for d in (0, 1)]  # today's and, should the test cross midnight, tomorrow's
@@ -98,7 +98,7 @@ def test_a_full_log_disk_drops_no_reply_and_loses_no_answer(environ, database, v
 def test_an_answer_that_cannot_be_stored_gets_a_clean_503_then_is_stored_once(config):
     database = Database(config.database_url)
     database.migrate()
-    acme = seed_survey(database, "acme", ONE_PAGE)
+    acme = publish_survey_with_key(database, "acme", ONE_PAGE)
     limit: dict[str, int | None] = {"pages": None}
 
     @event.listens_for(database.engine, "checkout")

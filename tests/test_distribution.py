@@ -12,16 +12,11 @@ from cxlab.cli.distribution import distribution_create_command, distribution_lis
 from cxlab.cli.outbox import send_command
 from cxlab.config import Config
 from cxlab.db.models import Distribution, Invitation, OutboxMessage
-from cxlab.distribution import (
-    ImportRefused,
-    create_distribution,
-    list_distributions,
-    parse_recipients,
-    queue_invitations,
-    queue_reminders,
-    record_opt_out,
-    response_rates,
-)
+from cxlab.distribution import create_distribution, list_distributions
+from cxlab.distribution.mailing import queue_invitations, queue_reminders
+from cxlab.distribution.opt_out import record_opt_out
+from cxlab.distribution.rates import response_rates
+from cxlab.distribution.recipients import ImportRefused, parse_recipients
 from cxlab.errors import NotFound
 from cxlab.outbox import claim_batch, send_queued
 from cxlab.surveys import parse_definition
@@ -29,7 +24,7 @@ from cxlab.surveys.catalog import get_survey
 from cxlab.tenancy import get_tenant
 from sqlalchemy import func, select
 
-from survey_server.testing import seed_survey
+from survey_server.testing import publish_survey_with_key
 
 VISIT = parse_definition("""
 slug: visit
@@ -80,7 +75,7 @@ def count(database, model, **where):
 
 @pytest.fixture
 def acme(database):
-    return seed_survey(database, "acme", VISIT)
+    return publish_survey_with_key(database, "acme", VISIT)
 
 
 def test_bad_rows_are_reported_by_line_and_skipped(config, database, acme):
@@ -150,7 +145,7 @@ def test_queueing_is_idempotent(config, database, acme):
 
 
 def test_tenants_cannot_reach_each_others_distributions(config, database, acme):
-    seed_survey(database, "beta", VISIT)
+    publish_survey_with_key(database, "beta", VISIT)
     mine = import_rows(database, config, b"email\nana@example.com\n", slug="acme")
     theirs = import_rows(database, config, b"email\nbo@example.com\n", slug="beta")
     acme_tenant, _ = objects(database, "acme")
@@ -174,7 +169,7 @@ def test_tenants_cannot_reach_each_others_distributions(config, database, acme):
 
 
 def test_opted_out_addresses_are_skipped_for_that_tenant_only(config, database, acme):
-    seed_survey(database, "beta", VISIT)
+    publish_survey_with_key(database, "beta", VISIT)
     acme_tenant, _ = objects(database, "acme")
     import_rows(database, config, b"email\nana@example.com\nbo@example.com\n")
     with database.session() as session:

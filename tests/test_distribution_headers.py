@@ -16,7 +16,7 @@ from cxlab.mail import UnfoldedHeader
 from cxlab.outbox import send_queued
 from test_distribution import VISIT, import_rows
 
-from survey_server.testing import seed_survey
+from survey_server.testing import publish_survey_with_key
 
 LONG_PUBLIC_URL = "https://surveys.customer-experience-laboratory.example.co.jp/tenants/acme"
 LONG_ADDRESS = "hanako.yamada.customer-relations-department@shibuya-flagship-store.example.jp"
@@ -68,7 +68,7 @@ def test_long_list_unsubscribe_is_plain_over_smtp(environ, raw_mailbox, database
     handler, smtp_url = raw_mailbox
     config = Config.from_environ({**environ, "CXLAB_SMTP_URL": smtp_url,
                                   "CXLAB_PUBLIC_URL": LONG_PUBLIC_URL})
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     import_rows(database, config, f"email\n{LONG_ADDRESS}\n".encode())
     assert send_queued(database, config, rate=1000).sent == 1
     assert len(handler.messages) == 1
@@ -77,7 +77,7 @@ def test_long_list_unsubscribe_is_plain_over_smtp(environ, raw_mailbox, database
 
 def test_long_list_unsubscribe_is_plain_in_eml_files(environ, var_dir, database):
     config = Config.from_environ({**environ, "CXLAB_PUBLIC_URL": LONG_PUBLIC_URL})
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     import_rows(database, config, f"email\n{LONG_ADDRESS}\n".encode())
     assert send_queued(database, config, rate=1000).sent == 1
     [eml] = (var_dir / "outbox").glob("*.eml")

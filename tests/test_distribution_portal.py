@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from test_distribution import VISIT, import_rows
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 PASSWORD = "correct horse battery"
 
@@ -53,8 +53,8 @@ def reference_of(page: str) -> str:
 def portal(config: Config, database: Database):
     """Tenants acme (admin ana, viewer vic) and rival (admin rita), each with the
     visit survey and one distribution: acme's sent to five, three answered."""
-    seed_survey(database, "acme", VISIT)
-    seed_survey(database, "rival", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
+    publish_survey_with_key(database, "rival", VISIT)
     with database.session() as session:
         acme, rival = get_tenant(session, "acme"), get_tenant(session, "rival")
         create_user(session, acme, "ana@acme.example", PASSWORD, role="admin")

@@ -22,14 +22,15 @@ from conftest import free_port
 from cxlab import outbox
 from cxlab.config import Config
 from cxlab.db.models import Invitation, OutboxMessage
-from cxlab.distribution import ImportRefused, queue_reminders
+from cxlab.distribution.mailing import queue_reminders
+from cxlab.distribution.recipients import ImportRefused
 from cxlab.mail import SmtpTransport
 from cxlab.outbox import DEFAULT_LEASE, send_queued
 from sqlalchemy import select, update
 from test_distribution import VISIT, import_rows
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 CXLAB = str(Path(sys.executable).with_name("cxlab"))
 
@@ -90,7 +91,7 @@ def statuses(database) -> dict[str, str]:
 
 def test_link_from_the_email_is_answered_end_to_end(environ, mailbox, database):
     handler, smtp_url = mailbox
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     app = create_app(Config.from_environ(environ), database, log_stream=None)
     with serve_in_thread(app) as base_url:
         config = Config.from_environ({**environ, "CXLAB_SMTP_URL": smtp_url,
@@ -135,8 +136,8 @@ def test_link_from_the_email_is_answered_end_to_end(environ, mailbox, database):
 
 def test_unsubscribe_link_stops_all_mail_from_that_tenant(environ, mailbox, database):
     handler, smtp_url = mailbox
-    seed_survey(database, "acme", VISIT)
-    seed_survey(database, "beta", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
+    publish_survey_with_key(database, "beta", VISIT)
     app = create_app(Config.from_environ(environ), database, log_stream=None)
     with serve_in_thread(app) as base_url:
         config = Config.from_environ({**environ, "CXLAB_SMTP_URL": smtp_url,
@@ -184,7 +185,7 @@ class CrashingTransport(SmtpTransport):
 
 def test_a_sender_killed_mid_batch_never_sends_twice_nor_skips(smtp_config, mailbox, database):
     handler, smtp_url = mailbox
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     import_rows(database, smtp_config, recipients_csv(8))
     with pytest.raises(Crash):
         send_queued(database, smtp_config, transport=CrashingTransport(smtp_url, 3),
@@ -207,7 +208,7 @@ def test_a_sender_killed_mid_batch_never_sends_twice_nor_skips(smtp_config, mail
 def test_4xx_is_retried_with_backoff_then_sent(smtp_config, mailbox, database):
     handler, _ = mailbox
     handler.greylist = True
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     import_rows(database, smtp_config, recipients_csv(2))
     now = datetime.now(UTC)
     first = send_queued(database, smtp_config, rate=1000, now=now)
@@ -229,7 +230,7 @@ def test_4xx_is_retried_with_backoff_then_sent(smtp_config, mailbox, database):
 def test_5xx_is_recorded_as_failed(smtp_config, mailbox, database):
     handler, _ = mailbox
     handler.refuse["p1@example.com"] = "550 5.1.1 no such user"
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     import_rows(database, smtp_config, recipients_csv(3))
     report = send_queued(database, smtp_config, rate=1000)
     assert (report.sent, report.failed, report.retried) == (2, 1, 0)
@@ -247,7 +248,7 @@ def test_a_sender_killed_waiting_for_the_rate_limit_leaves_nothing_unknown(
     smtp_config, mailbox, database, monkeypatch
 ):
     handler, _ = mailbox
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     import_rows(database, smtp_config, recipients_csv(4))
     real_wait, calls = outbox.RateLimiter.wait, {"n": 0}
 
@@ -273,7 +274,7 @@ def test_unknown_rows_are_listed_and_settled_from_the_command_line(
     smtp_config, mailbox, database, environ
 ):
     handler, smtp_url = mailbox
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     import_rows(database, smtp_config, recipients_csv(3))
     with pytest.raises(Crash):  # dies after the server accepted the first message
         send_queued(database, smtp_config, transport=CrashingTransport(smtp_url, 1),

@@ -28,7 +28,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.engine import make_url
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 # Far above the 2 s limit, so a slow machine never fails the test; a hang (the fault
@@ -104,7 +104,7 @@ def test_a_frozen_postgresql_gets_503_in_seconds_and_recovers(relay, postgres_ur
     direct = Database(Config.from_environ(
         {**environ, "CXLAB_DATABASE_URL": postgres_url}).database_url)
     direct.migrate()
-    acme = seed_survey(direct, "acme", VISIT)
+    acme = publish_survey_with_key(direct, "acme", VISIT)
     config = Config.from_environ({**environ, "CXLAB_DATABASE_URL": relayed_url,
                                   "CXLAB_DB_TIMEOUT": "2"})
     app = create_app(config, log_stream=None)  # its own pool, through the relay

@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from survey_server.app import create_app
 from survey_server.context import SqliteWriteGate
 from survey_server.group_commit import GroupCommit
-from survey_server.testing import seed_survey, serve_in_thread, start_server
+from survey_server.testing import publish_survey_with_key, serve_in_thread, start_server
 
 PULSE = parse_definition({
     "slug": "pulse", "title": "Pulse",
@@ -106,7 +106,7 @@ def record(survey, key: str, nps: int = 9, request_hash: str | None = None):
 
 
 def test_queued_jobs_commit_as_one_batch_after_the_leaders(any_database):
-    seeded = seed_survey(any_database, "acme", PULSE)
+    seeded = publish_survey_with_key(any_database, "acme", PULSE)
     survey = survey_of(any_database, seeded)
     group = GroupCommit(any_database, SqliteWriteGate(None))
     results, errors = held_batch(group, record(survey, "k0"),
@@ -118,7 +118,7 @@ def test_queued_jobs_commit_as_one_batch_after_the_leaders(any_database):
 
 
 def test_a_job_that_fails_fails_alone_and_leaves_nothing(any_database):
-    seeded = seed_survey(any_database, "acme", PULSE)
+    seeded = publish_survey_with_key(any_database, "acme", PULSE)
     survey = survey_of(any_database, seeded)
     group = GroupCommit(any_database, SqliteWriteGate(None))
 
@@ -140,7 +140,7 @@ def test_a_job_that_fails_fails_alone_and_leaves_nothing(any_database):
 def test_concurrent_posts_are_stored_once_and_acknowledged_after_commit(
     any_database, config: Config
 ):
-    seeded = seed_survey(any_database, "acme", PULSE)
+    seeded = publish_survey_with_key(any_database, "acme", PULSE)
     app = create_app(config, any_database, log_stream=None)
     reader = Database(any_database.url)  # its own connections: sees only committed rows
 
@@ -163,7 +163,7 @@ def test_concurrent_posts_are_stored_once_and_acknowledged_after_commit(
 
 
 def test_idempotent_retries_under_group_commit_store_one_row(any_database, config: Config):
-    seeded = seed_survey(any_database, "acme", PULSE)
+    seeded = publish_survey_with_key(any_database, "acme", PULSE)
     app = create_app(config, any_database, log_stream=None)
     with serve_in_thread(app) as base_url, ThreadPoolExecutor(16) as pool:
         answers = list(pool.map(lambda _: post(base_url, seeded, "same-key"), range(48)))
@@ -176,7 +176,7 @@ def test_idempotent_retries_under_group_commit_store_one_row(any_database, confi
 def test_a_failing_commit_answers_503_to_every_waiter_and_stores_nothing(
     any_database, config: Config
 ):
-    seeded = seed_survey(any_database, "acme", PULSE)
+    seeded = publish_survey_with_key(any_database, "acme", PULSE)
     app = create_app(config, any_database, log_stream=None)
     failing = threading.Event()
     failing.set()
@@ -204,7 +204,7 @@ def test_sigkill_mid_load_loses_no_acknowledged_answer(
         environ = {**environ, "CXLAB_DATABASE_URL": request.getfixturevalue("postgres_url")}
     database = Database(Config.from_environ(environ).database_url)
     database.migrate()
-    seeded = seed_survey(database, "acme", PULSE)
+    seeded = publish_survey_with_key(database, "acme", PULSE)
     server = start_server(environ, tmp_path / "server.log", workers=2, threads=4)
     server.wait_healthy()
     acknowledged: dict[str, int] = {}

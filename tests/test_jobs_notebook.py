@@ -71,7 +71,7 @@ def test_one_failing_tenant_does_not_stop_the_others(environ, database, webhook,
 
 
 def test_the_shipped_weekly_report_runs_for_a_tenant(config, database, environ, monkeypatch):
-    from cxlab.reports import weekly_report
+    from cxlab.weekly_report import weekly_report
     from test_reports import END, START, seed_tenant
 
     for name, value in environ.items():  # the kernel reads its config from the environment

@@ -91,7 +91,7 @@ def test_no_log_means_no_requests(var_dir):
 def test_the_notebook_lists_the_slow_tenant_and_posts_it(var_dir, webhook, monkeypatch, tmp_path):
     url, received = webhook
     write_synthetic_log(var_dir / "logs", DAY, slow_tenant="ramen-co", seed=5)
-    # The kernel inherits this environment: notebook_config() reads it.
+    # The kernel inherits this environment: Config.for_notebook() reads it.
     monkeypatch.setenv("CXLAB_VAR_DIR", str(var_dir))
     monkeypatch.setenv("CXLAB_WEBHOOK_URL", url)
     output = tmp_path / "slow_requests.ipynb"

@@ -1,5 +1,5 @@
-"""The client portal on a real server: sign-in, session cookie, CSRF, lockout, and
-the tenant boundary (surveys, dashboards, reports)."""
+"""The client portal on a real server: sign-in, session cookie, CSRF and lockout (the
+tenant boundary of its pages is in test_portal_pages)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from cxlab.config import Config
-from cxlab.dashboards.tokens import DashboardTokens
 from cxlab.db import Database
 from cxlab.db.models import LoginAttempt, User
 from cxlab.portal_auth import LoginPolicy
@@ -25,7 +24,7 @@ from cxlab.tenancy import create_user, get_tenant
 from sqlalchemy import delete, select
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 PASSWORD = "correct horse battery"
 RIVAL_SURVEY = parse_definition({
@@ -54,9 +53,9 @@ def write_report(var_dir: Path, tenant: str, job: str, name: str, text: str) -> 
 def make_portal(config: Config, database: Database):
     """Start a portal with ``policy``: tenant acme (two surveys, user ana) and tenant
     rival (one survey, user rita), each with report files."""
-    seed_survey(database, "acme", load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"))
-    seed_survey(database, "acme", load_definition(EXAMPLES_DIR / "employee_engagement.yaml"))
-    seed_survey(database, "rival", RIVAL_SURVEY)
+    for example in ("restaurant_visit.yaml", "employee_engagement.yaml"):
+        publish_survey_with_key(database, "acme", load_definition(EXAMPLES_DIR / example))
+    publish_survey_with_key(database, "rival", RIVAL_SURVEY)
     with database.session() as session:
         create_user(session, get_tenant(session, "acme"), "ana@acme.example", PASSWORD)
         create_user(session, get_tenant(session, "rival"), "rita@rival.example", PASSWORD)
@@ -303,116 +302,3 @@ def test_repeated_failures_from_one_address_lock_that_address_out(make_portal):
     # Lockouts live in the database: a second server (another worker) sees them too.
     other_worker = make_portal(LoginPolicy(free_failures=50, max_failures_per_ip=3))
     assert login(other_worker, "rita@rival.example").status_code == 429
-
-
-# ------------------------------------------------------------ the tenant boundary
-
-
-def test_the_portal_lists_only_the_users_tenant_surveys(portal):
-    client = signed_in(portal)
-    page = client.get(portal.base_url + "/portal/?lang=en")
-    assert page.status_code == 200
-    assert "Signed in as ana@acme.example (Acme)" in page.text
-    assert 'href="/portal/dashboard/store-visit?lang=en"' in page.text
-    assert page.text.count(">Open dashboard</a>") == 2
-    assert "rival" not in page.text.lower()
-    assert 'href="/portal/reports?lang=en"' in page.text
-    assert 'action="/portal/logout?lang=en"' in page.text
-    assert '<th scope="col" class="number">Responses</th>' in page.text
-
-
-def test_the_dashboard_link_redirects_to_voila_with_a_valid_token(portal):
-    client = signed_in(portal)
-    response = client.get(portal.base_url + "/portal/dashboard/store-visit",
-                          allow_redirects=False)
-    assert response.status_code == 303
-    location = response.headers["Location"]
-    assert location.startswith(portal.config.dashboard_url + "/voila/render/overview.ipynb?token=")
-    token = parse_qs(urlsplit(location).query)["token"][0]
-    grant = DashboardTokens(portal.config.secret_key).verify(token, "overview.ipynb")
-    assert (grant.tenant, grant.user, grant.survey) == ("acme", "ana@acme.example", "store-visit")
-    english = client.get(portal.base_url + "/portal/dashboard/store-visit?lang=en",
-                         allow_redirects=False).headers["Location"]
-    assert parse_qs(urlsplit(english).query)["language"] == ["en"]
-    # The survey's title in the page's language becomes the dashboard tab's title.
-    title = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml").title
-    english_token = parse_qs(urlsplit(english).query)["token"][0]
-    assert DashboardTokens(portal.config.secret_key).verify(
-        english_token, "overview.ipynb").title == title["en"]
-
-
-def test_survey_titles_follow_the_page_language(portal):
-    client = signed_in(portal)
-    title = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml").title
-    assert title["en"] in client.get(portal.base_url + "/portal/?lang=en").text
-    assert title["ja"] in client.get(portal.base_url + "/portal/?lang=ja").text
-
-
-def test_another_tenants_dashboard_is_not_found(portal):
-    client = signed_in(portal)
-    for slug in ("rival-secret", "no-such-survey"):
-        response = client.get(portal.base_url + f"/portal/dashboard/{slug}",
-                              allow_redirects=False)
-        assert response.status_code == 404, slug
-        assert "Traceback" not in response.text
-    for path in ("/portal/dashboard/..", "/portal/dashboard/%2e%2e",
-                 "/portal/dashboard/..%2F..%2Frival%2Frival-secret"):
-        assert raw_get(portal, path, client) == 404, path
-    rival = signed_in(portal, "rita@rival.example")
-    assert rival.get(portal.base_url + "/portal/dashboard/rival-secret",
-                     allow_redirects=False).status_code == 303
-    assert rival.get(portal.base_url + "/portal/dashboard/store-visit",
-                     allow_redirects=False).status_code == 404
-
-
-def test_reports_are_listed_newest_first_and_served_for_the_own_tenant_only(portal):
-    client = signed_in(portal)
-    page = client.get(portal.base_url + "/portal/reports?lang=en")
-    assert page.status_code == 200
-    links = re.findall(r'href="(/portal/reports/[^"]+)"', page.text)
-    assert links == ["/portal/reports/monthly/2026-05-31.ipynb",
-                     "/portal/reports/weekly/2026-05-08.html",
-                     "/portal/reports/weekly/2026-05-01.html"]
-    report = client.get(portal.base_url + links[2])
-    assert report.status_code == 200 and report.text == REPORT
-    assert report.headers["Content-Type"] == "text/html; charset=utf-8"
-    assert report.headers["Content-Security-Policy"].startswith("sandbox")
-    assert report.headers["X-Content-Type-Options"] == "nosniff"
-    notebook = client.get(portal.base_url + links[0])
-    assert notebook.headers["Content-Type"] == "application/x-ipynb+json"
-    assert notebook.headers["Content-Disposition"].startswith("attachment")
-    # Rival's own files: the URL cannot name another tenant, and rival's job is unknown.
-    private = client.get(portal.base_url + "/portal/reports/private/2026-04-01.html")
-    assert private.status_code == 404
-    rival = signed_in(portal, "rita@rival.example")
-    assert rival.get(portal.base_url + "/portal/reports/weekly/2026-05-01.html").text == (
-        "rival secret")
-    assert "monthly" not in rival.get(portal.base_url + "/portal/reports").text
-
-
-def test_report_path_tricks_are_not_found(portal):
-    client = signed_in(portal)
-    reports = portal.var_dir / "reports"
-    (reports / "acme" / "weekly" / "2026-06-01.html").symlink_to(
-        reports / "rival" / "weekly" / "2026-05-01.html")
-    (reports / "acme" / "stolen").symlink_to(reports / "rival" / "private")
-    write_report(portal.var_dir, "acme", "weekly", "notes.html", "not a report")
-    tricks = [
-        "/portal/reports/weekly/..%2F..%2Frival%2Fweekly%2F2026-05-01.html",
-        "/portal/reports/..%2Frival%2Fweekly/2026-05-01.html",
-        "/portal/reports/../rival/weekly/2026-05-01.html",
-        "/portal/reports/weekly/../../rival/weekly/2026-05-01.html",
-        "/portal/reports/%2E%2E/2026-05-01.html",
-        "/portal/reports/weekly/%2Fetc%2Fpasswd",
-        "/portal/reports//etc/passwd",
-        "/portal/reports/weekly/.2026-05-15.running.ipynb",
-        "/portal/reports/weekly/notes.html",
-        "/portal/reports/weekly/2026-06-01.html",
-        "/portal/reports/stolen/2026-04-01.html",
-        "/portal/reports/weekly/2026-05-01.html%00.txt",
-        "/portal/reports/weekly/2026-05-01.html/",
-    ]
-    for path in tricks:
-        assert raw_get(portal, path, client) == 404, path
-    listing = client.get(portal.base_url + "/portal/reports").text
-    assert "2026-06-01" not in listing and "stolen" not in listing and "notes" not in listing

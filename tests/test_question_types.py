@@ -29,7 +29,7 @@ from test_survey_browser import PHONE as PHONE_JA
 
 from survey_server.app import create_app
 from survey_server.openapi import answers_schema
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 SHOP = load_definition(EXAMPLES_DIR / "shop_visit.yaml")
 ROWS = ["cleanliness", "stock", "freshness", "checkout", "staff", "prices"]
@@ -49,7 +49,7 @@ def test_the_shop_example_uses_the_new_types_and_its_roles_include_matrix_rows()
 
 def test_phone_respondent_answers_them_and_they_reach_the_store(config, any_database):
     database = any_database
-    seeded = seed_survey(database, "acme", SHOP)
+    seeded = publish_survey_with_key(database, "acme", SHOP)
     chromium = require_program("chromium")
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url, \
             sync_playwright() as playwright:
@@ -122,7 +122,7 @@ def test_phone_respondent_answers_them_and_they_reach_the_store(config, any_data
 
 
 def test_japanese_respondents_pick_a_prefecture_by_its_japanese_name(config, database):
-    seed_survey(database, "acme", SHOP)
+    publish_survey_with_key(database, "acme", SHOP)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         page = requests.get(f"{base_url}/s/acme/shop-visit?lang=ja")
         assert '<option value="東京都"></option>' in page.text
@@ -171,7 +171,7 @@ GOOD = {"nps": 7, "store_rating": dict.fromkeys(ROWS, 3), "visits_per_month": 4,
 ])
 def test_the_api_refuses_a_bad_answer_with_its_field_and_reason(
         config, database, answers, field, message):
-    acme = seed_survey(database, "acme", SHOP)
+    acme = publish_survey_with_key(database, "acme", SHOP)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         refused = post(base_url, acme.survey_id, {**GOOD, **answers}, acme.api_key)
         assert refused.status_code == 422
@@ -181,8 +181,8 @@ def test_the_api_refuses_a_bad_answer_with_its_field_and_reason(
 
 
 def test_the_api_accepts_them_and_no_tenant_writes_to_another(config, database):
-    acme = seed_survey(database, "acme", SHOP)
-    rival = seed_survey(database, "rival", SHOP)
+    acme = publish_survey_with_key(database, "acme", SHOP)
+    rival = publish_survey_with_key(database, "rival", SHOP)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         accepted = post(base_url, acme.survey_id, {**GOOD, "visits_per_month": 4.0},
                         acme.api_key)

@@ -1,4 +1,4 @@
-"""cxlab.reports against seeded data with a planted driver structure (cxlab.seed), and
+"""cxlab.weekly_report against seeded data with a planted driver structure (cxlab.seed), and
 the tenant without answers."""
 
 import html
@@ -12,13 +12,13 @@ from cxlab import analysis
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.errors import CxlabError
-from cxlab.reports import weekly_report
-from cxlab.seed import plan_drivers, seed_survey
+from cxlab.seed import plan_drivers, seed_responses
 from cxlab.store import load_responses, sync
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from cxlab.surveys.catalog import publish_survey
 from cxlab.surveys.definition import localize
 from cxlab.tenancy import create_tenant
+from cxlab.weekly_report import weekly_report
 
 START, END = "2026-11-16T07:00:00+09:00", "2026-11-23T07:00:00+09:00"
 SEED = 3
@@ -35,7 +35,7 @@ def seed_tenant(config: Config, database: Database, slug: str, name: str, survey
                      for file in surveys}
     for file, count in surveys.items():
         definition = load_definition(EXAMPLES_DIR / file)
-        result = seed_survey(database, published[file], definition, count, seed=SEED,
+        result = seed_responses(database, published[file], definition, count, seed=SEED,
                              start=datetime.fromisoformat(first),
                              end=datetime.fromisoformat(last))
         plans[file] = result.plan
@@ -305,7 +305,7 @@ def test_the_report_renders_to_a_pdf_with_its_japanese_text(config, database):
 
 
 def test_answers_off_an_items_scale_are_reported_in_words_not_raised():
-    from cxlab.reports import improvement_advice
+    from cxlab.weekly_report.advice import improvement_advice
 
     definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
     items = [q.id for q in definition.questions_of_type("rating")]

@@ -14,7 +14,7 @@ from cxlab.db import Database
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 FORMULAS = [
@@ -30,7 +30,7 @@ FORMULAS = [
 @pytest.mark.parametrize("formula", FORMULAS)
 def test_csv_export_neutralises_formulas_and_keeps_numbers(config: Config, database: Database,
                                                            formula: str):
-    acme = seed_survey(database, "acme", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         url = f"{base_url}/api/v1/surveys/{acme.survey_id}/responses"
         headers = {"Authorization": f"Bearer {acme.api_key}", "Content-Type": "application/json"}

@@ -13,7 +13,7 @@ from cxlab.config import Config
 from cxlab.surveys import EXAMPLES_DIR, load_definition, parse_definition
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 TOKEN = "metrics-" + "x1y2z3" * 5
@@ -21,7 +21,7 @@ SECRET = "production-secret-" + "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def test_metrics_are_404_without_a_token_and_401_without_the_right_one(environ, database):
-    seed_survey(database, "alpha", VISIT)
+    publish_survey_with_key(database, "alpha", VISIT)
     closed = Config.from_environ(environ)
     with serve_in_thread(create_app(closed, database, log_stream=None)) as base_url:
         response = requests.get(f"{base_url}/metrics")
@@ -48,7 +48,7 @@ def _assert_protected(response: requests.Response, *, hsts: bool = False) -> Non
 
 
 def test_every_kind_of_response_carries_the_security_headers(config, database):
-    acme = seed_survey(database, "acme", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         page = requests.get(f"{base_url}/s/acme/store-visit")
         responses = [
@@ -78,7 +78,7 @@ def test_every_kind_of_response_carries_the_security_headers(config, database):
 def test_production_adds_hsts_and_secure_cookies_without_any_proxy_header(environ, database):
     production = Config.from_environ({**environ, "CXLAB_ENV": "production",
                                       "CXLAB_SECRET_KEY": SECRET})
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     with serve_in_thread(create_app(production, database, log_stream=None)) as base_url:
         page = requests.get(f"{base_url}/s/acme/store-visit")
         login = requests.get(f"{base_url}/portal/login")
@@ -92,7 +92,7 @@ def test_production_adds_hsts_and_secure_cookies_without_any_proxy_header(enviro
 def test_a_survey_may_name_the_origins_that_embed_it(config, database):
     definition = parse_definition({**VISIT.raw, "slug": "embedded",
                                    "embed_origins": ["https://shop.example"]})
-    seed_survey(database, "acme", definition)
+    publish_survey_with_key(database, "acme", definition)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         embedded = requests.get(f"{base_url}/s/acme/embedded")
     assert embedded.status_code == 200

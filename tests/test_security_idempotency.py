@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 PULSE = parse_definition({
     "slug": "pulse", "title": "Pulse", "attributes": ["department"],
@@ -33,7 +33,7 @@ PULSE = parse_definition({
 
 @pytest.fixture
 def server(config: Config, database: Database):
-    acme = seed_survey(database, "acme", PULSE)
+    acme = publish_survey_with_key(database, "acme", PULSE)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         yield base_url, acme
 
@@ -86,7 +86,7 @@ def test_an_api_key_cannot_pre_empt_an_invitees_answer(server, database):
 
 
 def test_one_response_per_invitation_is_a_database_constraint(any_database):
-    acme = seed_survey(any_database, "acme", PULSE)
+    acme = publish_survey_with_key(any_database, "acme", PULSE)
     invitation = invite(any_database, acme)
     row = dict(tenant_id=acme.tenant_id, survey_id=acme.survey_id, survey_version=1,
                submitted_at=datetime.now(UTC), answers={"nps": 9}, invitation_id=invitation.id)

@@ -12,7 +12,7 @@ from cxlab.db.models import Base, Response
 from cxlab.surveys import parse_definition
 from sqlalchemy import func, inspect, select
 
-from survey_server.testing import seed_survey
+from survey_server.testing import publish_survey_with_key
 
 PULSE = parse_definition({"slug": "pulse", "title": "Pulse",
                           "questions": [{"id": "nps", "type": "nps", "label": "NPS"}]})
@@ -26,7 +26,7 @@ def _run(database, action, revision: str) -> None:
 
 
 def test_0013_downgrades_and_upgrades_keeping_rows(any_database):
-    seeded = seed_survey(any_database, "acme", PULSE)
+    seeded = publish_survey_with_key(any_database, "acme", PULSE)
     with any_database.session() as session:
         session.add(Response(tenant_id=seeded.tenant_id, survey_id=seeded.survey_id,
                              survey_version=1, submitted_at=datetime.now(UTC),

@@ -17,7 +17,7 @@ from cxlab.tenancy import get_tenant
 from test_distribution import VISIT, import_rows
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 
 def _decodes_to(part: str) -> bytes:
@@ -28,7 +28,7 @@ def _decodes_to(part: str) -> bytes:
 
 
 def test_unsubscribe_links_are_opaque_signed_and_revocable(environ, database):
-    seed_survey(database, "acme", VISIT)
+    publish_survey_with_key(database, "acme", VISIT)
     with serve_in_thread(create_app(Config.from_environ(environ), database,
                                     log_stream=None)) as base_url:
         config = Config.from_environ({**environ, "CXLAB_PUBLIC_URL": base_url})

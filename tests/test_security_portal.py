@@ -30,7 +30,7 @@ from test_portal import (  # noqa: F401 - fixtures are found by name
 
 from survey_server.app import create_app
 from survey_server.portal_tokens import PortalSessions, SessionClaims
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 
 def test_out_of_range_numeric_ids_are_404_not_500(portal: Portal):
@@ -113,7 +113,7 @@ def test_sessions_have_an_idle_timeout_and_an_absolute_lifetime(portal: Portal):
 def behind_proxy(environ, database: Database):
     """A portal whose only peer is its TLS proxy on 127.0.0.1 (CXLAB_TRUSTED_PROXIES)."""
     config = Config.from_environ({**environ, "CXLAB_TRUSTED_PROXIES": "127.0.0.1/32"})
-    seed_survey(database, "acme", parse_definition({
+    publish_survey_with_key(database, "acme", parse_definition({
         "slug": "s", "title": "S", "questions": [{"id": "nps", "type": "nps", "label": "N"}]}))
     with database.session() as session:
         create_user(session, get_tenant(session, "acme"), "ana@acme.example", PASSWORD)

@@ -13,7 +13,7 @@ import requests
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import Distribution, Invitation, Response
-from cxlab.distribution import response_rates
+from cxlab.distribution.rates import response_rates
 from cxlab.invitations import create_invitation
 from cxlab.store import load_responses, sync
 from cxlab.surveys import parse_definition
@@ -22,7 +22,7 @@ from cxlab.tenancy import get_tenant
 from sqlalchemy import inspect, select, text
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 EX = parse_definition({
     "slug": "pulse", "title": "Pulse", "kind": "ex",
@@ -60,7 +60,7 @@ def test_unlinked_invitation_answers_keep_no_link_to_an_address(
     config = Config.from_environ(environ)
     database = Database(config.database_url)
     database.migrate()
-    acme = seed_survey(database, "acme", EX)
+    acme = publish_survey_with_key(database, "acme", EX)
     emails = ["ana@acme.example", "ben@acme.example", "cho@acme.example"]
     with database.session() as session:
         tenant = get_tenant(session, "acme")
@@ -111,7 +111,7 @@ def test_unlinked_invitation_answers_keep_no_link_to_an_address(
 def test_a_linked_cx_invitation_still_records_its_invitation(config, database):
     cx = parse_definition({**EX.raw, "kind": "cx"})
     assert cx.anonymity.unlinked is False
-    acme = seed_survey(database, "acme", cx)
+    acme = publish_survey_with_key(database, "acme", cx)
     with database.session() as session:
         tenant = get_tenant(session, "acme")
         survey = get_survey_by_id(session, tenant.id, acme.survey_id)
@@ -132,7 +132,7 @@ def test_a_linked_cx_invitation_still_records_its_invitation(config, database):
 
 
 def test_an_invitations_form_cannot_be_sent_through_the_open_link(config, database):
-    seeded = seed_survey(database, "acme", EX)
+    seeded = publish_survey_with_key(database, "acme", EX)
     with database.session() as session:
         tenant = get_tenant(session, "acme")
         survey = get_survey_by_id(session, tenant.id, seeded.survey_id)

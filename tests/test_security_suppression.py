@@ -18,16 +18,16 @@ from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import Distribution
 from cxlab.invitations import create_invitation
-from cxlab.reports import weekly_report
-from cxlab.responses import StoredResponse
 from cxlab.store import sync
+from cxlab.stored_responses import StoredResponse
 from cxlab.surveys import parse_definition
 from cxlab.surveys.catalog import get_survey_by_id
 from cxlab.tenancy import create_user, get_tenant
+from cxlab.weekly_report import weekly_report
 
 from survey_server import exports
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 START, END = "2026-11-16T07:00:00+09:00", "2026-11-23T07:00:00+09:00"
 SIZES = {"sales": 20, "hr": 3, "it": 8}
@@ -43,7 +43,7 @@ EX = parse_definition({
 @pytest.fixture
 def answered(config: Config, database: Database):
     """Tenant acme: every invitee of each department answered (sales 20, hr 3, it 8)."""
-    seeded = seed_survey(database, "acme", EX)
+    seeded = publish_survey_with_key(database, "acme", EX)
     tokens = {}
     with database.session() as session:
         tenant = get_tenant(session, "acme")
@@ -98,7 +98,7 @@ def test_the_weekly_report_hides_the_small_segment_and_its_complement(config, an
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_a_survey_with_too_few_answers_shows_no_results_in_the_report(config, database,
                                                                      language):
-    seeded = seed_survey(database, "tiny", EX)
+    seeded = publish_survey_with_key(database, "tiny", EX)
     with database.session() as session:
         survey = get_survey_by_id(session, seeded.tenant_id, seeded.survey_id)
         for score in (0, 3, 10):
@@ -166,7 +166,7 @@ def test_a_lone_answer_on_its_day_loses_its_segment_in_the_export():
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_a_small_previous_period_is_neither_compared_with_nor_charted(config, database,
                                                                       language):
-    seeded = seed_survey(database, "small", EX)
+    seeded = publish_survey_with_key(database, "small", EX)
     with database.session() as session:
         survey = get_survey_by_id(session, seeded.tenant_id, seeded.survey_id)
         # This period 10 answers; the one before 3 (all 0: a leak would show in the NPS).

@@ -12,7 +12,7 @@ import psutil
 import requests
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 
-from survey_server.testing import seed_survey, start_server
+from survey_server.testing import publish_survey_with_key, start_server
 
 VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 
@@ -30,7 +30,7 @@ def workers_of(pid: int, count: int, timeout: float = 60) -> list[psutil.Process
 def test_after_kill_9_of_the_master_a_new_server_starts_on_the_same_port(
     environ, database, tmp_path
 ):
-    acme = seed_survey(database, "acme", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
     old = start_server(environ, tmp_path / "old.log", workers=2)
     new, workers = None, []
     try:

@@ -15,7 +15,7 @@ import time
 import requests
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 
-from survey_server.testing import seed_survey, serve_in_process
+from survey_server.testing import publish_survey_with_key, serve_in_process
 
 VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 SLOW_CONNECTIONS = 200
@@ -59,7 +59,7 @@ class SlowLoris:
 
 
 def test_slow_clients_do_not_stop_probes_or_answers(environ, database, tmp_path):
-    acme = seed_survey(database, "acme", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
     with serve_in_process(environ, tmp_path / "server.log", workers=2) as server:
         loris = SlowLoris(server.port, SLOW_CONNECTIONS, acme.survey_id)
         try:

@@ -12,7 +12,7 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -25,7 +25,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
 def test_phone_respondent_fills_the_restaurant_survey(config, database, screenshot_dir):
     screenshot = screenshot_dir / "survey-form.png"
     chromium = require_program("chromium")
-    seeded = seed_survey(database, "acme", load_definition(
+    seeded = publish_survey_with_key(database, "acme", load_definition(
         EXAMPLES_DIR / "restaurant_visit.yaml"))
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url, \
             sync_playwright() as playwright:

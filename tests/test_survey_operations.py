@@ -19,7 +19,7 @@ from cxlab.db import Database
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 
 from survey_server.app import create_app
-from survey_server.testing import seed_survey, serve_in_thread
+from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 VISIT = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 METRICS_TOKEN = "operations-metrics-token-0123456789"
@@ -42,7 +42,7 @@ def test_healthz_checks_the_database(config, database, tmp_path):
 
 
 def test_metrics_count_requests_latency_and_accepted_responses(environ, database):
-    acme = seed_survey(database, "acme", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
     config = Config.from_environ({**environ, "CXLAB_METRICS_TOKEN": METRICS_TOKEN})
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         for nps in (1, 2, 3):
@@ -71,7 +71,7 @@ def test_metrics_count_requests_latency_and_accepted_responses(environ, database
 def test_access_log_has_one_json_line_per_request_without_answers_or_secrets(
     config, database
 ):
-    acme = seed_survey(database, "acme", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
     secret_comment = "my phone is 090-1234-5678"
     stdout = io.StringIO()
     with serve_in_thread(create_app(config, database, log_stream=stdout)) as base_url:
@@ -104,7 +104,7 @@ def test_access_log_has_one_json_line_per_request_without_answers_or_secrets(
 
 
 def test_serve_runs_granian_workers_that_share_metrics(environ, database):
-    acme = seed_survey(database, "acme", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c",
@@ -149,7 +149,7 @@ def test_serve_runs_granian_workers_that_share_metrics(environ, database):
 
 def test_ingest_and_export_on_sqlite_and_postgresql(any_database, environ):
     config = Config.from_environ({**environ, "CXLAB_DATABASE_URL": any_database.url})
-    acme = seed_survey(any_database, "acme", VISIT)
+    acme = publish_survey_with_key(any_database, "acme", VISIT)
     with serve_in_thread(create_app(config, any_database, log_stream=None)) as base_url:
         url = f"{base_url}/api/v1/surveys/{acme.survey_id}/responses"
         headers = {"Authorization": f"Bearer {acme.api_key}"}
@@ -166,7 +166,7 @@ def test_ingest_and_export_on_sqlite_and_postgresql(any_database, environ):
 def test_opt_out_requests_are_logged_with_the_tenant_slug(config, database):
     from cxlab.mail import opt_out_token
 
-    acme = seed_survey(database, "acme", VISIT)
+    acme = publish_survey_with_key(database, "acme", VISIT)
     token = opt_out_token(config.secret_key, acme.tenant_id, "ana@example.com")
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         assert requests.get(f"{base_url}/u/{token}").status_code == 200

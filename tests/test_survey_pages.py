@@ -19,7 +19,7 @@ from cxlab.tenancy import get_tenant
 from sqlalchemy import select, update
 
 from survey_server.app import create_app
-from survey_server.testing import SeededSurvey, seed_survey, serve_in_thread
+from survey_server.testing import PublishedSurvey, publish_survey_with_key, serve_in_thread
 
 ALL_TYPES = parse_definition("""
 slug: all-types
@@ -46,10 +46,10 @@ questions:
 def server(config: Config, database: Database):
     """A running server with tenant "acme": the all-types survey and two examples."""
     seeded = {
-        "all": seed_survey(database, "acme", ALL_TYPES),
-        "visit": seed_survey(database, "acme", load_definition(
+        "all": publish_survey_with_key(database, "acme", ALL_TYPES),
+        "visit": publish_survey_with_key(database, "acme", load_definition(
             EXAMPLES_DIR / "restaurant_visit.yaml")),
-        "engagement": seed_survey(database, "acme", load_definition(
+        "engagement": publish_survey_with_key(database, "acme", load_definition(
             EXAMPLES_DIR / "employee_engagement.yaml")),
     }
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
@@ -188,7 +188,7 @@ def test_closed_survey_is_410(server, database):
 
 def test_body_over_the_limit_is_413(environ, database):
     config = Config.from_environ({**environ, "CXLAB_MAX_BODY_BYTES": "4000"})
-    seed_survey(database, "acme", ALL_TYPES)
+    publish_survey_with_key(database, "acme", ALL_TYPES)
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         url = f"{base_url}/s/acme/all-types?lang=en"
         response = requests.post(url, data={"nonce": "x", "note": "a" * 5000})
@@ -237,7 +237,7 @@ def test_resume_link_expires(server, database, config):
     assert len(stored(database, seeded["visit"].survey_id)) == 1  # still partial, unused
 
 
-def make_invitation(database: Database, seeded: SeededSurvey, attributes: dict) -> str:
+def make_invitation(database: Database, seeded: PublishedSurvey, attributes: dict) -> str:
     with database.session() as session:
         survey = get_survey_by_id(session, seeded.tenant_id, seeded.survey_id)
         tenant = get_tenant(session, seeded.tenant_slug)

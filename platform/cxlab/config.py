@@ -1,6 +1,12 @@
 """Configuration, read once from the environment (12-factor) and passed down.
 
-No other module reads ``os.environ``: they receive a :class:`Config`.
+Every CXLAB_* variable is read here, by :meth:`Config.from_environ`, and nowhere else:
+other modules receive a :class:`Config`. docs/configuration.md lists every field's
+variable; tests/test_config.py checks both. Variables of other programs that cxlab
+passes on or sets for a child process (``PATH``, ``BROWSER_PATH`` for kaleido,
+``JUPYTER_PATH``) are not settings of cxlab, nor are the test suite's own switches
+(``CXLAB_TEST_POSTGRES_URL``, ``CXLAB_REQUIRE_ALL``, ``CXLAB_UPDATE_SCREENSHOTS``, read
+by tests/conftest.py).
 
 >>> config = Config.from_environ({"CXLAB_VAR_DIR": "/tmp/cxlab-doc"})
 >>> config.database_url
@@ -14,9 +20,10 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
@@ -29,6 +36,14 @@ MIN_SECRET_LENGTH = 32
 MIN_METRICS_TOKEN_LENGTH = 16
 # The periods a dashboard offers (cxlab.dashboards.view.PERIODS; a test keeps them equal).
 DASHBOARD_PERIODS = ("all", "90d", "30d", "7d")
+CHART_IMAGE_SETTINGS = ("auto", "off")
+# The project folder (the one holding platform/): where a notebook's var/ is.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def setting(variable: str, default: Any = MISSING) -> Any:
+    """A :class:`Config` field read from the environment variable ``variable``."""
+    return field(default=default, metadata={"variable": variable})
 
 
 class ConfigError(CxlabError):
@@ -37,52 +52,57 @@ class ConfigError(CxlabError):
 
 @dataclass(frozen=True)
 class Config:
-    """Everything cxlab needs to know about its surroundings."""
+    """Everything cxlab needs to know about its surroundings: one field per CXLAB_*
+    variable (its name in the field's metadata, ``variable``)."""
 
-    env: str
-    var_dir: Path
-    database_url: str
-    store_url: str
-    secret_key: str
-    smtp_url: str | None
-    webhook_url: str | None
+    env: str = setting("CXLAB_ENV")
+    var_dir: Path = setting("CXLAB_VAR_DIR")
+    database_url: str = setting("CXLAB_DATABASE_URL")
+    store_url: str = setting("CXLAB_STORE_URL")
+    secret_key: str = setting("CXLAB_SECRET_KEY")
+    smtp_url: str | None = setting("CXLAB_SMTP_URL")
+    webhook_url: str | None = setting("CXLAB_WEBHOOK_URL")
     # Survey server: the largest request body accepted (413 beyond it), and how long a
     # respondent's saved partial answers to a long survey can be resumed.
-    max_body_bytes: int = 2_000_000
-    resume_days: int = 14
+    max_body_bytes: int = setting("CXLAB_MAX_BODY_BYTES", 2_000_000)
+    resume_days: int = setting("CXLAB_RESUME_DAYS", 14)
     # How long a server worker may reuse an API key's tenant or a survey row it read.
-    lookup_ttl_seconds: int = 5
+    lookup_ttl_seconds: int = setting("CXLAB_LOOKUP_TTL", 5)
     # Where Voila serves the dashboards; the portal redirects there with a token.
-    dashboard_url: str = "http://127.0.0.1:8866"
+    dashboard_url: str = setting("CXLAB_DASHBOARD_URL", "http://127.0.0.1:8866")
     # The dashboard server's kernels: warm ones kept ready, caps on live ones (0: no
     # cap), and when an unused one is shut down (see docs/dashboards.md).
-    dashboard_warm_kernels: int = 2
-    dashboard_max_kernels: int = 20
-    dashboard_max_kernels_per_tenant: int = 8
-    dashboard_connect_timeout: int = 30
-    dashboard_idle_timeout: int = 900
+    dashboard_warm_kernels: int = setting("CXLAB_DASHBOARD_WARM_KERNELS", 2)
+    dashboard_max_kernels: int = setting("CXLAB_DASHBOARD_MAX_KERNELS", 20)
+    dashboard_max_kernels_per_tenant: int = setting("CXLAB_DASHBOARD_MAX_KERNELS_PER_TENANT", 8)
+    dashboard_connect_timeout: int = setting("CXLAB_DASHBOARD_CONNECT_TIMEOUT", 30)
+    dashboard_idle_timeout: int = setting("CXLAB_DASHBOARD_IDLE_TIMEOUT", 900)
     # The periods whose view over every segment the sync renders as a static page, so
     # choosing one opens no kernel (docs/dashboards.md); "all" is the opening view.
-    dashboard_static_periods: tuple[str, ...] = DASHBOARD_PERIODS
+    dashboard_static_periods: tuple[str, ...] = setting("CXLAB_DASHBOARD_STATIC_PERIODS",
+                                                        DASHBOARD_PERIODS)
     # The survey server's address as respondents reach it: the base of the personal
     # links and unsubscribe links in e-mails, which are read far from any request.
-    public_url: str = "http://127.0.0.1:8080"
+    public_url: str = setting("CXLAB_PUBLIC_URL", "http://127.0.0.1:8080")
     # The From: of invitation and reminder e-mails.
-    mail_from: str = "cxlab <no-reply@localhost>"
+    mail_from: str = setting("CXLAB_MAIL_FROM", "cxlab <no-reply@localhost>")
     # A portal session ends after this many minutes unused, and after this many hours
     # whatever happens (OWASP session management: idle and absolute timeouts).
-    session_idle_minutes: int = 60
-    session_max_hours: int = 12
+    session_idle_minutes: int = setting("CXLAB_SESSION_IDLE_MINUTES", 60)
+    session_max_hours: int = setting("CXLAB_SESSION_MAX_HOURS", 12)
     # /metrics answers only to "Authorization: Bearer <token>"; unset, it is 404.
-    metrics_token: str | None = None
+    metrics_token: str | None = setting("CXLAB_METRICS_TOKEN", None)
     # Proxies whose X-Forwarded-For names the client (the TLS proxy in front).
-    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = setting("CXLAB_TRUSTED_PROXIES", ())
     # /healthz fails when the var dir's (or the SQLite database's) file system has less
     # free space than this, so a load balancer stops sending answers before writes fail.
-    min_free_mb: int = 100
+    min_free_mb: int = setting("CXLAB_MIN_FREE_MB", 100)
     # The survey server's limit on connecting to PostgreSQL, on each statement and on
     # waiting for a pooled connection: a frozen database answers 503 within about this.
-    db_timeout_seconds: int = 2
+    db_timeout_seconds: int = setting("CXLAB_DB_TIMEOUT", 2)
+    # Still images of the dashboards' charts in the sync's snapshots: "auto" where this
+    # machine can render them (Chromium, and a Japanese font for Japanese), or "off".
+    chart_images: str = setting("CXLAB_CHART_IMAGES", "auto")
 
     @property
     def outbox_dir(self) -> Path:
@@ -92,6 +112,18 @@ class Config:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def for_notebook(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """:meth:`from_environ` for a notebook kernel, whose working directory is the
+        notebook's folder: an unset CXLAB_VAR_DIR means the project's ``var/`` (as for
+        the CLI run from the project folder), not a ``var/`` beside the notebook.
+
+        >>> Config.for_notebook({"CXLAB_SECRET_KEY": "k" * 40}).var_dir == PROJECT_DIR / "var"
+        True
+        """
+        environ = os.environ if environ is None else environ
+        return cls.from_environ({"CXLAB_VAR_DIR": str(PROJECT_DIR / "var"), **environ})
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -134,6 +166,7 @@ class Config:
             trusted_proxies=_networks(environ.get("CXLAB_TRUSTED_PROXIES")),
             min_free_mb=_whole_number(environ, "CXLAB_MIN_FREE_MB", 100, minimum=0),
             db_timeout_seconds=_whole_number(environ, "CXLAB_DB_TIMEOUT", 2),
+            chart_images=_choice(environ, "CXLAB_CHART_IMAGES", CHART_IMAGE_SETTINGS),
         )
 
 
@@ -152,6 +185,18 @@ def _whole_number(
         within = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
         raise ConfigError(f"{name}: must be a whole number {within}, got {value!r}")
     return number
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when unset), in any case.
+
+    >>> _choice({"CXLAB_CHART_IMAGES": " Off "}, "CXLAB_CHART_IMAGES", ("auto", "off"))
+    'off'
+    """
+    value = (environ.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name}: must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def _database_url(value: str | None, var_dir: Path) -> str:

@@ -1,26 +1,23 @@
-"""Demo data for notebooks, tests and benchmarks, and the configuration a notebook
-kernel should use.
+"""Demo data for notebooks, tests and benchmarks.
 
 A notebook run where no ``cxlab demo`` has synced data (a fresh checkout, CI) asks
 :func:`demo_config` for a small private store instead, so every notebook runs with its
-default parameters anywhere:
+default parameters anywhere (:func:`cxlab.notebook_data.demo_stand_in` decides when):
 
+>>> from cxlab.store import Store
 >>> config = demo_config(responses=300)
->>> has_data(config, DEMO_TENANT, DEMO_SURVEY)
-True
+>>> Store.of(config).surveys(DEMO_TENANT)
+['store-visit']
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from cxlab.config import Config
-from cxlab.store import Store
 
 DEMO_TENANT = "demo"
 DEMO_SURVEY = "store-visit"
@@ -38,7 +35,7 @@ def seed_store(
     sync them to ``config``'s store (demo, tests and the dashboard benchmark). The
     answers span the 90 days up to ``end`` (default: now)."""
     from cxlab.db import Database
-    from cxlab.seed import seed_survey
+    from cxlab.seed import seed_responses
     from cxlab.store import sync
     from cxlab.surveys import EXAMPLES_DIR, load_definition
     from cxlab.surveys.catalog import publish_survey
@@ -51,7 +48,7 @@ def seed_store(
             with database.session() as session:
                 survey = publish_survey(session, create_tenant(session, slug, slug.title()),
                                         definition)
-            seed_survey(database, survey, definition, responses, seed=seed + number,
+            seed_responses(database, survey, definition, responses, seed=seed + number,
                         on_progress=on_progress, end=end)
         sync(database, config, progress=False)
 
@@ -73,19 +70,7 @@ def demo_config(responses: int = 3000) -> Config:
     return _demo_store(responses)[1]
 
 
-def has_data(config: Config, tenant: str, survey: str | None = None) -> bool:
-    """Whether the store holds ``tenant`` (and ``survey``, when given)."""
-    return any(
-        t == tenant and (not survey or s == survey) for t, s in Store.of(config).partitions()
-    )
-
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
-
 def notebook_config() -> Config:
-    """``Config.from_environ()`` for a notebook kernel, whose working directory is the
-    notebook's folder: an unset CXLAB_VAR_DIR means the project's ``var/`` (as for the
-    CLI run from the project folder), not a ``var/`` beside the notebook."""
-    environ = {"CXLAB_VAR_DIR": str(PROJECT_DIR / "var"), **os.environ}
-    return Config.from_environ(environ)
+    """The old name of :meth:`Config.for_notebook`, kept for notebooks copied before the
+    rename (``from cxlab.demo import notebook_config``)."""
+    return Config.for_notebook()

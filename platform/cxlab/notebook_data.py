@@ -16,15 +16,18 @@ tenant 'demo' has no survey 'store-vist' (did you mean 'store-visit'?);
 its surveys: store-visit
 >>> choose_data("demo", config=store).tenant
 'demo'
+
+Where the seeded demo may stand in for missing data (``demo=True`` here, a dashboard's
+``demo_fallback`` in JupyterLab), :func:`demo_stand_in` decides, in one place.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cxlab.config import Config
-from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, notebook_config
+from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config
 from cxlab.errors import CxlabError
 from cxlab.store import Store
 
@@ -44,7 +47,7 @@ def choose_data(
     tenant: str, survey: str | None = None, *, demo: bool = False, config: Config | None = None
 ) -> NotebookData:
     """The data for ``tenant`` (and ``survey``) in the store of ``config`` (default: the
-    notebook's, :func:`cxlab.demo.notebook_config`).
+    notebook's, :meth:`cxlab.config.Config.for_notebook`).
 
     ``demo=True`` asks for the seeded demo tenant ("demo", survey "store-visit"): when
     ``tenant`` is the demo tenant and the store does not hold it (a fresh checkout, CI),
@@ -52,20 +55,42 @@ def choose_data(
     or survey raises :class:`~cxlab.errors.CxlabError` listing what the store holds
     (with the closest name), so a typo cannot pass for an analysis.
     """
-    config = config or notebook_config()
-    held = Store.of(config).partitions()
-    tenants = sorted({t for t, _ in held})
-    if demo and tenant == DEMO_TENANT and tenant not in tenants:
-        return NotebookData(demo_config(), DEMO_TENANT, survey or DEMO_SURVEY, True)
+    config = config or Config.for_notebook()
+    if demo and tenant == DEMO_TENANT:
+        stand_in = demo_stand_in(config, tenant)
+        if stand_in is not None:
+            return replace(stand_in, survey=survey or DEMO_SURVEY)
+    store = Store.of(config)
+    tenants = sorted({t for t, _ in store.partitions()})
     if tenant not in tenants:
         listed = ", ".join(tenants) or "no tenant yet (run `cxlab sync`, or demo=True)"
         raise CxlabError(f"unknown tenant {tenant!r}{_closest(tenant, tenants)}; the store "
                          f"holds: {listed}")
-    surveys = sorted(s for t, s in held if t == tenant)
+    surveys = store.surveys(tenant)
     if survey is not None and survey not in surveys:
         raise CxlabError(f"tenant {tenant!r} has no survey {survey!r}"
                          f"{_closest(survey, surveys)}; its surveys: {', '.join(surveys)}")
     return NotebookData(config, tenant, survey, False)
+
+
+def demo_stand_in(config: Config, tenant: str, survey: str | None = None) -> NotebookData | None:
+    """The seeded demo (a private store, tenant "demo", survey "store-visit") when the
+    store of ``config`` holds no ``tenant`` (or not its ``survey``); None when it does.
+
+    Only where a person asked for it: never when serving clients, who see their own
+    data or nothing.
+
+    >>> store = demo_config(responses=300)
+    >>> demo_stand_in(store, "demo", "store-visit") is None  # held: no stand-in
+    True
+
+    For ``"acme"`` that store holds nothing, and the demo (3,000 answers, seeded once
+    per process) would stand in: ``demo_stand_in(store, "acme").tenant == "demo"``.
+    """
+    held = Store.of(config).surveys(tenant)
+    if held and (survey is None or survey in held):
+        return None
+    return NotebookData(demo_config(), DEMO_TENANT, DEMO_SURVEY, True)
 
 
 def _closest(name: str, names: list[str]) -> str:

@@ -39,7 +39,7 @@ from tqdm import tqdm
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import Invitation, OptOut, OutboxMessage, Tenant
-from cxlab.distribution import unsubscribe_url
+from cxlab.distribution.opt_out import unsubscribe_url
 from cxlab.errors import CxlabError, NotFound
 from cxlab.mail import (
     MailTexts,

@@ -40,8 +40,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from cxlab.db.models import LoginAttempt, Tenant, User
+from cxlab.identifiers import MAX_EMAIL_LENGTH
 
-MAX_EMAIL_LENGTH = 320
 MAX_IP_LENGTH = 64
 
 

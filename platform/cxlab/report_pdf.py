@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 
-from cxlab.reports import WeeklyReport
+from cxlab.weekly_report import WeeklyReport
 
 STYLE = """
 @page { size: A4; margin: 18mm 16mm; }

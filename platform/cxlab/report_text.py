@@ -1,4 +1,4 @@
-"""The weekly report's words (``report.*`` of :mod:`cxlab.i18n`; cxlab.reports fills
+"""The weekly report's words (``report.*`` of :mod:`cxlab.i18n`; cxlab.weekly_report fills
 them in), and how it writes shares and lists per language.
 
 >>> say("nps_this", "ja", metric="NPS", value=20.0, low=0.6, high=38.2, n=100)

@@ -1,4 +1,5 @@
-"""Responses: record one (idempotently), save and resume a partial one, read them back.
+"""Responses: record one (idempotently), save and resume a partial one
+(:mod:`cxlab.stored_responses` reads them back).
 
 Every function is scoped by the survey row it is given (which carries its tenant); the
 caller owns the transaction, so "recorded" means "recorded once the session commits".
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,13 +32,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cxlab.db import Database
 from cxlab.db.models import Invitation, Response, Survey
 from cxlab.errors import CxlabError
 from cxlab.surveys.definition import SurveyDefinition
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 100
-EXPORT_CHUNK_SIZE = 1000
 
 
 class AlreadyAnswered(CxlabError):
@@ -351,59 +349,3 @@ _INSERT_STATEMENTS = {
     .returning(Response.id)
     for dialect in (sqlite, postgresql)
 }
-
-
-# ---------------------------------------------------------------- reading back
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    id: int
-    status: str
-    survey_version: int
-    submitted_at: datetime
-    attributes: dict[str, Any]
-    answers: dict[str, Any]
-
-
-def iter_responses(
-    database: Database,
-    survey: Survey,
-    *,
-    since: datetime | None = None,
-    include_partial: bool = False,
-    chunk_size: int = EXPORT_CHUNK_SIZE,
-) -> Iterator[StoredResponse]:
-    """Every response of ``survey`` in id order, read ``chunk_size`` rows at a time.
-
-    Each chunk is its own short query and transaction (keyset on the id), so memory
-    stays flat however many rows there are, and a slow reader never holds a database
-    transaction open (which would stall SQLite's WAL checkpoints).
-    """
-    columns = (
-        Response.id, Response.status, Response.survey_version, Response.submitted_at,
-        Response.attributes, Response.answers,
-    )
-    last_id = 0
-    while True:
-        query = (
-            select(*columns)
-            .where(
-                Response.tenant_id == survey.tenant_id,
-                Response.survey_id == survey.id,
-                Response.id > last_id,
-            )
-            .order_by(Response.id)
-            .limit(chunk_size)
-        )
-        if not include_partial:
-            query = query.where(Response.status == "complete")
-        if since is not None:
-            query = query.where(Response.submitted_at >= since)
-        with database.session() as session:
-            rows = session.execute(query).all()
-        for row in rows:
-            yield StoredResponse(*row)
-        if len(rows) < chunk_size:
-            return
-        last_id = rows[-1].id

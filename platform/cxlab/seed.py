@@ -249,7 +249,7 @@ def _condition_mask(condition: Condition, frame: pd.DataFrame) -> np.ndarray:
 # ---------------------------------------------------------------- writing
 
 
-def seed_survey(
+def seed_responses(
     database: Database,
     survey: Survey,
     definition: SurveyDefinition,
@@ -260,7 +260,8 @@ def seed_survey(
     end: datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> SeedResult:
-    """Generate ``count`` responses and insert them as complete responses of ``survey``.
+    """Generate ``count`` synthetic responses and insert them as complete responses of
+    ``survey`` (a survey the database holds already).
 
     The whole frame is generated at once (vectorised; about 0.5 GB for a million
     rows), then written in one transaction by chunks through the driver's fastest

@@ -13,7 +13,6 @@ Every function takes the session explicitly; the caller owns the transaction.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -25,9 +24,8 @@ from cxlab import auth
 from cxlab.db.models import ApiKey, Tenant, User
 from cxlab.errors import AlreadyExists, CxlabError, NotFound
 from cxlab.i18n import LANGUAGES
+from cxlab.identifiers import SLUG_PATTERN, SLUG_RULE, is_email_address
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLES = ("viewer", "admin")
 
 
@@ -47,7 +45,7 @@ def create_tenant(
     _check_language(language)
     if not SLUG_PATTERN.match(slug):
         raise CxlabError(
-            f"tenant slug {slug!r}: use lowercase letters, digits and '-' (e.g. acme-foods)"
+            f"tenant slug {slug!r}: use {SLUG_RULE} (e.g. acme-foods)"
         )
     if session.scalar(select(Tenant).where(Tenant.slug == slug)) is not None:
         raise AlreadyExists(f"tenant {slug!r} already exists")
@@ -88,7 +86,7 @@ def create_user(
     session: Session, tenant: Tenant, email: str, password: str, *, role: str = "viewer"
 ) -> User:
     email = email.strip().lower()
-    if not EMAIL_PATTERN.match(email):
+    if not is_email_address(email):
         raise CxlabError(f"{email!r} is not an e-mail address")
     if role not in ROLES:
         raise CxlabError(f"role {role!r}: must be one of {', '.join(ROLES)}")

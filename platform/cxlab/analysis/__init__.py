@@ -15,31 +15,39 @@ out; see docs/analysis.md for the formulas and references.
   corrected pairwise tests; small segments marked "too few answers".
 - :func:`trend` — a metric per period with CI and significant changes.
 - :func:`response_rate` — sent, responded, rate by segment.
-- :func:`text` — comment counts, lengths and frequent terms (Japanese and English).
+- :func:`comment_summary` — comment counts, lengths and frequent terms (Japanese and
+  English).
 - :func:`comment_topics` — key phrases (Japanese noun compounds by SudachiPy), topics
   (keyword lists or NMF) and each topic's share of detractors vs promoters.
 """
 
+from cxlab.analysis.comments import CommentSummary, comment_summary
 from cxlab.analysis.drivers import DriverAnalysis, drivers
 from cxlab.analysis.improvement import ImprovementEffect, improvement_effect
 from cxlab.analysis.nps import nps, nps_by, nps_from_counts
 from cxlab.analysis.ratings import ratings
 from cxlab.analysis.reliability import Reliability, reliability
-from cxlab.analysis.segments import SegmentComparison, compare_segments, response_rate
-from cxlab.analysis.text import TextSummary, text
+from cxlab.analysis.response_rate import format_rate, response_rate
+from cxlab.analysis.segments import SegmentComparison, compare_segments
 from cxlab.analysis.topics import CommentTopics, comment_topics
 from cxlab.analysis.trend import trend
 
+# The old name of comment_summary, kept because consultants' notebooks copied from
+# notebooks/explore.ipynb call analysis.text(...); new code calls comment_summary.
+text = comment_summary
+
 __all__ = [
+    "CommentSummary",
     "CommentTopics",
     "DriverAnalysis",
     "ImprovementEffect",
     "Reliability",
     "SegmentComparison",
-    "TextSummary",
+    "comment_summary",
     "comment_topics",
     "compare_segments",
     "drivers",
+    "format_rate",
     "improvement_effect",
     "nps",
     "nps_by",

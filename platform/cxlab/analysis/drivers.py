@@ -11,11 +11,16 @@ import pandas as pd
 from scipy import special
 
 from cxlab.analysis._common import as_float, require_columns, spearman
+from cxlab.analysis.correlations import (
+    bootstrap_correlations,
+    correlations_from_totals,
+    unit_statistics,
+    variance_inflation,
+)
 from cxlab.analysis.relimp import lmg_batch
 from cxlab.errors import CxlabError
 from cxlab.surveys.definition import SurveyDefinition
 
-BOOTSTRAP_UNITS = 2000  # above this many rows, the bootstrap resamples random blocks of rows
 VIF_WARNING = 5.0
 ANSWERS_PER_ITEM = 10
 MIN_ANSWERS = 50
@@ -160,7 +165,7 @@ def drivers(
         else f"pairwise: {n_used:,} of {len(df):,} responses answered the outcome; each "
         "correlation uses the responses answering both of its columns"
     )
-    stats = _unit_statistics(data, present)
+    stats = unit_statistics(data, present)
     totals = stats.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         count, sums, squares = (np.diagonal(totals[k]) for k in range(3))
@@ -204,12 +209,12 @@ def drivers(
         summed = stats.sum(axis=0)
         warnings += _disjoint_pairs(summed[0], [outcome, *(items[j - 1] for j in varying)],
                                     notes)
-        correlation = _correlations(summed[None])[0]
+        correlation = correlations_from_totals(summed[None])[0]
         index = np.array(varying) - 1
         importance[index] = lmg_batch(correlation[None])[0]
-        vif[index] = _variance_inflation(correlation[1:, 1:])
+        vif[index] = variance_inflation(correlation[1:, 1:])
         if n_boot > 0:
-            replicates = _bootstrap_correlations(stats, n_boot, seed)
+            replicates = bootstrap_correlations(stats, n_boot, seed)
             boot = lmg_batch(replicates)
             low[index], high[index] = np.nanquantile(boot, [0.5 - ci / 2, 0.5 + ci / 2], axis=0)
             others = [j - 1 for j in fitted if j not in varying]
@@ -389,83 +394,3 @@ def _direction(
     with np.errstate(divide="ignore"):
         t = rho * np.sqrt(dof / max(1 - rho**2, 1e-300))
     return rho, float(2 * special.stdtr(dof, -abs(t)))
-
-
-def _unit_statistics(data: np.ndarray, present: np.ndarray | None) -> np.ndarray:
-    """Per resampling unit, the sufficient statistics of pairwise-complete correlations:
-    stacked (counts, Σx over pairs, Σx² over pairs, Σxy) as (units, 4, q, q).
-
-    ``present`` is None when every value is present (listwise). A unit is a response
-    when there are at most BOOTSTRAP_UNITS of them; otherwise unit k holds responses
-    k, k + K, k + 2K, ... (K = BOOTSTRAP_UNITS): blocks that each span the whole
-    collection period, so block sums are (close to) iid and resampling blocks is a
-    bootstrap of the same smooth statistic, without copying a million rows."""
-    n, q = data.shape
-    units = max(min(n, BOOTSTRAP_UNITS), 1)
-    size = n // units
-    head = units * size
-
-    def blocked(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out = np.einsum("sui,suj->uij", a[:head].reshape(size, units, q),
-                        b[:head].reshape(size, units, q), optimize=True)
-        rest = n - head
-        if rest:
-            out[:rest] += a[head:, :, None] * b[head:, None, :]
-        return out
-
-    if present is None:
-        cross = blocked(data, data)
-        counts = np.full(units, size, dtype=float)
-        counts[: n - head] += 1
-        sums = data[:head].reshape(size, units, q).sum(axis=0)
-        sums[: n - head] += data[head:]
-        diagonal = np.diagonal(cross, axis1=1, axis2=2)
-        return np.stack(
-            [np.broadcast_to(counts[:, None, None], cross.shape),
-             np.broadcast_to(sums[:, :, None], cross.shape),
-             np.broadcast_to(diagonal[:, :, None], cross.shape), cross],
-            axis=1,
-        )
-    mask = present.astype(float)
-    filled = np.where(present, data, 0.0)
-    return np.stack(
-        [blocked(mask, mask), blocked(filled, mask), blocked(filled**2, mask),
-         blocked(filled, filled)],
-        axis=1,
-    )
-
-
-def _correlations(totals: np.ndarray) -> np.ndarray:
-    """Pairwise-complete Pearson correlations from summed unit statistics (B, 4, q, q)."""
-    count, sums, squares, cross = (totals[:, k] for k in range(4))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_i = sums / count
-        mean_j = np.swapaxes(sums, 1, 2) / count
-        var_i = squares / count - mean_i**2
-        var_j = np.swapaxes(squares, 1, 2) / count - mean_j**2
-        correlation = (cross / count - mean_i * mean_j) / np.sqrt(var_i * var_j)
-    diagonal = np.arange(correlation.shape[-1])
-    correlation[:, diagonal, diagonal] = 1.0
-    return np.clip(np.nan_to_num(correlation), -1, 1)
-
-
-def _bootstrap_correlations(stats: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    units = stats.shape[0]
-    rng = np.random.default_rng([seed, 3])
-    counts = rng.multinomial(units, np.full(units, 1 / units), size=n_boot).astype(float)
-    totals = (counts @ stats.reshape(units, -1)).reshape(n_boot, *stats.shape[1:])
-    return _correlations(totals)
-
-
-def _variance_inflation(rxx: np.ndarray) -> np.ndarray:
-    """VIF_j = 1 / (1 − R²_j), R²_j of item j on the other items (inf if collinear)."""
-    p = rxx.shape[0]
-    vif = np.ones(p)
-    for j in range(p):
-        others = [k for k in range(p) if k != j]
-        if not others:
-            continue
-        r = rxx[others, j]
-        explained = float(r @ np.linalg.pinv(rxx[np.ix_(others, others)], hermitian=True) @ r)
-        vif[j] = np.inf if explained >= 1 - 1e-10 else 1 / (1 - explained)
-    return vif

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from cxlab.analysis._common import as_float, require_columns
-from cxlab.analysis.drivers import BOOTSTRAP_UNITS, item_scales
+from cxlab.analysis.correlations import BOOTSTRAP_UNITS
+from cxlab.analysis.drivers import item_scales
 from cxlab.analysis.nps import DETRACTOR_MAX, PROMOTER_MIN, _check_range
 from cxlab.errors import CxlabError
 from cxlab.surveys.definition import SurveyDefinition

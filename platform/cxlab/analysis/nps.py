@@ -29,7 +29,9 @@ from cxlab.errors import CxlabError
 
 PROMOTER_MIN = 9
 DETRACTOR_MAX = 6
-MIN_N = 30  # below this the interval is only approximate
+# Fewer answers than this are "too few": an NPS interval is only approximate, and a
+# segment is not compared (cxlab.analysis.segments) nor ranked (the weekly report).
+MIN_N = 30
 # Rocks (2016): pseudo-counts added to promoters and to detractors, and to n.
 ADJUST_EACH = 0.75
 ADJUST_N = 3.0

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from cxlab.analysis._common import require_columns, wilson_interval
+from cxlab.analysis.comments import JAPANESE, STOPWORDS
 from cxlab.analysis.nps import DETRACTOR_MAX, PROMOTER_MIN
-from cxlab.analysis.text import JAPANESE, STOPWORDS
 from cxlab.errors import CxlabError
 
 AnalyserName = Literal["sudachi"]

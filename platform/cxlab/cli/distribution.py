@@ -79,9 +79,9 @@ def distribution_list_command(config: Config, tenant: str) -> int:
         distribution_list_command(config, "acme")
         # 3  May  survey=store-visit  invited=1203  sent=1203  answered=412  rate=34.2%
     """
-    import pandas as pd
 
-    from cxlab.distribution import distribution_rates
+    from cxlab.analysis.response_rate import format_rate
+    from cxlab.distribution.rates import distribution_rates
 
     rates = distribution_rates(config, tenant)
     if not rates:
@@ -90,12 +90,11 @@ def distribution_list_command(config: Config, tenant: str) -> int:
         return 0
     for entry in rates:
         summary, row = entry.summary, entry.summary.distribution
-        rate = "-" if summary.rate is None else f"{summary.rate:.1%}"
         click.echo(f"{row.id}  {row.name}  survey={entry.survey}  "
                    f"invited={summary.invited}  sent={summary.sent}  "
-                   f"answered={summary.answered}  rate={rate}")
+                   f"answered={summary.answered}  rate={format_rate(summary.rate)}")
         for table in entry.by_attribute:
             table = table.drop(columns=["distribution", "ci_low", "ci_high"])
-            table["rate"] = table["rate"].map(lambda r: "-" if pd.isna(r) else f"{r:.1%}")
+            table["rate"] = table["rate"].map(format_rate)
             click.echo("    " + table.to_string(index=False).replace("\n", "\n    "))
     return 0

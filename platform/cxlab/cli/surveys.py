@@ -99,7 +99,7 @@ def seed_with_progress(database: Database, survey_row: Survey, count: int, rando
     from cxlab import seed as seeding
 
     with tqdm(total=count, unit="resp", unit_scale=True, desc="seeding", file=sys.stderr) as bar:
-        return seeding.seed_survey(
+        return seeding.seed_responses(
             database, survey_row, definition_of(survey_row), count,
             seed=random_seed, start=start, end=end, on_progress=bar.update,
         )

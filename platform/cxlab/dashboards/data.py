@@ -32,7 +32,7 @@ from cxlab.dashboards.rates import ResponseRates, load_response_rates
 from cxlab.dashboards.snapshots import (
     partition_version,
 )
-from cxlab.demo import DEMO_SURVEY, DEMO_TENANT, demo_config, has_data
+from cxlab.notebook_data import demo_stand_in
 from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
 from cxlab.surveys.definition import SurveyDefinition
 
@@ -89,7 +89,7 @@ def choose_survey(config: Config, tenant: str, survey: str | None) -> str:
     """``survey``, or the tenant's first survey in the store when none is named."""
     if survey:
         return survey
-    surveys = [s for t, s in Store.of(config).partitions() if t == tenant]
+    surveys = Store.of(config).surveys(tenant)
     if not surveys:
         raise StoreNotFound(f"the analytic store has no surveys for tenant {tenant!r}")
     return surveys[0]
@@ -106,13 +106,14 @@ def load_dashboard_data(
     background: bool = False,
 ) -> DashboardData:
     """Load the columns a dashboard needs, once. With ``demo_fallback`` a tenant the
-    store lacks is replaced by the demo tenant of :func:`demo_config` (never set it when
-    serving clients: they must see their own data or nothing). With ``background`` the
-    answers are read in a thread: a dashboard that opens from its snapshot is on screen
-    before they are needed (a million answers take 0.3–0.7 s)."""
+    store lacks is replaced by the seeded demo (:func:`cxlab.notebook_data.demo_stand_in`;
+    never set it when serving clients: they must see their own data or nothing). With
+    ``background`` the answers are read in a thread: a dashboard that opens from its
+    snapshot is on screen before they are needed (a million answers take 0.3–0.7 s)."""
     demo = False
-    if demo_fallback and not has_data(config, tenant, survey):
-        config, tenant, survey, demo = demo_config(), DEMO_TENANT, DEMO_SURVEY, True
+    stand_in = demo_stand_in(config, tenant, survey) if demo_fallback else None
+    if stand_in is not None:
+        config, tenant, survey, demo = stand_in.config, stand_in.tenant, stand_in.survey, True
     began = time.perf_counter()
     store = Store.of(config)
     survey = choose_survey(config, tenant, survey)
@@ -238,5 +239,3 @@ def _synced_at(config: Config, tenant: str, survey: str) -> datetime | None:
         return None
     newest = max(stamps)
     return newest if newest.tzinfo else newest.replace(tzinfo=UTC)
-
-

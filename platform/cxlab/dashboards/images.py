@@ -8,7 +8,8 @@ charts of the overview on 2 cores, most of the time a client waits. So the openi
 snapshots that ``cxlab sync`` writes (:mod:`cxlab.dashboards.snapshots`) carry a PNG of
 each chart, rendered here by kaleido in a headless Chromium.
 
-``CXLAB_CHART_IMAGES``: ``auto`` (default) renders them when kaleido finds Chromium
+``CXLAB_CHART_IMAGES`` (:attr:`cxlab.config.Config.chart_images`, passed down as
+``setting``): ``auto`` (default) renders them when kaleido finds Chromium
 (``BROWSER_PATH`` or ``chromium`` on PATH) and, for Japanese, a font with Japanese
 glyphs (else the image would show empty boxes until the chart is drawn); ``off``
 never does. Without images the dashboard is the same, only slower to draw.
@@ -29,12 +30,9 @@ import shutil
 import subprocess
 import warnings
 
-from cxlab.errors import CxlabError
-
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 IMAGE_WIDTH = 1000  # about the width of a chart in the dashboard on a laptop screen
 DEFAULT_HEIGHT = 360  # jupyterlab-plotly's default when a layout sets none
-SETTINGS = ("auto", "off")
 
 
 def browser_path() -> str | None:
@@ -57,13 +55,9 @@ def has_japanese_font() -> bool:
     return bool(found.strip())
 
 
-def images_enabled(language: str, setting: str | None = None) -> bool:
-    """Whether charts in ``language`` get a PNG under ``CXLAB_CHART_IMAGES`` (or
-    ``setting``) on this machine."""
-    setting = (setting or os.environ.get("CXLAB_CHART_IMAGES") or "auto").strip().lower()
-    if setting not in SETTINGS:
-        raise CxlabError(f"CXLAB_CHART_IMAGES must be one of {', '.join(SETTINGS)} "
-                         f"(got {setting!r})")
+def images_enabled(language: str, setting: str = "auto") -> bool:
+    """Whether charts in ``language`` get a PNG under ``setting`` (the configuration's
+    ``chart_images``: "auto" or "off") on this machine."""
     if setting == "off" or _broken is not None or browser_path() is None:
         return False
     try:
@@ -112,10 +106,11 @@ def with_image(output: dict, image: str) -> dict:
     return {**output, "data": {**output["data"], "image/png": image}}
 
 
-def add_images(outputs: dict[str, dict], language: str) -> dict[str, dict]:
+def add_images(outputs: dict[str, dict], language: str,
+               setting: str = "auto") -> dict[str, dict]:
     """``outputs`` (plotly display_data outputs by section) with a PNG each, when
-    :func:`images_enabled` for ``language``; unchanged otherwise."""
-    if not images_enabled(language):
+    :func:`images_enabled` for ``language`` and ``setting``; unchanged otherwise."""
+    if not images_enabled(language, setting):
         return outputs
     try:
         return {name: with_image(output, png_base64(output["data"][PLOTLY_MIMETYPE]))

@@ -55,7 +55,7 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     def current(language: str) -> bool:
         saved = read_snapshot(store, tenant, survey, opening_view(language), version)
         # One saved by a dashboard on open has no chart images; the sync adds them.
-        if not saved or not chart_images.images_enabled(language):
+        if not saved or not chart_images.images_enabled(language, config.chart_images):
             return bool(saved)
         return (has_every_image(saved)
                 and read_static_page(store, tenant, survey, language) is not None
@@ -69,23 +69,26 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
         view = opening_view(language)
         saved = read_snapshot(store, tenant, survey, view, data.version)
         if saved is None:
-            saved = opening_snapshot(data, language)
+            saved = opening_snapshot(data, language, config.chart_images)
             if saved is not None:
                 write_snapshot(store, tenant, survey, view, data.version, saved)
-        elif not has_every_image(saved) and chart_images.images_enabled(language):
+        elif (not has_every_image(saved)
+              and chart_images.images_enabled(language, config.chart_images)):
             # Saved by a dashboard opened before this sync: the same view, without images.
-            saved = {**saved, "figures": chart_images.add_images(saved["figures"], language)}
+            saved = {**saved, "figures": chart_images.add_images(saved["figures"], language,
+                                                                 config.chart_images)}
             write_snapshot(store, tenant, survey, view, data.version, saved)
         if saved and has_every_image(saved):
             save_static_page(store, data, saved, language)
             for period in periods[1:]:
                 if read_snapshot(store, tenant, survey, static_page_view(language, period),
                                  data.version) is None:
-                    save_period_page(store, data, period, language)
+                    save_period_page(store, data, period, language, config.chart_images)
     return True
 
 
-def save_period_page(store: Store, data: DashboardData, period: str, language: str) -> None:
+def save_period_page(store: Store, data: DashboardData, period: str, language: str,
+                     image_setting: str = "auto") -> None:
     """The static page of ``period`` over every segment in ``language``, when the view
     may be shown and its charts have images; otherwise a note without a page, so the
     next sync does not try again: that period opens live, where the dashboard says why
@@ -97,7 +100,7 @@ def save_period_page(store: Store, data: DashboardData, period: str, language: s
         if data.text_columns:
             comments = comments_html(newest_comments(data, selection.view, None), language)
         saved = snapshot_content(content, comments, segment_values(data),
-                                 images_language=language)
+                                 images_language=language, image_setting=image_setting)
         if has_every_image(saved):
             save_static_page(store, data, saved, language, period)
             return
@@ -105,9 +108,11 @@ def save_period_page(store: Store, data: DashboardData, period: str, language: s
                    data.version, {"layout": STATIC_PAGE_LAYOUT, "live": True})
 
 
-def opening_snapshot(data: DashboardData, language: str) -> dict | None:
+def opening_snapshot(data: DashboardData, language: str,
+                     image_setting: str = "auto") -> dict | None:
     """The opening view's snapshot content in ``language``, computed from the view itself
-    (never by building widgets), with chart images where this machine can render them;
+    (never by building widgets), with chart images where this machine can render them
+    and ``image_setting`` (the configuration's ``chart_images``) allows;
     None when the survey has too few answers to show (a page then says so)."""
     content = compute_view(data, "all", "", language)
     if not content.shown:
@@ -115,7 +120,8 @@ def opening_snapshot(data: DashboardData, language: str) -> dict | None:
     comments = ""
     if data.text_columns:
         comments = comments_html(newest_comments(data, data.responses, None), language)
-    return snapshot_content(content, comments, segment_values(data), images_language=language)
+    return snapshot_content(content, comments, segment_values(data), images_language=language,
+                            image_setting=image_setting)
 
 
 def save_static_page(store: Store, data: DashboardData, content: dict, language: str,
@@ -149,7 +155,7 @@ def warm_up(responses: int = 400) -> None:
 
     >>> warm_up(responses=60)
     """
-    import cxlab.distribution  # noqa: F401 - imported by the response-rate section
+    import cxlab.distribution.rates  # noqa: F401 - imported by the response-rate section
     from cxlab.seed import generate_responses
     from cxlab.surveys import EXAMPLES_DIR, load_definition
 

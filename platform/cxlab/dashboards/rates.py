@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxlab import charts
+from cxlab.analysis.response_rate import format_rate
 from cxlab.anonymity import suppressed_groups
 from cxlab.config import Config
 from cxlab.dashboards.fragments import words
@@ -30,7 +31,7 @@ class ResponseRates:
     ``distribution``, ``invited``, ``sent``, ``answered``, ``rate`` (None before any
     e-mail was sent), ``ci_low``, ``ci_high``. ``by_attribute``: ``distribution``,
     ``attribute``'s values, ``sent``, ``responded``, ``rate``, ``ci_low``, ``ci_high``
-    (see :func:`cxlab.distribution.response_rates`); empty without an attribute.
+    (see :func:`cxlab.distribution.rates.response_rates`); empty without an attribute.
     """
 
     distributions: pd.DataFrame
@@ -49,7 +50,7 @@ def load_response_rates(
     from sqlalchemy.exc import SQLAlchemyError
 
     from cxlab.db import Database
-    from cxlab.distribution import response_rates, summarize_distributions
+    from cxlab.distribution.rates import response_rates, summarize_distributions
     from cxlab.surveys.catalog import get_survey
     from cxlab.tenancy import get_tenant
 
@@ -85,10 +86,6 @@ def load_response_rates(
     return ResponseRates(pd.DataFrame(rows, columns=columns), by_attribute, attribute)
 
 
-def _percent(value: object) -> str:
-    return "—" if value is None or pd.isna(value) else f"{float(value):.1%}"
-
-
 def response_rate_html(
     rates: ResponseRates | None, definition: SurveyDefinition | None, language: str,
 ) -> str:
@@ -117,7 +114,7 @@ def response_rate_html(
         words("col_invited", language): table["invited"],
         words("col_sent", language): table["sent"],
         words("col_answered", language): table["answered"],
-        words("col_rate", language): [_percent(rate) for rate in table["rate"]],
+        words("col_rate", language): [format_rate(rate) for rate in table["rate"]],
         words("col_ci", language): interval(table),
     })
     parts = [heading, shown.to_html(index=False, classes="cx-rates", border=0)]
@@ -133,7 +130,7 @@ def response_rate_html(
                               for value in by[rates.attribute].astype(str)],
                       words("col_sent", language): by["sent"],
                       words("col_answered", language): by["responded"],
-                      words("col_rate", language): [_percent(rate) for rate in by["rate"]],
+                      words("col_rate", language): [format_rate(rate) for rate in by["rate"]],
                       words("col_ci", language): interval(by),
                   }).to_html(index=False, classes="cx-rates-by", border=0)]
     parts.append(f"<p><small>{html.escape(words('rate_note', language))}</small></p>")

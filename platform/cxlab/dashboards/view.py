@@ -236,13 +236,14 @@ def segment_values(data: DashboardData) -> list[str]:
 
 
 def snapshot_content(content: ViewContent, comments: str, segments: list[str],
-                     images_language: str | None = None) -> dict:
+                     images_language: str | None = None, image_setting: str = "auto") -> dict:
     """What the snapshot of a view saves (:mod:`cxlab.dashboards.snapshots`): its sections,
     its comments' HTML and the segment choices; with ``images_language``, each chart
-    also as a still image (:mod:`cxlab.dashboards.images`, the sync's job)."""
+    also as a still image (:mod:`cxlab.dashboards.images`, the sync's job) where
+    ``image_setting`` allows."""
     figures = content.figures
     if images_language:
-        figures = chart_images.add_images(figures, images_language)
+        figures = chart_images.add_images(figures, images_language, image_setting)
     return {"kpis": content.kpis, "figures": figures, "fix_first": content.fix_first,
             "download": content.download, "segments_note": content.segments_note,
             "comments": comments, "count": content.count, "groups": content.groups,

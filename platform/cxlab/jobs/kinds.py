@@ -321,7 +321,7 @@ class EmailKind(JobKind):
 
     def run(self, context: RunContext) -> Path | None:
         from cxlab.db import Database
-        from cxlab.distribution import queue_reminders
+        from cxlab.distribution.mailing import queue_reminders
         from cxlab.outbox import DEFAULT_BATCH_SIZE, DEFAULT_RATE, send_queued
         from cxlab.tenancy import get_tenant
 

@@ -2,7 +2,7 @@
 
 Only jobs users can subscribe to (:data:`cxlab.report_subscriptions.SUBSCRIBABLE_JOBS`)
 deliver, and only when the tenant has subscribers: then the report is built again in
-this process (:func:`cxlab.reports.weekly_report`, same tenant, period and language as
+this process (:func:`cxlab.weekly_report.weekly_report`, same tenant, period and language as
 the notebook), rendered once to ``<stem>.pdf`` beside the HTML, and queued to each
 subscriber through the outbox (:func:`cxlab.report_mail.queue_report_mail`), once per
 user, job and period.
@@ -32,7 +32,7 @@ def deliver_report(database: Database, context: RunContext, tenant_id: int | Non
     if not pdf.exists():
         # Imported here: the analysis and WeasyPrint are only needed for deliveries.
         from cxlab.report_pdf import report_pdf
-        from cxlab.reports import weekly_report
+        from cxlab.weekly_report import weekly_report
 
         report = weekly_report(context.config, tenant.slug, parameters.get("survey"),
                                context.start, context.end, tenant_name=tenant.name,

@@ -25,7 +25,7 @@ from cxlab.db import Database
 from cxlab.db.models import Survey
 from cxlab.errors import CxlabError
 from cxlab.loadtest.runner import DEFAULT_DEFINITION, Workload, prepare_workload
-from cxlab.seed import seed_survey
+from cxlab.seed import seed_responses
 from cxlab.surveys import load_definition
 
 READY_TIMEOUT_SECONDS = 60
@@ -77,7 +77,7 @@ def local_stack(
         if responses:
             with database.session() as session:
                 survey = session.get(Survey, workload.survey_id)
-            seed_survey(database, survey, load_definition(definition_path), responses,
+            seed_responses(database, survey, load_definition(definition_path), responses,
                         seed=seed)
     port = free_loopback_port()
     server = subprocess.Popen(

@@ -4,7 +4,7 @@
 From a database to a frame, end to end (an in-memory database and store):
 
 >>> from cxlab.db import Database
->>> from cxlab.seed import seed_survey
+>>> from cxlab.seed import seed_responses
 >>> from cxlab.surveys import EXAMPLES_DIR, load_definition
 >>> from cxlab.surveys.catalog import publish_survey
 >>> from cxlab.tenancy import create_tenant
@@ -13,7 +13,7 @@ From a database to a frame, end to end (an in-memory database and store):
 >>> definition = load_definition(EXAMPLES_DIR / "restaurant_visit.yaml")
 >>> with database.session() as session:
 ...     survey = publish_survey(session, create_tenant(session, "acme", "Acme"), definition)
->>> _ = seed_survey(database, survey, definition, 500, seed=1)
+>>> _ = seed_responses(database, survey, definition, 500, seed=1)
 >>> sync(database, "memory://cxlab-doc", progress=False).appended
 500
 >>> frame = load_responses("memory://cxlab-doc", "acme", "store-visit", columns=["nps"])

@@ -36,13 +36,11 @@ from fsspec import AbstractFileSystem
 
 from cxlab.config import Config
 from cxlab.errors import CxlabError, NotFound
+from cxlab.identifiers import SLUG_PATTERN
 
 PART_PATTERN = re.compile(r"^part-(\d{12})-(\d{12})\.parquet$")
 TEMP_PREFIX = ".tmp-"
 DEFINITION_FILE = "_definition.json"
-# Tenant slugs (cxlab.tenancy) and survey slugs (cxlab.surveys) are both drawn from
-# these characters; checking them here keeps "../other-tenant" out of every path.
-SLUG_PATTERN = re.compile(r"^[a-z0-9_-]+$")
 
 
 class StoreError(CxlabError):
@@ -85,6 +83,7 @@ def part_name(first_id: int, last_id: int) -> str:
 
 def check_slug(kind: str, slug: str) -> str:
     """``slug`` if it is a valid tenant or survey slug, else :class:`StoreNotFound`."""
+    # Every path of the store is built from checked slugs: "../other-tenant" is none.
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         raise StoreNotFound(f"{kind} {slug!r} is not a valid {kind} slug")
     return slug
@@ -140,6 +139,11 @@ class Store:
                     )
                 )
         return sorted(found)
+
+    def surveys(self, tenant: str) -> list[str]:
+        """The slugs of ``tenant``'s surveys the store holds a folder for, sorted; none
+        for a tenant it does not hold."""
+        return [survey for owner, survey in self.partitions() if owner == tenant]
 
     def _list_dirs(self, path: str, prefix: str) -> list[str]:
         return [

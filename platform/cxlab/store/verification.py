@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import Response, Survey, Tenant
+from cxlab.store.checksums import id_summary, read_ids
 from cxlab.store.layout import Store
-from cxlab.store.syncing import id_summary, read_ids
 
 Key = tuple[str, str]
 

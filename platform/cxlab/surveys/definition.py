@@ -26,7 +26,6 @@ from typing import Any
 from cxlab.errors import CxlabError
 from cxlab.i18n import LANGUAGES
 
-SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 CONDITION_OPERATORS = ("equals", "not_equals", "in", "not_in", "min", "max", "answered")
 SURVEY_KINDS = ("cx", "ex")

@@ -25,11 +25,11 @@ from urllib.parse import urlsplit
 import yaml
 
 from cxlab.i18n import LANGUAGES
+from cxlab.identifiers import SLUG_PATTERN, SLUG_RULE
 from cxlab.surveys.definition import (
     CONDITION_OPERATORS,
     MAX_MIN_GROUP,
     ORIGIN_CHARS,
-    SLUG_CHARS,
     SURVEY_KINDS,
     Anonymity,
     Attribute,
@@ -80,9 +80,9 @@ class _Parser(Problems):
         self.unknown_keys(raw, "", SURVEY_KEYS)
         slug = raw.get("slug")
         if not isinstance(slug, str) or not slug:
-            self.add("slug", "required; lowercase letters, digits, '-' and '_' only")
-        elif not set(slug) <= SLUG_CHARS:
-            self.add("slug", f"{slug!r} may hold only lowercase letters, digits, '-' and '_'")
+            self.add("slug", f"required; {SLUG_RULE}")
+        elif not SLUG_PATTERN.match(slug):
+            self.add("slug", f"{slug!r} may hold only {SLUG_RULE}, at most 63")
         languages = raw.get("languages", list(LANGUAGES))
         if not isinstance(languages, list) or not languages or not set(languages) <= set(
             LANGUAGES
@@ -90,9 +90,9 @@ class _Parser(Problems):
             self.add("languages", f"{languages!r} must be a list drawn from "
                                   f"{', '.join(LANGUAGES)}")
             languages = list(LANGUAGES)
-        title = self.text(raw.get("title"), "title", required=True)
-        intro = self.text(raw.get("intro"), "intro")
-        thanks = self.text(raw.get("thanks"), "thanks")
+        title = self.localized_text(raw.get("title"), "title", required=True)
+        intro = self.localized_text(raw.get("intro"), "intro")
+        thanks = self.localized_text(raw.get("thanks"), "thanks")
         attributes = self.attributes(raw.get("attributes", []))
         questions, page_titles = self.questions(raw.get("questions"))
         self.column_clashes(raw.get("questions"), questions, attributes)
@@ -185,7 +185,8 @@ class _Parser(Problems):
                                        set(values) if values else None,
                                        "not one of the attribute's values")
             attributes.append(Attribute(
-                name=name, label=self.text(item.get("label"), f"{path}.label") or {"en": name},
+                name=name,
+                label=self.localized_text(item.get("label"), f"{path}.label") or {"en": name},
                 values=tuple(values), from_query=bool(item.get("from_query", False)),
                 value_labels=value_labels,
             ))
@@ -206,7 +207,7 @@ class _Parser(Problems):
                 self.unknown_keys(item, path, {"type", "title"})
                 if not questions or len(page_titles) > len({q.page for q in questions}):
                     self.add(path, "a page break must follow at least one question")
-                page_titles.append(self.text(item.get("title"), f"{path}.title"))
+                page_titles.append(self.localized_text(item.get("title"), f"{path}.title"))
                 continue
             question = self.question(item, path, questions, page=len(page_titles) - 1)
             if question is not None:
@@ -229,7 +230,7 @@ class _Parser(Problems):
                                      f"{', '.join(QUESTION_TYPES)} or page_break")
             return None
         self.unknown_keys(raw, path, QUESTION_KEYS | question_type(kind).keys)
-        label = self.text(raw.get("label"), f"{path}.label", required=True)
+        label = self.localized_text(raw.get("label"), f"{path}.label", required=True)
         required = raw.get("required", False)
         if not isinstance(required, bool):
             self.add(f"{path}.required", f"{required!r} must be true or false")
@@ -245,7 +246,7 @@ class _Parser(Problems):
             return None
         return Question(
             id=question_id, type=kind, label=label, required=required is True,
-            help=self.text(raw.get("help"), f"{path}.help"), show_if=show_if, group=group,
+            help=self.localized_text(raw.get("help"), f"{path}.help"), show_if=show_if, group=group,
             page=page, **own_fields,
         )
 

@@ -78,8 +78,9 @@ class Problems:
         elif not raw[0].isalpha():
             self.add(path, f"{raw!r} must start with a letter")
 
-    def text(self, raw: Any, path: str, *, required: bool = False) -> Text | None:
-        """A label: a string (every language) or ``{ja: ..., en: ...}``."""
+    def localized_text(self, raw: Any, path: str, *, required: bool = False) -> Text | None:
+        """A text shown to people, in every language: a string (the same in each) or
+        ``{ja: ..., en: ...}``; None (and a problem when ``required``) if missing."""
         if raw is None:
             if required:
                 self.add(path, "required (a string, or {ja: ..., en: ...})")
@@ -108,7 +109,7 @@ class Problems:
             if known is not None and str(key) not in known:
                 self.add(f"{path}.{key}", unknown_problem)
                 continue
-            text = self.text(label, f"{path}.{key}", required=True)
+            text = self.localized_text(label, f"{path}.{key}", required=True)
             if text is not None:
                 labels[str(key)] = text
         return labels
@@ -137,7 +138,7 @@ class Problems:
             if value in seen:
                 self.add(f"{item_path}.{key}", f"duplicate {_plural(path)[:-1]} {value!r}")
             seen.add(value)
-            label = self.text(item.get("label", value), f"{item_path}.label")
+            label = self.localized_text(item.get("label", value), f"{item_path}.label")
             options.append(Option(value=value, label=label or {"en": value}))
         return options
 
@@ -165,7 +166,7 @@ class Problems:
             if not is_whole(point) or not low <= point <= high:
                 self.add(f"{path}.labels.{key}", f"must be a point of the scale {low}..{high}")
                 continue
-            labels[point] = self.text(text, f"{path}.labels.{point}") or {}
+            labels[point] = self.localized_text(text, f"{path}.labels.{point}") or {}
         return low, high, labels
 
 

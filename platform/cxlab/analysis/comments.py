@@ -29,22 +29,22 @@ STOPWORDS = frozenset({
 
 
 @dataclass(frozen=True)
-class TextSummary:
-    """Result of :func:`text`: ``counts`` per segment, frequent ``terms``, and one row per
-    comment in ``comments`` for a dashboard to filter and list."""
+class CommentSummary:
+    """Result of :func:`comment_summary`: ``counts`` per segment, frequent ``terms``, and
+    one row per comment in ``comments`` for a dashboard to filter and list."""
 
     counts: pd.DataFrame
     terms: pd.DataFrame
     comments: pd.DataFrame
 
 
-def text(
+def comment_summary(
     df: pd.DataFrame,
     column: str,
     *,
     by: str | Sequence[str] | None = None,
     top: int = 20,
-) -> TextSummary:
+) -> CommentSummary:
     """Comment counts and lengths (per segment) and the most frequent terms.
 
     A comment is a non-empty string after trimming whitespace. Length is in characters.
@@ -60,7 +60,7 @@ def text(
 
     Returns
     -------
-    :class:`TextSummary` with ``counts`` (the ``by`` columns, ``responses``,
+    :class:`CommentSummary` with ``counts`` (the ``by`` columns, ``responses``,
     ``comments``, ``comment_share``, ``mean_length``, ``median_length``; no comments →
     NaN lengths), ``terms`` (``term``, ``script`` "ja"/"en", ``comments``,
     ``share_of_comments``), ``comments`` (``row`` index label, the ``by`` columns,
@@ -73,7 +73,7 @@ def text(
     --------
     >>> frame = pd.DataFrame({"store": ["a", "a", "b"],
     ...                       "comment": ["料理が美味しい", "Great food, slow service", None]})
-    >>> summary = text(frame, "comment", by="store")
+    >>> summary = comment_summary(frame, "comment", by="store")
     >>> summary.counts[["store", "responses", "comments"]].to_numpy().tolist()
     [['a', 2, 2], ['b', 1, 0]]
     >>> summary.terms["term"].tolist()
@@ -119,7 +119,7 @@ def text(
         "comment": texts.to_numpy(), "length": lengths[has_comment].astype("int64"),
         "language": ["ja" if JAPANESE.search(t) else "en" for t in texts],
     })
-    return TextSummary(counts=counts, terms=terms, comments=comments)
+    return CommentSummary(counts=counts, terms=terms, comments=comments)
 
 
 def terms_of(comment: str) -> list[str]:
