@@ -37,6 +37,9 @@ from cxlab.tenancy import create_api_key, create_tenant, get_tenant
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: 16 clients connecting at once to a test
+    # server on a loaded machine overflow it, and the kernel resets their connections.
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):
