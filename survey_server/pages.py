@@ -90,15 +90,17 @@ def url_in_language(path: str, language: str) -> str:
     return f"{path}?{urlencode({'lang': language})}"
 
 
-def switch_language_url(language: str) -> str:
-    """This page in the other language (the header's language link).
+def language_links(language: str) -> list[tuple[str, str, str]]:
+    """This page in each other language of the catalogue, for the header's language
+    links: (code, the language's name in itself, URL).
 
     >>> from survey_server.testing import bound_request
     >>> with bound_request("/portal/reports?lang=en"):
-    ...     switch_language_url("en")
-    '/portal/reports?lang=ja'
+    ...     language_links("en")
+    [('ja', '日本語', '/portal/reports?lang=ja')]
     """
-    return url_in_language(bottle.request.path, "en" if language == "ja" else "ja")
+    return [(code, i18n.text("language_name", code), url_in_language(bottle.request.path, code))
+            for code in i18n.LANGUAGES if code != language]
 
 
 def redirect(path: str, language: str) -> bottle.HTTPResponse:

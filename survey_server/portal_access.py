@@ -32,12 +32,12 @@ from cxlab.tenancy import ROLES
 from survey_server import i18n
 from survey_server.context import tag_request
 from survey_server.pages import (
+    language_links,
     message_page,
     read_form,
     redirect,
     render,
     request_language,
-    switch_language_url,
     url_in_language,
 )
 from survey_server.portal_tokens import PortalSessions, SessionClaims
@@ -146,7 +146,7 @@ class PortalAccess:
         response = render(
             template, status, PAGE_HEADERS, lang=language,
             t=lambda key, **more: i18n.text(key, language, **more),
-            switch_url=switch_language_url(language),
+            language_links=language_links(language),
             csrf_token=self.sessions.csrf_token(claims.session_id) if claims else "",
             logout_url=url_in_language("/portal/logout", language), **values,
         )

@@ -165,6 +165,24 @@ def test_a_new_language_is_one_catalogue_that_falls_back_to_english(tmp_path):
     assert catalogue.phrase("fr", "chart.segments", attribute="Magasin") == "NPS by Magasin"
 
 
+def test_a_new_language_appears_in_the_portal_header_by_its_own_name(tmp_path, monkeypatch):
+    import survey_server.i18n
+    from survey_server.pages import language_links
+    from survey_server.testing import bound_request
+
+    for po in i18n.CATALOGUE_DIR.glob("*.po"):
+        shutil.copy(po, tmp_path)
+    (tmp_path / "fr.po").write_text(FRENCH + 'msgid "page.language_name"\nmsgstr "Français"\n',
+                                    encoding="utf-8")
+    catalogue = Catalogue(tmp_path)
+    monkeypatch.setattr(i18n, "CATALOGUE", catalogue)
+    monkeypatch.setattr(survey_server.i18n, "LANGUAGES", catalogue.languages)
+    with bound_request("/portal/reports?lang=en"):
+        links = language_links("en")
+    assert links == [("ja", "日本語", "/portal/reports?lang=ja"),
+                     ("fr", "Français", "/portal/reports?lang=fr")]
+
+
 def test_a_key_in_no_catalogue_and_a_folder_without_english_are_refused(tmp_path):
     with pytest.raises(KeyError, match="page.no_such_phrase"):
         i18n.phrase("ja", "page.no_such_phrase")

@@ -1,4 +1,4 @@
-% rebase('portal_layout.tpl', title=t('upload_title'), lang=lang, t=t, switch_url=switch_url, csrf_token=csrf_token, logout_url=logout_url)
+% rebase('portal_layout.tpl', title=t('upload_title'), lang=lang, t=t, language_links=language_links, csrf_token=csrf_token, logout_url=logout_url)
 <h1>{{t('upload_title')}}</h1>
 <p><a href="{{home_url}}">{{t('back_to_portal')}}</a></p>
 % if error:

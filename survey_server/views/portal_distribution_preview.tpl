@@ -1,4 +1,4 @@
-% rebase('portal_layout.tpl', title=t('preview_title'), lang=lang, t=t, switch_url=switch_url, csrf_token=csrf_token, logout_url=logout_url)
+% rebase('portal_layout.tpl', title=t('preview_title'), lang=lang, t=t, language_links=language_links, csrf_token=csrf_token, logout_url=logout_url)
 <h1>{{t('preview_title')}}</h1>
 <p class="muted">{{survey_title}} – {{name}}</p>
 <p class="panel" id="counts">{{t('preview_counts', rows=rows, valid=valid)}}

@@ -1,4 +1,4 @@
-% rebase('portal_layout.tpl', title=t('surveys_title'), lang=lang, t=t, switch_url=switch_url, csrf_token=csrf_token, logout_url=logout_url)
+% rebase('portal_layout.tpl', title=t('surveys_title'), lang=lang, t=t, language_links=language_links, csrf_token=csrf_token, logout_url=logout_url)
 <h1>{{t('surveys_title')}}</h1>
 <p class="muted">{{t('signed_in_as', email=email, tenant=tenant_name)}}</p>
 % if surveys:

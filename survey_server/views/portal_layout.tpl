@@ -41,7 +41,9 @@ td.number,th.number{text-align:right}
 <body>
 <header>
 <span class="name">{{t('portal_name')}}</span>
-<a href="{{switch_url}}" lang="{{'en' if lang == 'ja' else 'ja'}}">{{t('other_language')}}</a>
+% for code, name, url in language_links:
+<a href="{{url}}" lang="{{code}}" hreflang="{{code}}">{{name}}</a>
+% end
 % if defined('csrf_token') and csrf_token:
 <form method="post" action="{{logout_url}}">
 <input type="hidden" name="csrf_token" value="{{csrf_token}}">

@@ -1,4 +1,4 @@
-% rebase('portal_layout.tpl', title=t('login_title'), lang=lang, t=t, switch_url=switch_url)
+% rebase('portal_layout.tpl', title=t('login_title'), lang=lang, t=t, language_links=language_links)
 <h1>{{t('login_title')}}</h1>
 % if error:
 <p class="error" role="alert" id="login-error">{{error}}</p>

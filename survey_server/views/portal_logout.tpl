@@ -1,4 +1,4 @@
-% rebase('portal_layout.tpl', title=t('logout'), lang=lang, t=t, switch_url=switch_url, csrf_token=csrf_token, logout_url=logout_url)
+% rebase('portal_layout.tpl', title=t('logout'), lang=lang, t=t, language_links=language_links, csrf_token=csrf_token, logout_url=logout_url)
 <h1>{{t('logout_confirm')}}</h1>
 <form method="post" action="{{logout_url}}" class="panel">
 <input type="hidden" name="csrf_token" value="{{csrf_token}}">
