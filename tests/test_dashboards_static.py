@@ -170,6 +170,8 @@ def test_a_period_over_every_store_is_a_static_page_too(server):
     assert status == 200 and is_static(body)
     assert f"{week:,} answers" in body and "2,000 answers" not in body.split("</form>")[1]
     assert re.search(r'<option value="7d" selected>', body)
+    # Only "all" and 7d are static here: the page says a period may open the live one.
+    assert "Choosing another period or" in body
     time.sleep(3)  # a kernel started for either page would show up by now
     assert kernel_ids(voila) == before
     # Its form carries a fresh single-use token, like the opening page's.

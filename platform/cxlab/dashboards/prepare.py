@@ -79,16 +79,18 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
                                                                  config.chart_images)}
             write_snapshot(store, tenant, survey, view, data.version, saved)
         if saved and has_every_image(saved):
-            save_static_page(store, data, saved, language)
+            save_static_page(store, data, saved, language, static_periods=periods)
             for period in periods[1:]:
                 if read_snapshot(store, tenant, survey, static_page_view(language, period),
                                  data.version) is None:
-                    save_period_page(store, data, period, language, config.chart_images)
+                    save_period_page(store, data, period, language, config.chart_images,
+                                     static_periods=periods)
     return True
 
 
 def save_period_page(store: Store, data: DashboardData, period: str, language: str,
-                     image_setting: str = "auto") -> None:
+                     image_setting: str = "auto", *,
+                     static_periods: list[str] | None = None) -> None:
     """The static page of ``period`` over every segment in ``language``, when the view
     may be shown and its charts have images; otherwise a note without a page, so the
     next sync does not try again: that period opens live, where the dashboard says why
@@ -102,7 +104,8 @@ def save_period_page(store: Store, data: DashboardData, period: str, language: s
         saved = snapshot_content(content, comments, segment_values(data),
                                  images_language=language, image_setting=image_setting)
         if has_every_image(saved):
-            save_static_page(store, data, saved, language, period)
+            save_static_page(store, data, saved, language, period,
+                             static_periods=static_periods)
             return
     write_snapshot(store, data.tenant, data.survey, static_page_view(language, period),
                    data.version, {"layout": STATIC_PAGE_LAYOUT, "live": True})
@@ -125,7 +128,7 @@ def opening_snapshot(data: DashboardData, language: str,
 
 
 def save_static_page(store: Store, data: DashboardData, content: dict, language: str,
-                     period: str = "all") -> None:
+                     period: str = "all", *, static_periods: list[str] | None = None) -> None:
     """Render the snapshot ``content`` of ``period`` over every segment (the opening
     view by default) as a static page in ``language`` and keep it beside the snapshot,
     under the same version."""
@@ -140,6 +143,7 @@ def save_static_page(store: Store, data: DashboardData, content: dict, language:
         title=localize(definition.title, language),
         as_of=words("as_of", language, time=stamp, n=content.get("count", 0)),
         notebook=NOTEBOOK, periods=list(PERIODS), segments=segments, period=period,
+        every_period_static=set(static_periods or [period]) >= set(PERIODS),
         attribute_label=charts.item_label(definition, data.attribute or "", language))
     write_snapshot(store, data.tenant, data.survey, static_page_view(language, period),
                    data.version,

@@ -125,12 +125,14 @@ def has_every_image(content: dict[str, Any]) -> bool:
 def render_static_page(content: dict[str, Any], *, language: str, title: str, as_of: str,
                        notebook: str, periods: list[str],
                        segments: list[tuple[str, str]], attribute_label: str,
-                       period: str = "all") -> str:
+                       period: str = "all", every_period_static: bool = False) -> str:
     """The complete page for a snapshot's ``content`` (the view of ``period`` over
     every segment), in ``language``.
 
     ``periods`` are the period keys the live dashboard knows, ``segments`` the (code,
-    label) pairs of the survey's first attribute, named ``attribute_label``. The page
+    label) pairs of the survey's first attribute, named ``attribute_label``; with
+    ``every_period_static`` the sync rendered every period's page, so the page says that
+    only choosing a segment opens the live dashboard. The page
     carries the slots the dashboard server fills per viewer
     (:func:`cxlab.dashboards.replies.static_reply`).
     """
@@ -143,6 +145,7 @@ def render_static_page(content: dict[str, Any], *, language: str, title: str, as
         portal_text=words("portal", language), sign_out=words("sign_out", language),
         show=words("show", language), controls_label=words("controls", language),
         results=words("results", language),
-        live_note=words("live_note", language, attribute=attribute_label),
+        live_note=words("live_note_segment" if every_period_static else "live_note", language,
+                        attribute=attribute_label),
         sections=list(page_sections(content)))
 
