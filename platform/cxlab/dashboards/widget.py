@@ -229,13 +229,16 @@ class Dashboard:
     def _show(self, content: ViewContent) -> None:
         """Put ``content`` on screen: its sections, or only its message."""
         self._showing = content.shown
+        # The KPI cards first: each widget update is a message of its own, and the
+        # browser draws the charts one after another as theirs arrive.
+        self.kpis.value = content.kpis
         self.figures = content.figures
         for name, output in self.outputs.items():
             # Set the widget's outputs directly rather than capturing display() calls:
             # the same code then works in Voila, under nbclient and in a doctest.
             output.outputs = (self.figures[name],) if name in self.figures else ()
         self.empty.value = content.message
-        self.kpis.value, self.groups.value = content.kpis, content.groups
+        self.groups.value = content.groups
         self.fix_first.value, self.improvement.value = content.fix_first, content.improvement
         self.download.value, self.segments_note.value = content.download, content.segments_note
         self.summaries.value = content.summaries
@@ -244,11 +247,11 @@ class Dashboard:
 
     def _restore(self, saved: dict) -> None:
         self._showing = True
+        self.kpis.value = saved["kpis"]  # first, as in _show
         self.figures = saved["figures"]
         for name, output in self.outputs.items():
             output.outputs = (self.figures[name],) if name in self.figures else ()
         self.empty.value = ""
-        self.kpis.value = saved["kpis"]
         self.fix_first.value, self.download.value = saved["fix_first"], saved["download"]
         self.segments_note.value, self.comments.value = saved["segments_note"], saved["comments"]
         self.groups.value, self.improvement.value = saved["groups"], saved["improvement"]
