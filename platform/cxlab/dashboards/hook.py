@@ -158,7 +158,16 @@ def static_page_asked(store: Store | None, grant: Any, language: str, opening: d
     ``segment``), if any: the opening page (``opening``) when neither is chosen or the
     whole period is, the page of a period the sync rendered for every segment, None for
     a segment (or ``live``, or a survey without static pages), which opens the live
-    dashboard."""
+    dashboard.
+
+    >>> opening = {"periods": ["all", "90d", "30d", "7d"], "html": "..."}
+    >>> static_page_asked(None, None, "en", opening, {}, live=False) is opening
+    True
+    >>> [static_page_asked(None, None, "en", opening, chosen, live=live)
+    ...  for chosen, live in [({"period": "7d", "segment": "shibuya-01"}, False),
+    ...                       ({"period": "all"}, True)]]
+    [None, None]
+    """
     if opening is None or live or chosen.get("segment"):
         return None
     period = chosen.get("period") or "all"
