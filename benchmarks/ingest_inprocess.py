@@ -1,0 +1,283 @@
+"""Survey server ingestion in-process: answers/s and server CPU per answer through the
+WSGI callable, without HTTP, beside a hello-world Bottle app called the same way.
+
+Builds the app as a granian worker does (``create_app`` with prometheus-client's
+multiprocess metrics, the access log to its daily file and to a stream), then has
+``--threads`` threads call it with prepared WSGI environs for ``--seconds``: the JSON
+API POST (no idempotency key, as benchmarks/ingest.py sends it), the same with a
+distinct ``Idempotency-Key`` each, and the HTML form's final page (a distinct signed
+nonce each). The hello-world app (benchmarks/hello_app.py) runs in the same process
+and threads, so the ratio shows cxlab's own cost whatever else the machine runs:
+less sensitive to foreign load than the HTTP benchmark. With ``--postgres`` (default
+$CXLAB_TEST_POSTGRES_URL) the API runs on PostgreSQL too, in a private schema.
+
+``--profile api|form`` instead runs one thread under cProfile and prints the time per
+request of each part of the path (routing, authorisation, JSON, validation, storing,
+access log, metrics).
+
+    .venv/bin/python benchmarks/ingest_inprocess.py
+    .venv/bin/python benchmarks/ingest_inprocess.py --profile api --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from itertools import count
+from pathlib import Path
+
+from cxlab.config import Config
+from cxlab.db import Database
+from sqlalchemy import create_engine, text
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from ingest import API_BODY, QUICK  # noqa: E402 - the same survey and body as over HTTP
+
+FORM_FIELDS = ("&page=0&nps=8&food=4&purpose=lunch&heard=sns"
+               "&comment=%E7%BE%8E%E5%91%B3%E3%81%97%E3%81%84")
+# (group, file fragment, function): the cumulative time of each entry point, per request.
+PROFILE_GROUPS = (
+    ("whole request (SurveyServer.wsgi)", "survey_server/app.py", "wsgi"),
+    ("routing and Bottle's request handling", "bottle.py", "_handle"),
+    ("  API key and survey lookup", "survey_server/api.py", "_authorize"),
+    ("  JSON parse (body read + json.loads)", "survey_server/api.py", "_read_json"),
+    ("  validation", "survey_server/api.py", "_check_item"),
+    ("  idempotency header", "survey_server/api.py", "_with_header_key"),
+    ("  form read", "survey_server/pages.py", "read_form"),
+    ("  form nonce check", "survey_server/tokens.py", "key_from_nonce"),
+    ("  form validation", "cxlab/surveys/answers.py", "validate_answers"),
+    ("  thanks page", "survey_server/respondent.py", "thanks"),
+    ("  stored (group commit, whole)", "survey_server/group_commit.py", "run_together"),
+    ("    session begin + commit + close", "cxlab/db/__init__.py", "session"),
+    ("    write gate (lock + flock)", "survey_server/context.py", "writing"),
+    ("    idempotency lookup", "cxlab/responses.py", "response_state"),
+    ("    insert (statements)", "cxlab/responses.py", "_insert"),
+    ("    insert (multi-row)", "cxlab/new_responses.py", "insert_new_responses"),
+    ("    commit", "sqlalchemy/orm/session.py", "commit"),
+    ("    commit (Core)", "sqlalchemy/engine/base.py", "commit"),
+    ("  accepted-answers metric", "cxlab/metrics.py", "response_accepted"),
+    ("  JSON response", "survey_server/api.py", "json_response"),
+    ("access log line", "cxlab/accesslog.py", "write"),
+    ("request metrics", "cxlab/metrics.py", "observe_request"),
+    ("security headers", "survey_server/security_headers.py", "add_to"),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5, help="per measurement")
+    parser.add_argument("--threads", type=int, default=8, help="as a granian worker's")
+    parser.add_argument("--postgres", default=os.environ.get("CXLAB_TEST_POSTGRES_URL"))
+    parser.add_argument("--profile", choices=("api", "form"), default=None)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        # prometheus-client picks its multiprocess value class from this variable, as
+        # in a granian worker (survey_server.serve.load_app).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(folder) / "metrics")
+        Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir()
+        from prometheus_client import values
+
+        values.ValueClass = values.get_value_class()
+        environ = {"CXLAB_VAR_DIR": folder, "CXLAB_ENV": "test"}
+        if options.profile:
+            profile(Bench(environ, folder), options)
+            return
+        print(f"load before: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores; "
+              f"{options.threads} threads, {options.seconds:g} s each")
+        print("| backend | run | answers/s | CPU ms/answer | vs hello | statuses "
+              "| answers per commit |")
+        print("|---|---|---|---|---|---|---|")
+        report(Bench(environ, folder), "SQLite", options, form=True)
+        if options.postgres:
+            with postgres_schema(options.postgres) as url:
+                bench = Bench({**environ, "CXLAB_DATABASE_URL": url}, folder)
+                report(bench, "PostgreSQL", options, form=True)
+                bench.database.dispose()
+        print(f"load after: {os.getloadavg()[0]:.2f} (1 min)")
+
+
+class Bench:
+    """One survey server app on a seeded database, and the environs to call it with."""
+
+    def __init__(self, environ: dict[str, str], folder: str) -> None:
+        from survey_server.app import create_app
+        from survey_server.testing import seed_survey
+        from survey_server.tokens import FormTokens
+
+        self.config = Config.from_environ(environ)
+        self.database = Database(self.config.database_url,
+                                 timeout_seconds=self.config.db_timeout_seconds)
+        self.database.migrate()
+        self.seeded = seed_survey(self.database, f"bench{secrets.token_hex(2)}", QUICK)
+        # The access log goes to its file and to a stream, as under granian (stdout).
+        self.log_stream = open(os.devnull, "w")  # noqa: SIM115 - closed by the process
+        self.app = create_app(self.config, self.database, log_stream=self.log_stream,
+                              metrics_dir=os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        self.tokens = FormTokens(self.config.secret_key, resume_days=self.config.resume_days)
+        self.numbers = count()
+        self.api_body = json.dumps(API_BODY, ensure_ascii=False).encode()
+
+    def api(self, keyed: bool = False) -> dict:
+        path = f"/api/v1/surveys/{self.seeded.survey_id}/responses"
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {self.seeded.api_key}"}
+        if keyed:
+            headers["HTTP_IDEMPOTENCY_KEY"] = f"bench-{next(self.numbers)}"
+        return wsgi_environ("POST", path, self.api_body, "application/json", headers)
+
+    def form(self) -> dict:
+        nonce = self.tokens.nonce(self.seeded.survey_id, f"form-bench-{next(self.numbers)}")
+        body = f"nonce={nonce}{FORM_FIELDS}".encode()
+        return wsgi_environ("POST", f"/s/{self.seeded.tenant_slug}/quick",
+                            body, "application/x-www-form-urlencoded", {},
+                            query="store=shibuya-01")
+
+    @property
+    def batches(self) -> tuple[int, int]:
+        group = self.app.context.group_commit
+        return group.batches, group.jobs
+
+
+def wsgi_environ(method: str, path: str, body: bytes, content_type: str,
+                 headers: dict[str, str], query: str = "") -> dict:
+    """What granian hands the app for one request."""
+    return {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
+        "SCRIPT_NAME": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8080",
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "127.0.0.1:8080", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+        "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
+        **headers,
+    }
+
+
+def call(app, environ: dict) -> int:
+    """One request through ``app``: its status, once the body is consumed and closed."""
+    status = []
+    body = app(environ, lambda line, headers, exc_info=None: status.append(line))
+    for _block in body:
+        pass
+    if hasattr(body, "close"):
+        body.close()
+    return int(status[0][:3])
+
+
+def drive(app, make_environ: Callable[[], dict], threads: int, seconds: float) -> dict:
+    """``threads`` threads calling ``app`` for ``seconds``: rate, CPU per call, statuses."""
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def loop() -> None:
+        mine: Counter[int] = Counter()
+        while time.perf_counter() < stop:
+            mine[call(app, make_environ())] += 1
+        with lock:
+            statuses.update(mine)
+
+    for _ in range(50):  # warm: templates compiled, lookups cached, pool filled
+        call(app, make_environ())
+    workers = [threading.Thread(target=loop) for _ in range(threads)]
+    cpu, wall = time.process_time(), time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    done = sum(statuses.values())
+    accepted = sum(n for status, n in statuses.items() if 200 <= status < 300)
+    return {"rate": accepted / wall, "cpu_ms": 1000 * cpu / max(1, done),
+            "statuses": dict(statuses)}
+
+
+def report(bench: Bench, backend: str, options, *, form: bool) -> None:
+    from hello_app import app as hello_app
+
+    def hello() -> dict:
+        return wsgi_environ("POST", "/hello", bench.api_body, "application/json", {})
+
+    runs = [("hello-world Bottle", hello_app, hello),
+            ("JSON API POST, no key", bench.app, bench.api),
+            ("JSON API POST, Idempotency-Key", bench.app, lambda: bench.api(keyed=True))]
+    if form:
+        runs.append(("HTML form POST (final page)", bench.app, bench.form))
+    baseline = None
+    for name, app, make in runs:
+        before = bench.batches
+        result = drive(app, make, options.threads, options.seconds)
+        batches, jobs = (now - then for now, then in zip(bench.batches, before, strict=True))
+        baseline = baseline or result["rate"]
+        per_commit = f"{jobs / batches:.1f}" if batches else "–"
+        print(f"| {backend} | {name} | {result['rate']:,.0f} | {result['cpu_ms']:.3f} "
+              f"| {result['rate'] / baseline:.2f}× | {result['statuses']} | {per_commit} |",
+              flush=True)
+
+
+def profile(bench: Bench, options) -> None:
+    """One thread under cProfile: microseconds per request for each part of the path."""
+    make = bench.api if options.profile == "api" else bench.form
+    for _ in range(200):
+        call(bench.app, make())
+    # CPU time of this thread, not the wall clock: on a machine others share, time
+    # spent descheduled would land on whatever function happened to be running.
+    profiler = cProfile.Profile(time.thread_time)
+    done, stop = 0, time.perf_counter() + options.seconds
+    profiler.enable()
+    while time.perf_counter() < stop:
+        call(bench.app, make())
+        done += 1
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # (file, line, name) -> (cc, nc, tt, ct, callers)
+    print(f"{done} {options.profile} requests under cProfile, CPU time of the thread (the "
+          "profiler's overhead inflates every figure; read the shares)\n")
+    print("| part | µs per request | share |")
+    print("|---|---|---|")
+    whole = None
+    for label, fragment, function in PROFILE_GROUPS:
+        total = sum(ct for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.items()
+                    if name == function and file.endswith(fragment))
+        if not total:
+            continue
+        whole = whole or total
+        print(f"| {label} | {1e6 * total / done:.1f} | {total / whole:.0%} |")
+    print("\nTop functions by own time:")
+    listing = io.StringIO()
+    pstats.Stats(profiler, stream=listing).sort_stats("tottime").print_stats(25)
+    print(listing.getvalue())
+
+
+class postgres_schema:
+    """A private schema on ``admin_url`` for the length of a ``with``; its URL."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.schema = f"cxlab_bench_{secrets.token_hex(4)}"
+        self.admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+    def __enter__(self) -> str:
+        with self.admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {self.schema}"))
+        separator = "&" if "?" in self.admin_url else "?"
+        return f"{self.admin_url}{separator}options=-csearch_path%3D{self.schema}"
+
+    def __exit__(self, *_exc) -> None:
+        with self.admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
+        self.admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
