@@ -2,14 +2,16 @@
 WSGI callable, without HTTP, beside a hello-world Bottle app called the same way.
 
 Builds the app as a granian worker does (``create_app`` with prometheus-client's
-multiprocess metrics, the access log to its daily file and to a stream), then has
-``--threads`` threads call it with prepared WSGI environs for ``--seconds``: the JSON
-API POST (no idempotency key, as benchmarks/ingest.py sends it), the same with a
-distinct ``Idempotency-Key`` each, and the HTML form's final page (a distinct signed
-nonce each). The hello-world app (benchmarks/hello_app.py) runs in the same process
-and threads, so the ratio shows cxlab's own cost whatever else the machine runs:
-less sensitive to foreign load than the HTTP benchmark. With ``--postgres`` (default
-$CXLAB_TEST_POSTGRES_URL) the API runs on PostgreSQL too, in a private schema.
+multiprocess metrics, the access log to its daily file and to a stream), forks
+``--processes`` workers (2, as ``cxlab serve surveys``) and has ``--threads`` threads in
+each call it with prepared WSGI environs for ``--seconds``: the JSON API POST (no
+idempotency key, as benchmarks/ingest.py sends it), the same with a distinct
+``Idempotency-Key`` each, and the HTML form's final page (a distinct signed nonce
+each). The hello-world app (benchmarks/hello_app.py) runs in the same processes and
+threads, so the ratio shows cxlab's own cost, and the CPU per answer (user + system
+time of the workers) is less sensitive to foreign load than the HTTP benchmark's rates.
+With ``--postgres`` (default $CXLAB_TEST_POSTGRES_URL) it runs on PostgreSQL too, in a
+private schema.
 
 ``--profile api|form`` instead runs one thread under cProfile and prints the time per
 request of each part of the path (routing, authorisation, JSON, validation, storing,
@@ -25,6 +27,7 @@ import argparse
 import cProfile
 import io
 import json
+import multiprocessing
 import os
 import pstats
 import secrets
@@ -79,6 +82,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5, help="per measurement")
     parser.add_argument("--threads", type=int, default=8, help="as a granian worker's")
+    parser.add_argument("--processes", type=int, default=2,
+                        help="worker processes, forked like granian's, on one database")
     parser.add_argument("--postgres", default=os.environ.get("CXLAB_TEST_POSTGRES_URL"))
     parser.add_argument("--profile", choices=("api", "form"), default=None)
     options = parser.parse_args()
@@ -95,7 +100,8 @@ def main() -> None:
             profile(Bench(environ, folder), options)
             return
         print(f"load before: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores; "
-              f"{options.threads} threads, {options.seconds:g} s each")
+              f"{options.processes} processes × {options.threads} threads, "
+              f"{options.seconds:g} s each")
         print("| backend | run | answers/s | CPU ms/answer | vs hello | statuses "
               "| answers per commit |")
         print("|---|---|---|---|---|---|---|")
@@ -133,11 +139,12 @@ class Bench:
         path = f"/api/v1/surveys/{self.seeded.survey_id}/responses"
         headers = {"HTTP_AUTHORIZATION": f"Bearer {self.seeded.api_key}"}
         if keyed:
-            headers["HTTP_IDEMPOTENCY_KEY"] = f"bench-{next(self.numbers)}"
+            headers["HTTP_IDEMPOTENCY_KEY"] = f"bench-{os.getpid()}-{next(self.numbers)}"
         return wsgi_environ("POST", path, self.api_body, "application/json", headers)
 
     def form(self) -> dict:
-        nonce = self.tokens.nonce(self.seeded.survey_id, f"form-bench-{next(self.numbers)}")
+        key = f"form-bench-{os.getpid()}-{next(self.numbers)}"  # distinct in every worker
+        nonce = self.tokens.nonce(self.seeded.survey_id, key)
         body = f"nonce={nonce}{FORM_FIELDS}".encode()
         return wsgi_environ("POST", f"/s/{self.seeded.tenant_slug}/quick",
                             body, "application/x-www-form-urlencoded", {},
@@ -197,10 +204,37 @@ def drive(app, make_environ: Callable[[], dict], threads: int, seconds: float) -
     for worker in workers:
         worker.join()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {"statuses": statuses, "cpu": cpu, "wall": wall}
+
+
+def measure(bench: Bench, app, make_environ: Callable[[], dict], options) -> dict:
+    """``options.processes`` worker processes (forked, as granian's are) each driving
+    ``app`` with ``options.threads`` threads: accepted answers/s of them all, CPU per
+    call, statuses, and the group commit's answers per transaction."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+
+    def worker() -> None:
+        bench.database.engine.dispose(close=False)  # a worker's own connections
+        before = bench.batches
+        run = drive(app, make_environ, options.threads, options.seconds)
+        batches, jobs = (now - then for now, then in zip(bench.batches, before, strict=True))
+        results.put({**run, "batches": batches, "jobs": jobs})
+
+    workers = [context.Process(target=worker) for _ in range(options.processes)]
+    for process in workers:
+        process.start()
+    runs = [results.get() for _ in workers]
+    for process in workers:
+        process.join()
+    statuses = sum((run["statuses"] for run in runs), Counter())
     done = sum(statuses.values())
     accepted = sum(n for status, n in statuses.items() if 200 <= status < 300)
-    return {"rate": accepted / wall, "cpu_ms": 1000 * cpu / max(1, done),
-            "statuses": dict(statuses)}
+    batches = sum(run["batches"] for run in runs)
+    return {"rate": accepted / max(run["wall"] for run in runs),
+            "cpu_ms": 1000 * sum(run["cpu"] for run in runs) / max(1, done),
+            "statuses": dict(statuses),
+            "per_commit": sum(run["jobs"] for run in runs) / batches if batches else None}
 
 
 def report(bench: Bench, backend: str, options, *, form: bool) -> None:
@@ -216,11 +250,9 @@ def report(bench: Bench, backend: str, options, *, form: bool) -> None:
         runs.append(("HTML form POST (final page)", bench.app, bench.form))
     baseline = None
     for name, app, make in runs:
-        before = bench.batches
-        result = drive(app, make, options.threads, options.seconds)
-        batches, jobs = (now - then for now, then in zip(bench.batches, before, strict=True))
+        result = measure(bench, app, make, options)
         baseline = baseline or result["rate"]
-        per_commit = f"{jobs / batches:.1f}" if batches else "–"
+        per_commit = f"{result['per_commit']:.1f}" if result["per_commit"] else "–"
         print(f"| {backend} | {name} | {result['rate']:,.0f} | {result['cpu_ms']:.3f} "
               f"| {result['rate'] / baseline:.2f}× | {result['statuses']} | {per_commit} |",
               flush=True)
