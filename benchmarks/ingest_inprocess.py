@@ -13,9 +13,9 @@ time of the workers) is less sensitive to foreign load than the HTTP benchmark's
 With ``--postgres`` (default $CXLAB_TEST_POSTGRES_URL) it runs on PostgreSQL too, in a
 private schema.
 
-``--profile api|form`` instead runs one thread under cProfile and prints the time per
-request of each part of the path (routing, authorisation, JSON, validation, storing,
-access log, metrics).
+``--profile api|form`` instead runs one thread and prints the median time of each part
+of a request's path (routing, authorisation, JSON, validation, storing, access log and
+metrics), each part's function wrapped by a timer.
 
     .venv/bin/python benchmarks/ingest_inprocess.py
     .venv/bin/python benchmarks/ingest_inprocess.py --profile api --seconds 5
@@ -24,13 +24,14 @@ access log, metrics).
 from __future__ import annotations
 
 import argparse
-import cProfile
+import functools
+import importlib
 import io
 import json
 import multiprocessing
 import os
-import pstats
 import secrets
+import statistics
 import sys
 import tempfile
 import threading
@@ -50,31 +51,26 @@ from ingest import API_BODY, QUICK  # noqa: E402 - the same survey and body as o
 
 FORM_FIELDS = ("&page=0&nps=8&food=4&purpose=lunch&heard=sns"
                "&comment=%E7%BE%8E%E5%91%B3%E3%81%97%E3%81%84")
-# (group, file fragment, function): the cumulative time of each entry point, per request.
-PROFILE_GROUPS = (
-    ("whole request (SurveyServer.wsgi)", "survey_server/app.py", "wsgi"),
-    ("routing and Bottle's request handling", "bottle.py", "_handle"),
-    ("  API key and survey lookup", "survey_server/api.py", "_authorize"),
-    ("  JSON parse (body read + json.loads)", "survey_server/api.py", "_read_json"),
-    ("  validation", "survey_server/api.py", "_check_item"),
-    ("  idempotency header", "survey_server/api.py", "_with_header_key"),
-    ("  form read", "survey_server/pages.py", "read_form"),
-    ("  form nonce check", "survey_server/tokens.py", "key_from_nonce"),
-    ("  form validation", "cxlab/surveys/answers.py", "validate_answers"),
-    ("  thanks page", "survey_server/respondent.py", "thanks"),
-    ("  stored (group commit, whole)", "survey_server/group_commit.py", "run_together"),
-    ("    session begin + commit + close", "cxlab/db/__init__.py", "session"),
-    ("    write gate (lock + flock)", "survey_server/context.py", "writing"),
-    ("    idempotency lookup", "cxlab/responses.py", "response_state"),
-    ("    insert (statements)", "cxlab/responses.py", "_insert"),
-    ("    insert (multi-row)", "cxlab/new_responses.py", "insert_new_responses"),
-    ("    commit", "sqlalchemy/orm/session.py", "commit"),
-    ("    commit (Core)", "sqlalchemy/engine/base.py", "commit"),
-    ("  accepted-answers metric", "cxlab/metrics.py", "response_accepted"),
-    ("  JSON response", "survey_server/api.py", "json_response"),
-    ("access log line", "cxlab/accesslog.py", "write"),
-    ("request metrics", "cxlab/metrics.py", "observe_request"),
-    ("security headers", "survey_server/security_headers.py", "add_to"),
+# (part, module, attribute path): each part of the path whose time --profile takes, by
+# wrapping that function. Parts nest; a name missing from the code under test is skipped.
+PROFILE_PARTS = (
+    ("Bottle: routing, plugins and the view", "bottle", "Bottle._handle"),
+    ("  API key and survey lookup", "survey_server.api", "ResponsesApi._authorize"),
+    ("  JSON body read and parsed", "survey_server.api", "ResponsesApi._read_json"),
+    ("  answers validated", "survey_server.api", "ResponsesApi._check_item"),
+    ("  form body read and parsed", "survey_server.respondent", "read_form"),
+    ("  form nonce checked", "survey_server.tokens", "FormTokens.key_from_nonce"),
+    ("  form answers validated", "survey_server.respondent", "validate_answers"),
+    ("  form: stored answer looked for (read transaction)", "survey_server.respondent",
+     "_Flow._stored"),
+    ("  stored: group commit, whole", "survey_server.group_commit", "GroupCommit.run"),
+    ("  stored: group commit, whole", "survey_server.group_commit",
+     "GroupCommit.run_together"),
+    ("    of which the transaction (write gate, statements, commit)",
+     "survey_server.group_commit", "GroupCommit._transaction"),
+    ("  JSON response built", "survey_server.api", "json_response"),
+    ("  thank-you page", "survey_server.respondent", "_Flow.thanks"),
+    ("access-log line and request metrics", "survey_server.app", "SurveyServer._account"),
 )
 
 
@@ -259,36 +255,55 @@ def report(bench: Bench, backend: str, options, *, form: bool) -> None:
 
 
 def profile(bench: Bench, options) -> None:
-    """One thread under cProfile: microseconds per request for each part of the path."""
+    """One thread: the median time of each part of a request's path, in microseconds.
+
+    Each part's function is wrapped by a timer (a profiler's per-call overhead would
+    swamp parts this small); medians, so a moment descheduled by other load does not
+    count. Parts nest, so they do not add up to the whole.
+    """
     make = bench.api if options.profile == "api" else bench.form
+    timings: dict[str, list[float]] = {}
+    for label, module, path in PROFILE_PARTS:
+        _time_calls(timings, label, importlib.import_module(module), path)
     for _ in range(200):
         call(bench.app, make())
-    # CPU time of this thread, not the wall clock: on a machine others share, time
-    # spent descheduled would land on whatever function happened to be running.
-    profiler = cProfile.Profile(time.thread_time)
-    done, stop = 0, time.perf_counter() + options.seconds
-    profiler.enable()
+    timings.clear()
+    whole, stop = [], time.perf_counter() + options.seconds
     while time.perf_counter() < stop:
-        call(bench.app, make())
-        done += 1
-    profiler.disable()
-    stats = pstats.Stats(profiler).stats  # (file, line, name) -> (cc, nc, tt, ct, callers)
-    print(f"{done} {options.profile} requests under cProfile, CPU time of the thread (the "
-          "profiler's overhead inflates every figure; read the shares)\n")
-    print("| part | µs per request | share |")
+        environ = make()
+        started = time.perf_counter()
+        call(bench.app, environ)
+        whole.append(time.perf_counter() - started)
+    total = statistics.median(whole)
+    print(f"{len(whole)} {options.profile} requests, one thread; median µs per request\n")
+    print("| part | µs | share |")
     print("|---|---|---|")
-    whole = None
-    for label, fragment, function in PROFILE_GROUPS:
-        total = sum(ct for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.items()
-                    if name == function and file.endswith(fragment))
-        if not total:
-            continue
-        whole = whole or total
-        print(f"| {label} | {1e6 * total / done:.1f} | {total / whole:.0%} |")
-    print("\nTop functions by own time:")
-    listing = io.StringIO()
-    pstats.Stats(profiler, stream=listing).sort_stats("tottime").print_stats(25)
-    print(listing.getvalue())
+    print(f"| whole request (the WSGI call) | {1e6 * total:.1f} | 100% |")
+    for label in dict.fromkeys(label for label, _module, _path in PROFILE_PARTS):
+        if timings.get(label):
+            part = statistics.median(timings[label])
+            print(f"| {label} | {1e6 * part:.1f} | {part / total:.0%} |")
+
+
+def _time_calls(timings: dict[str, list[float]], label: str, module, path: str) -> None:
+    """Wrap ``module.path`` (``Class.method`` or a function) so each call's duration
+    is appended to ``timings[label]``; nothing when the code has no such name."""
+    owner_name, _, name = path.rpartition(".")
+    owner = getattr(module, owner_name) if owner_name else module
+    raw = vars(owner).get(name) if isinstance(owner, type) else getattr(owner, name, None)
+    if raw is None:
+        return
+    original = raw.__func__ if isinstance(raw, staticmethod) else raw
+
+    @functools.wraps(original)
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            timings.setdefault(label, []).append(time.perf_counter() - started)
+
+    setattr(owner, name, staticmethod(timed) if isinstance(raw, staticmethod) else timed)
 
 
 class postgres_schema:
