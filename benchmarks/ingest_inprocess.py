@@ -82,6 +82,8 @@ def main() -> None:
                         help="worker processes, forked like granian's, on one database")
     parser.add_argument("--postgres", default=os.environ.get("CXLAB_TEST_POSTGRES_URL"))
     parser.add_argument("--profile", choices=("api", "form"), default=None)
+    parser.add_argument("--profile-postgres", action="store_true",
+                        help="profile on --postgres instead of SQLite")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         # prometheus-client picks its multiprocess value class from this variable, as
@@ -92,6 +94,12 @@ def main() -> None:
 
         values.ValueClass = values.get_value_class()
         environ = {"CXLAB_VAR_DIR": folder, "CXLAB_ENV": "test"}
+        if options.profile and options.profile_postgres:
+            with postgres_schema(options.postgres) as url:
+                bench = Bench({**environ, "CXLAB_DATABASE_URL": url}, folder)
+                profile(bench, options)
+                bench.database.dispose()
+            return
         if options.profile:
             profile(Bench(environ, folder), options)
             return

@@ -37,6 +37,9 @@ from cxlab.tenancy import create_api_key, create_tenant, get_tenant
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's default listen backlog of 5 overflowed when a test's 16 clients
+    # connected at once, and some connections were reset.
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):
