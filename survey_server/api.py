@@ -16,6 +16,7 @@ import bottle
 from cxlab import responses
 from cxlab.db.models import Survey
 from cxlab.errors import NotFound
+from cxlab.new_responses import NewResponse, store_new_responses
 from cxlab.responses import MAX_IDEMPOTENCY_KEY_LENGTH
 from cxlab.stored_responses import iter_responses
 from cxlab.surveys.answers import validate_answers
@@ -120,11 +121,21 @@ class ResponsesApi:
         if errors:
             raise ApiError(422, errors)
         item = _with_header_key(item)
-        # Stored in a transaction shared with this worker's concurrent requests, and
-        # answered only once that transaction has committed.
-        recorded = self.context.group_commit.run(
-            lambda session: self._record(session, survey, item, owner, "idempotency_key")
-        )
+        # Stored in a transaction shared with this worker's concurrent requests, as
+        # new (one multi-row INSERT with the others; only a key seen before is looked
+        # up), and answered only once that transaction has committed.
+        key = item.idempotency_key
+        try:
+            recorded = self.context.group_commit.run_together(
+                store_new_responses, NewResponse.of(
+                    survey, item.answers, attributes=item.attributes,
+                    submitted_at=item.submitted_at,
+                    idempotency_key=responses.client_key(owner.key_id, key) if key else None,
+                    request_hash=item.fingerprint() if key else None,
+                ),
+            )
+        except responses.IdempotencyConflict as conflict:
+            raise ApiError(422, [("idempotency_key", str(conflict))]) from None
         if recorded.created:
             self.context.metrics.response_accepted(owner.tenant_slug)
             return json_response(201, {"id": recorded.id})

@@ -6,8 +6,14 @@ request to arrive becomes the *leader*: it takes every job queued so far, runs t
 in one transaction (under the SQLite write gate), commits, and only then wakes their
 requests with their results. Jobs that arrive meanwhile wait for the next batch, led
 by one of them. So every reply is still sent after the commit that stored its answer,
-but a busy worker pays for one transaction, one session and one WAL commit per batch
-instead of per answer.
+but a busy worker pays for one transaction and one WAL commit per batch instead of
+per answer.
+
+A request may instead hand :meth:`GroupCommit.run_together` an *item* and a *batch
+job*, a function of a Core connection and a list of items that returns one result per
+item: the items of one batch that share a batch job go to one call of it. New answers
+use it to be stored with one multi-row INSERT per batch and no ORM session
+(:func:`cxlab.new_responses.store_new_responses`).
 
 Failures keep each request's own outcome:
 
@@ -24,6 +30,8 @@ Failures keep each request's own outcome:
 >>> group = GroupCommit(Database("sqlite://"), SqliteWriteGate(None))
 >>> group.run(lambda session: session.scalar(text("select 41 + 1")))
 42
+>>> group.run_together(lambda connection, items: [n * 2 for n in items], 21)
+42
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from cxlab.db import Database
+from cxlab.db import Database, session_on
+from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -40,6 +49,7 @@ from sqlalchemy.orm import Session
 from survey_server.context import SqliteWriteGate
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 # Enough to amortise a commit over a worker's threads; small enough that one batch's
 # transaction stays short for the other worker waiting at the write gate.
 MAX_BATCH = 64
@@ -49,13 +59,21 @@ SHARED_FAILURES = (DBAPIError, PoolTimeout)
 OWN_FAILURES = (DataError, IntegrityError)
 
 
+def _each(connection: Connection, jobs: list[Callable[[Session], Any]]) -> list[Any]:
+    """The batch job of :meth:`GroupCommit.run`'s plain jobs: each called in turn with
+    a session in the batch's transaction."""
+    with session_on(connection) as session:
+        return [job(session) for job in jobs]
+
+
 class _Waiter:
-    """One request's job, and what it is told once its batch is done."""
+    """One request's item and batch job, and what it is told once its batch is done."""
 
-    __slots__ = ("job", "woken", "finished", "leads", "result", "error")
+    __slots__ = ("batch_job", "item", "woken", "finished", "leads", "result", "error")
 
-    def __init__(self, job: Callable[[Session], Any]) -> None:
-        self.job = job
+    def __init__(self, batch_job: Callable[[Connection, list[Any]], list[Any]], item: Any) -> None:
+        self.batch_job = batch_job
+        self.item = item
         self.woken = threading.Event()
         self.finished = False
         self.leads = False  # handed the leadership while it waited
@@ -81,7 +99,18 @@ class GroupCommit:
     def run(self, job: Callable[[Session], T]) -> T:
         """Run ``job(session)`` in a committed transaction; return its result once the
         transaction has committed, or raise what the job or the commit raised."""
-        waiter = _Waiter(job)
+        return self.run_together(_each, job)
+
+    def run_together(
+        self, batch_job: Callable[[Connection, list[Item]], list[T]], item: Item
+    ) -> T:
+        """Store ``item`` in a committed transaction through ``batch_job``, which is
+        called once with every item of the transaction that names the same function
+        and returns their results in order; return this item's result once the
+        transaction has committed, or raise what the batch job or the commit raised.
+        A batch job that raises is retried with each of its items alone, so only the
+        item at fault fails."""
+        waiter = _Waiter(batch_job, item)
         with self._lock:
             self._queue.append(waiter)
             if self._leader is None:
@@ -136,8 +165,16 @@ class GroupCommit:
                 waiter.woken.set()
 
     def _transaction(self, batch: list[_Waiter]) -> list[Any]:
-        with self.write_gate.writing(), self.database.session() as session:
-            return [waiter.job(session) for waiter in batch]
+        results: list[Any] = [None] * len(batch)
+        places: dict[Callable, list[int]] = {}  # batch job -> places of its items
+        for place, waiter in enumerate(batch):
+            places.setdefault(waiter.batch_job, []).append(place)
+        with self.write_gate.writing(), self.database.transaction() as connection:
+            for batch_job, places_of_job in places.items():
+                outcomes = batch_job(connection, [batch[place].item for place in places_of_job])
+                for place, outcome in zip(places_of_job, outcomes, strict=True):
+                    results[place] = outcome
+        return results
 
     def _one_by_one(self, batch: list[_Waiter]) -> None:
         """After a batch failed on one job: each job alone, each told its own outcome."""

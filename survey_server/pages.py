@@ -13,6 +13,7 @@ them imports another's routes for it.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -31,6 +32,8 @@ VIEWS_DIR = str(Path(__file__).with_name("views"))
 VIEWS_LOOKUP = [VIEWS_DIR]
 MAX_FORM_FIELDS = 2000
 HTML = {"Content-Type": "text/html; charset=utf-8"}
+# Distinct message pages kept rendered (a page per text, language and link).
+MESSAGE_PAGES_KEPT = 1024
 
 
 def render(
@@ -59,8 +62,20 @@ def message_page(
     >>> page.status_code, i18n.text("not_found", "en") in page.body
     (404, True)
     """
-    return render(
-        "message.tpl", status, lang=language, title=i18n.text(title_key, language),
+    body = _message_html(language, title_key, message_key, message, link, link_key)
+    return bottle.HTTPResponse(body, status, dict(HTML))
+
+
+@lru_cache(maxsize=MESSAGE_PAGES_KEPT)
+def _message_html(
+    language: str, title_key: str, message_key: str, message: str | None,
+    link: str | None, link_key: str,
+) -> str:
+    # A message page depends on its arguments alone; rendering the template (with its
+    # layout) cost more than storing the answer a thank-you page follows.
+    return bottle.template(
+        "message.tpl", template_lookup=VIEWS_LOOKUP, lang=language,
+        title=i18n.text(title_key, language),
         message=message or i18n.text(message_key, language), link=link,
         link_text=i18n.text(link_key, language),
     )

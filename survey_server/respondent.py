@@ -14,8 +14,9 @@ from urllib.parse import quote, urlencode
 
 import bottle
 from cxlab import invitations, responses
-from cxlab.db.models import Invitation, Survey
+from cxlab.db.models import Invitation, Response, Survey
 from cxlab.errors import NotFound
+from cxlab.new_responses import NewResponse, store_new_responses
 from cxlab.surveys.answers import validate_answers
 from cxlab.surveys.catalog import definition_of
 from cxlab.surveys.definition import Question, SurveyDefinition, localize
@@ -228,6 +229,16 @@ class _Flow:
             statement = i18n.text("two_sentences", self.language, first=statement, second=groups)
         return statement
 
+    def _stored(self, key: str) -> tuple[bool, Response | None]:
+        """``(complete, partial)``: whether a complete response is stored under ``key``,
+        and the partial response stored under it (to carry its answers over), if any."""
+        with self.pages.database.session() as session:
+            state = responses.response_state(session, self.survey, key)
+            # Only a partial response has answers to carry over: load its row only then.
+            if state is None or state[1] != "partial":
+                return state is not None, None
+            return False, responses.find_response(session, self.survey, key)
+
     def submit(
         self, expected_key: str | None = None, key_prefix: str = ""
     ) -> bottle.HTTPResponse:
@@ -242,13 +253,15 @@ class _Flow:
             expected_key is not None and key != expected_key
         ):
             return message_page(400, language, "bad_form_title", "bad_form", link=self.action)
-        with pages.database.session() as session:
-            state = responses.response_state(session, self.survey, key)
-            # Only a partial response has answers to carry over: load its row only then.
-            partial = state is not None and state[1] == "partial"
-            stored = responses.find_response(session, self.survey, key) if partial else None
-        if state is not None and not partial:
-            return self.thanks()
+        # An open link's one-page survey has no partial response to carry over: its
+        # answer is stored as new, without looking first; only invalid answers look
+        # for a complete one, since a double submit is always thanked.
+        one_page = self.invitation is None and definition.page_count == 1
+        stored = None
+        if not one_page:
+            complete, stored = self._stored(key)
+            if complete:
+                return self.thanks()
         if self.invitation is not None and self.invitation.responded_at is not None:
             return message_page(409, language, "already_answered_title", "already_answered")
         if responses.survey_availability(self.survey) != "open":
@@ -273,6 +286,8 @@ class _Flow:
             definition, answers, pages=None if last else range(page, page + 1)
         )
         errors.update(text_problems({q: answers[q] for q in this_page if q in answers}))
+        if errors and one_page and self._stored(key)[0]:
+            return self.thanks()
         if errors:
             error_pages = [definition.question(q).page for q in errors if q in known]
             shown = page if page in error_pages or not error_pages else min(error_pages)
@@ -286,13 +301,19 @@ class _Flow:
                     attributes=attributes, invitation=self.invitation, unlinked=unlinked,
                 )
             return bottle.HTTPResponse(status=303, Location=self.continue_url(key))
+        group = pages.context.group_commit
         try:
-            recorded = pages.context.group_commit.run(
-                lambda session: responses.record_response(
-                    session, self.survey, clean, attributes=attributes,
-                    idempotency_key=key, invitation=self.invitation, unlinked=unlinked,
+            if self.invitation is None:  # stored as new with the batch's others
+                recorded = group.run_together(store_new_responses, NewResponse.of(
+                    self.survey, clean, attributes=attributes, idempotency_key=key,
+                ))
+            else:
+                recorded = group.run(
+                    lambda session: responses.record_response(
+                        session, self.survey, clean, attributes=attributes,
+                        idempotency_key=key, invitation=self.invitation, unlinked=unlinked,
+                    )
                 )
-            )
         except responses.AlreadyAnswered:
             return message_page(409, language, "already_answered_title", "already_answered")
         if recorded.created:

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from cxlab.config import Config
-from cxlab.db import Database
+from cxlab.db import Database, create_database_engine, timeouts
 from cxlab.db.models import Response
 from cxlab.surveys import EXAMPLES_DIR, load_definition
 from sqlalchemy import func
@@ -145,3 +145,25 @@ def test_a_frozen_postgresql_gets_503_in_seconds_and_recovers(relay, postgres_ur
     assert stored(direct) == 14
     app.context.database.dispose()
     direct.dispose()
+
+
+def test_a_connection_checked_in_a_moment_ago_is_not_pinged_again(postgres_url, monkeypatch):
+    """The liveness check costs a round trip per transaction: a connection that was
+    answering less than RECENTLY_USED seconds ago skips it; one idle longer gets it."""
+    monkeypatch.setattr(timeouts, "RECENTLY_USED", 0.5)
+    engine = create_database_engine(
+        postgres_url.replace("postgresql://", "postgresql+psycopg://", 1), 2)
+    with engine.connect() as connection:
+        dbapi_connection = connection.connection.dbapi_connection
+    pings = []
+    cursor = dbapi_connection.cursor
+    dbapi_connection.cursor = lambda *args, **kwargs: pings.append(1) or cursor(*args, **kwargs)
+    for _ in range(3):  # no statement: any cursor opened is the liveness check's
+        with engine.connect() as connection:
+            assert connection.connection.dbapi_connection is dbapi_connection
+    assert pings == []
+    time.sleep(0.6)
+    with engine.connect():
+        pass
+    assert pings == [1]
+    engine.dispose()

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from cxlab import responses
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import Response
+from cxlab.new_responses import NewResponse, store_new_responses
 from cxlab.surveys import parse_definition
 from cxlab.surveys.catalog import get_survey_by_id
 from sqlalchemy import event, func, select
@@ -68,9 +70,11 @@ def survey_of(database: Database, seeded):
     return survey
 
 
-def held_batch(group: GroupCommit, first_job, later_jobs: list) -> tuple[list, list]:
+def held_batch(group: GroupCommit, first_job, later_jobs: list, run=None) -> tuple[list, list]:
     """Run ``first_job`` as a leader held open until every later job has queued behind
-    it, so the later jobs form one batch; return (results, errors) in job order."""
+    it, so the later jobs form one batch; return (results, errors) in job order.
+    ``run`` hands a later job to the group (default: ``group.run``)."""
+    run_later = run or group.run
     release = threading.Event()
     results: list = [None] * (1 + len(later_jobs))
     errors: list = [None] * (1 + len(later_jobs))
@@ -81,7 +85,7 @@ def held_batch(group: GroupCommit, first_job, later_jobs: list) -> tuple[list, l
 
     def run(index, job):
         try:
-            results[index] = group.run(job)
+            results[index] = (group.run if index == 0 else run_later)(job)
         except Exception as error:  # noqa: BLE001 - the test inspects it
             errors[index] = error
 
@@ -135,6 +139,61 @@ def test_a_job_that_fails_fails_alone_and_leaves_nothing(any_database):
     assert [e for i, e in enumerate(errors) if i not in (2, 4)] == [None, None, None]
     # The failing job's row went with its rollback; the others are stored once each.
     assert sorted(stored_keys(any_database)) == ["a", "b", "k0"]
+
+
+def test_new_answers_of_a_batch_share_one_insert_and_each_gets_its_own_id(any_database):
+    """Keyless and keyed answers queued together: one INSERT for the keyless ones, one
+    for the keyed ones, and the id each request is given is the row of its answers,
+    on both backends (SQLite's multi-row INSERT returns its rows in no set order)."""
+    seeded = publish_survey_with_key(any_database, "acme", PULSE)
+    survey = survey_of(any_database, seeded)
+    group = GroupCommit(any_database, SqliteWriteGate(None))
+    statements = []
+    event.listen(any_database.engine, "before_cursor_execute",
+                 lambda _c, _cursor, sql, *_rest: statements.append(sql))
+    items = [NewResponse.of(survey, {"nps": n % 11}, attributes={"n": str(n)},
+                            idempotency_key=f"k{n}" if n % 3 == 0 else None)
+             for n in range(30)]
+    results, errors = held_batch(group, record(survey, "leader"), items,
+                                 run=partial(group.run_together, store_new_responses))
+    assert errors == [None] * 31
+    inserts = [sql for sql in statements if sql.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 3  # the leader's, then the batch's keyless and keyed rows
+    with any_database.session() as session:
+        stored = {row.id: row for row in session.scalars(select(Response))}
+    for item, recorded in zip(items, results[1:], strict=True):
+        assert recorded.created
+        row = stored[recorded.id]
+        assert (row.attributes, row.answers) == (item.attributes, item.answers)
+        assert row.idempotency_key == item.idempotency_key
+    assert len({r.id for r in results}) == 31 == len(stored)
+
+
+def test_a_repeated_key_in_one_batch_is_stored_once(any_database):
+    """The same key twice in a batch, and a key stored before: each repeat gets the
+    first id (created False), a repeat with another body its IdempotencyConflict."""
+    seeded = publish_survey_with_key(any_database, "acme", PULSE)
+    survey = survey_of(any_database, seeded)
+    group = GroupCommit(any_database, SqliteWriteGate(None))
+    first = group.run_together(store_new_responses, NewResponse.of(
+        survey, {"nps": 1}, idempotency_key="old", request_hash="h-old"))
+    items = [
+        NewResponse.of(survey, {"nps": 2}, idempotency_key="twice", request_hash="h2"),
+        NewResponse.of(survey, {"nps": 2}, idempotency_key="twice", request_hash="h2"),
+        NewResponse.of(survey, {"nps": 1}, idempotency_key="old", request_hash="h-old"),
+        NewResponse.of(survey, {"nps": 9}, idempotency_key="old", request_hash="other"),
+        NewResponse.of(survey, {"nps": 3}),
+    ]
+    results, errors = held_batch(group, record(survey, "leader"), items,
+                                 run=partial(group.run_together, store_new_responses))
+    assert isinstance(errors[4], responses.IdempotencyConflict)
+    twice, again, old = results[1], results[2], results[3]
+    assert twice.created and not again.created and again.id == twice.id
+    assert not old.created and old.id == first.id
+    assert results[5].created
+    with any_database.session() as session:
+        keys = sorted(str(key) for key in session.scalars(select(Response.idempotency_key)))
+    assert keys == ["None", "leader", "old", "twice"]  # the keyless answer stored too
 
 
 def test_concurrent_posts_are_stored_once_and_acknowledged_after_commit(

@@ -151,6 +151,21 @@ def test_double_submit_records_one_response_and_thanks_twice(server, database):
     assert len(stored(database, seeded["all"].survey_id)) == 1
 
 
+def test_a_repeat_of_a_stored_answer_is_thanked_where_a_new_one_is_refused(server, database):
+    """A one-page survey's answer is stored without looking for it first; a repeat
+    with answers that would now be refused still finds the stored answer and is
+    thanked, while a new respondent is shown the problem."""
+    base_url, seeded = server
+    url = f"{base_url}/s/acme/all-types?lang=en"
+    form = {"nonce": nonce_of(requests.get(url).text), "nps": "10", "rate": "5", "pick": "a"}
+    other = {**form, "nonce": nonce_of(requests.get(url).text)}
+    assert "Thanks a lot!" in requests.post(url, data=form).text
+    invalid = requests.post(url, data={**form, "nps": "11"})
+    assert invalid.status_code == 200 and "Thanks a lot!" in invalid.text
+    assert requests.post(url, data={**other, "nps": "11"}).status_code == 422
+    assert len(stored(database, seeded["all"].survey_id)) == 1
+
+
 def test_forged_or_foreign_nonce_is_refused(server, database):
     base_url, seeded = server
     url = f"{base_url}/s/acme/all-types?lang=en"

@@ -52,6 +52,7 @@ class ServerMetrics:
             registry=self.registry,
         )
         self._request_children: dict[tuple[str, str, int], tuple] = {}
+        self._accepted_children: dict[str, Counter] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         # The labelled children are looked up once per label set: labels() validates and
@@ -72,7 +73,10 @@ class ServerMetrics:
 
     def response_accepted(self, tenant: str, count: int = 1) -> None:
         if count:
-            self.accepted.labels(tenant).inc(count)
+            child = self._accepted_children.get(tenant)
+            if child is None:  # once per tenant, as in observe_request
+                child = self._accepted_children[tenant] = self.accepted.labels(tenant)
+            child.inc(count)
 
     def exposition(self) -> tuple[bytes, str]:
         """The metrics page and its content type (all workers' values under granian)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
-__all__ = ["Database", "DatabaseError", "text"]
+__all__ = ["Database", "DatabaseError", "session_on", "text"]
 
 
 class DatabaseError(CxlabError):
@@ -94,6 +94,22 @@ def create_database_engine(
     return engine
 
 
+@contextmanager
+def session_on(connection: Connection) -> Iterator[Session]:
+    """A session inside the transaction of ``connection`` (from
+    :meth:`Database.transaction`): its changes are flushed when the block ends, and
+    committed or rolled back with that transaction, never on their own.
+
+    >>> database = Database("sqlite://")
+    >>> with database.transaction() as connection, session_on(connection) as session:
+    ...     session.scalar(text("select 2"))
+    2
+    """
+    with Session(bind=connection, expire_on_commit=False) as session:
+        yield session
+        session.commit()  # joined to the connection's transaction: a flush only
+
+
 class Database:
     """One database: its engine, a session factory and its migrations."""
 
@@ -144,6 +160,14 @@ class Database:
         """A session that commits when the block ends and rolls back on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core connection in a transaction that commits when the block ends and
+        rolls back on error: for hot paths that need no ORM (half the cost of a
+        session). :func:`session_on` gives ORM code a session inside it."""
+        with self.engine.begin() as connection:
+            yield connection
 
     def _alembic_config(self) -> AlembicConfig:
         # Alembic (and Mako) are imported only here: they cost every process that merely

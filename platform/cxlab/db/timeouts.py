@@ -10,7 +10,8 @@ answers a request with a clean error within seconds instead of hanging it foreve
 * waiting for a pooled connection: the pool's ``pool_timeout``.
 
 The pool's liveness check on checkout runs under the watchdog too (SQLAlchemy's
-``pool_pre_ping`` would wait forever on a frozen server).
+``pool_pre_ping`` would wait forever on a frozen server); it is skipped for a
+connection checked in less than ``RECENTLY_USED`` seconds before.
 
 >>> watchdog = QueryWatchdog(2.0)
 >>> watchdog.armed()
@@ -29,6 +30,13 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DisconnectionError
 
 TICK_SECONDS = 0.1
+# A connection back in the pool less than this long ago was answering then: it is not
+# checked again on checkout, which would add a round trip to every transaction of a
+# busy server (a third of a small write's time). A statement on it that hangs is still
+# cut by the watchdog, and a connection the server closed meanwhile fails that one
+# transaction (a 503 to retry) and is replaced.
+RECENTLY_USED = 1.0
+_CHECKED_IN = "cxlab.checked_in"
 
 
 class QueryWatchdog:
@@ -94,6 +102,8 @@ def watch_engine(engine: Engine, watchdog: QueryWatchdog) -> None:
     ``watchdog`` (PostgreSQL through psycopg)."""
 
     def arm(connection, *_args) -> None:
+        if connection.invalidated:
+            return  # its socket is gone already (e.g. shut by the watchdog): nothing to watch
         watchdog.arm(connection.connection.dbapi_connection)
 
     def disarm(connection, *_args) -> None:
@@ -104,8 +114,15 @@ def watch_engine(engine: Engine, watchdog: QueryWatchdog) -> None:
     event.listen(engine, "commit", arm)  # before the commit; checkin disarms after it
     event.listen(engine, "rollback", arm)
 
+    @event.listens_for(engine, "checkin")
+    def note_checkin(dbapi_connection, record) -> None:
+        if dbapi_connection is not None:  # None: invalidated, reconnected on next use
+            record.info[_CHECKED_IN] = time.monotonic()
+
     @event.listens_for(engine, "checkout")
-    def ping(dbapi_connection, _record, _proxy) -> None:
+    def ping(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get(_CHECKED_IN, float("-inf")) < RECENTLY_USED:
+            return
         # Half the limit: a dead connection is then replaced by a new one, whose
         # connect_timeout still fits in about the limit and a half.
         watchdog.arm(dbapi_connection, watchdog.seconds / 2)
