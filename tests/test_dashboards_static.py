@@ -181,6 +181,9 @@ def test_a_period_over_every_store_is_a_static_page_too(server):
                   {"period": "7d", "live": "1"}):
         status, live, _ = get(port, {"token": token("alpha"), **query})
         assert status == 200 and "kernelId" in live and "cx-static" not in live, query
+    # A period the dashboard does not know is the opening view, as the live page says.
+    status, unknown, _ = get(port, {"token": token("alpha"), "period": "3y", "language": "en"})
+    assert status == 200 and is_static(unknown) and "2,000 answers" in unknown
     # Every page is current, the 7-day one of "tiny" (too few answers: opens live) too.
     assert not any(refresh_snapshots(config, tenant, SURVEY) for tenant in ("alpha", "tiny"))
 

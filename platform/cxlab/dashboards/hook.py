@@ -155,14 +155,16 @@ def prelaunch_hook(secret_key: str, portal_url: str = "",
 def static_page_asked(store: Store | None, grant: Any, language: str, opening: dict | None,
                       chosen: dict[str, str | None], *, live: bool) -> dict | None:
     """The static page that answers a request for ``chosen`` (its ``period`` and
-    ``segment``), if any: the opening page (``opening``) when neither is chosen or the
-    whole period is, the page of a period the sync rendered for every segment, None for
-    a segment (or ``live``, or a survey without static pages), which opens the live
-    dashboard.
+    ``segment``), if any: the opening page (``opening``) when neither is chosen, the
+    whole period is, or a period the dashboard does not know (the live page would open
+    at the whole period too); the page of a period the sync rendered for every segment;
+    None for a segment (or ``live``, or a survey without static pages), which opens the
+    live dashboard.
 
     >>> opening = {"periods": ["all", "90d", "30d", "7d"], "html": "..."}
-    >>> static_page_asked(None, None, "en", opening, {}, live=False) is opening
-    True
+    >>> [static_page_asked(None, None, "en", opening, chosen, live=False) is opening
+    ...  for chosen in ({}, {"period": "all"}, {"period": "3y"})]
+    [True, True, True]
     >>> [static_page_asked(None, None, "en", opening, chosen, live=live)
     ...  for chosen, live in [({"period": "7d", "segment": "shibuya-01"}, False),
     ...                       ({"period": "all"}, True)]]
@@ -171,9 +173,9 @@ def static_page_asked(store: Store | None, grant: Any, language: str, opening: d
     if opening is None or live or chosen.get("segment"):
         return None
     period = chosen.get("period") or "all"
-    if period == "all":
+    if period == "all" or period not in opening.get("periods", []):
         return opening
-    if store is None or period not in opening.get("periods", []):
+    if store is None:
         return None
     return read_static_page(store, grant.tenant, grant.survey, language, period)
 
