@@ -102,8 +102,8 @@ def open_page(browser, url: str, selectors: list[str]) -> tuple[float, object]:
 
 
 # Sections whose charts a filter change redraws first (drivers come after). The store
-# chart is left out: its plot is not always replaced by a new element, so "new" cannot
-# be seen; it is drawn in the same kernel step as these.
+# chart is left out: choosing a store leaves it (every store of the period) as it was,
+# so no new plot would ever appear; benchmarks/filter_timeline.py times it per period.
 COUNTED = ("headline", "trend", "distribution", "ratings")
 # (name, which dropdown, option index): PERIODS is all, 90d, 30d, 7d; segment 1 is a store.
 FILTER_CHANGES = (("period → last 30 days", 0, 2), ("store → the first store", 1, 1),
