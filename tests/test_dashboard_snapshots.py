@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
@@ -209,3 +210,25 @@ def test_a_renderer_failure_leaves_the_snapshot_without_images(seeded, monkeypat
     # Not retried by every later sync of this process: the snapshot counts as current.
     assert not chart_images.images_enabled("en")
     assert not refresh_snapshots(seeded, "acme", SURVEY)
+
+
+def test_chromium_farewell_is_not_logged_as_a_crash(caplog):
+    """CI once failed `cxlab demo` on stderr holding a traceback: choreographer logged
+    Chromium's closing ``{bye}`` as undecodable JSON. Only that message is dropped."""
+    from choreographer.channels import _wire
+    from choreographer.channels._errors import JSONError
+    from cxlab.dashboards.images import ChromiumFarewellFilter
+
+    logger = logging.getLogger("choreographer.channels.pipe")
+    farewell_filter = ChromiumFarewellFilter()
+    logger.addFilter(farewell_filter)
+    try:
+        for message in ("{bye}\n", '{"id": 1, "res'):
+            try:
+                _wire.deserialize(message)
+            except JSONError:
+                logger.exception("JSONError decoding message. Ignoring")
+    finally:
+        logger.removeFilter(farewell_filter)
+    logged = [record.exc_info[1].__cause__.doc for record in caplog.records]
+    assert logged == ['{"id": 1, "res']

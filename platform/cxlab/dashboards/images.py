@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import base64
 import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -67,6 +68,24 @@ def images_enabled(language: str, setting: str = "auto") -> bool:
     return language != "ja" or has_japanese_font()
 
 
+class ChromiumFarewellFilter(logging.Filter):
+    """Drops choreographer's "JSONError decoding message" when the message was
+    Chromium's ``{bye}``: as Chromium exits (at our exit) that word can arrive in one read
+    with another message, choreographer then logs it as undecodable JSON with a
+    traceback and ignores it. Harmless, but it reads like a crash at the end of every
+    command that rendered images; any other undecodable message is still logged.
+
+    >>> record = logging.LogRecord("choreographer", logging.ERROR, "", 0, "x", None, None)
+    >>> ChromiumFarewellFilter().filter(record)
+    True
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        document = getattr(getattr(error, "__cause__", None), "doc", None)
+        return not (isinstance(document, str) and document.strip() == "{bye}")
+
+
 _started = False
 _broken: str | None = None  # why rendering failed in this process; not retried until restart
 
@@ -80,6 +99,7 @@ def _start_renderer() -> None:
     import kaleido
 
     os.environ.setdefault("BROWSER_PATH", browser_path() or "")
+    logging.getLogger("choreographer.channels.pipe").addFilter(ChromiumFarewellFilter())
     # mathjax=False: the charts use no LaTeX, and kaleido would fetch MathJax from a CDN.
     kaleido.start_sync_server(n=1, mathjax=False, silence_warnings=True)
     atexit.register(kaleido.stop_sync_server, silence_warnings=True)
