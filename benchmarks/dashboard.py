@@ -110,24 +110,31 @@ FILTER_CHANGES = (("period → last 30 days", 0, 2), ("store → the first store
                   ("period → last 7 days", 0, 3))
 
 
+# Whether the chart of section ``name`` was drawn since the page's charts were marked
+# (MARK_CHARTS): the widget updates its plot in place and counts its draws.
+CHART_REDRAWN = """name => { const e = document.querySelector(`.cx-${name} .js-plotly-plot`);
+  return !!e && e.dataset.draws !== undefined && e.dataset.draws !== e.dataset.old; }"""
+MARK_CHARTS = """() => {
+  document.querySelectorAll('.cx-kpi-cards, .cx-timings').forEach(e => { e.dataset.old = '1'; });
+  document.querySelectorAll('.js-plotly-plot').forEach(e => { e.dataset.old = e.dataset.draws; });
+}"""
+
+
 def filter_change(page, dropdown: int, index: int) -> tuple[float, float]:
     """Choose option ``index`` of the ``dropdown``-th control on a live dashboard; the
     seconds until the KPI cards and every counted chart are redrawn, and until the
     drivers are too (the page's timing mark is rewritten after them)."""
-    page.evaluate("document.querySelectorAll('.cx-kpi-cards, .cx-timings, .js-plotly-plot, "
-                  "img.plot-img').forEach(e => { e.dataset.old = '1'; })")
+    page.evaluate(MARK_CHARTS)
     began = time.perf_counter()
     page.locator(".cx-controls select").nth(dropdown).select_option(index=index)
     page.locator(".cx-kpi-cards:not([data-old])").first.wait_for(state="visible",
                                                                   timeout=120_000)
     for name in COUNTED:
-        page.locator(f".cx-{name} .js-plotly-plot:not([data-old])").first.wait_for(
-            state="visible", timeout=120_000)
+        page.wait_for_function(f"({CHART_REDRAWN})('{name}')", timeout=120_000)
     counted = time.perf_counter() - began
     page.locator(".cx-timings:not([data-old])").first.wait_for(state="attached",
                                                                timeout=120_000)
-    page.locator(".cx-drivers .js-plotly-plot:not([data-old])").first.wait_for(
-        state="visible", timeout=120_000)
+    page.wait_for_function(f"({CHART_REDRAWN})('drivers')", timeout=120_000)
     return counted, time.perf_counter() - began
 
 

@@ -152,7 +152,7 @@ def test_opening_view_does_not_wait_for_the_answers(seeded):
     pending: Future = Future()  # answers still being read
     data = replace(loaded, answers=pending)
     board = Dashboard(data, language="ja")  # would block forever if it needed them
-    assert "400" in board.status.value and board.outputs["drivers"].outputs
+    assert "400" in board.status.value and board.charts["drivers"].figure
     assert not pending.done()
     pending.set_result(loaded.responses)
     board.periods.value = "7d"  # now the answers are used

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -83,10 +85,14 @@ def test_dashboard_renders_and_the_period_control_redraws(dashboard_url, screens
         assert weeks >= 12  # 90 days of answers by week
         page.screenshot(path=str(screenshot_dir / "dashboard.png"), full_page=True)
 
+        page.evaluate("window.cxTrend = document.querySelector('.cx-trend .js-plotly-plot')")
         page.locator(".cx-controls select").first.select_option(label="Last 7 days")
         # Seven days by day: the trend redraws with daily points and a new headline.
         page.wait_for_function(f"{TREND_POINTS} !== {weeks}", timeout=30_000)
         assert 6 <= page.evaluate(TREND_POINTS) <= 8
+        # Updated in place (cxlab.dashboards.chart_widget), not a new plot per change.
+        assert page.evaluate(
+            "document.querySelector('.cx-trend .js-plotly-plot') === window.cxTrend")
         assert page.evaluate(HEADLINE) != headline
         expect(driver_chart).to_be_visible()
         page.screenshot(path=str(screenshot_dir / "dashboard-7-days.png"), full_page=True)
@@ -130,6 +136,19 @@ def test_opening_view_shows_chart_images_that_turn_interactive(server):
         expect(page.locator(".cx-trend .js-plotly-plot")).to_be_visible(timeout=30_000)
         assert errors == []
         browser.close()
+
+
+def test_the_server_hands_out_plotly_js_and_nothing_else_of_its_folder(server):
+    """The chart widgets load plotly.js from the dashboard server, once a day at most;
+    the route gives out that one file, not its neighbours in the plotly package."""
+    base = f"http://127.0.0.1:{server[1]}/voila/cxlab"
+    with urllib.request.urlopen(f"{base}/plotly.min.js", timeout=60) as reply:
+        assert reply.headers["Cache-Control"] == "public, max-age=86400"
+        assert b"plotly.js" in reply.read(2000)
+    for neighbour in ("widgetbundle.js", "templates/plotly.json", "../__init__.py"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/{neighbour}", timeout=60)
+        assert refused.value.code == 404, neighbour
 
 
 ENGLISH_CHART_WORDS = re.compile(

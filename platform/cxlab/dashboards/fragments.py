@@ -15,7 +15,7 @@ import pandas as pd
 
 from cxlab import charts
 from cxlab.csv_cells import csv_safe_frame
-from cxlab.dashboards.images import PLOTLY_MIMETYPE  # drawn by jupyterlab-plotly
+from cxlab.dashboards.images import PLOTLY_MIMETYPE
 from cxlab.i18n import phrase, variant
 from cxlab.surveys.definition import SurveyDefinition
 
@@ -44,7 +44,8 @@ def p_value_text(p: float) -> str:
 
 
 def figure_output(figure: object) -> dict:
-    """A display_data output holding ``figure`` for an ``ipywidgets.Output``.
+    """A display_data output holding ``figure``, as snapshots keep charts and
+    :class:`cxlab.dashboards.chart_widget.ChartWidget` shows them.
 
     >>> import plotly.graph_objects as go
     >>> sorted(figure_output(go.Figure())["data"])

@@ -37,6 +37,7 @@ A refused request, as the hook sees it:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import socket
@@ -69,7 +70,13 @@ from cxlab.store import Store
 DASHBOARDS_DIR = Path(__file__).resolve().parents[3] / "notebooks" / "dashboards"
 # A Jupyter data directory holding cxlab's Voila template (voila/templates/cxlab).
 TEMPLATES_ROOT = Path(__file__).resolve().parent / "jupyter"
+# The plotly.js bundle of the installed plotly package (the version the figures are
+# made for), served to the dashboard's chart widgets (cxlab.dashboards.chart_widget).
+PLOTLY_JS = Path(importlib.util.find_spec("plotly").origin).with_name("package_data") / (
+    "plotly.min.js")
 NOTEBOOK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.ipynb")
+
+
 def prelaunch_hook(secret_key: str, portal_url: str = "",
                    store: Store | None = None) -> Callable[..., nbformat.NotebookNode]:
     """The ``VoilaConfiguration.prelaunch_hook`` for tokens signed with ``secret_key``.
@@ -211,6 +218,11 @@ def voila_app_class() -> type:
             # The Finish that refusal_page raises is how tornado ends a request early.
             refusal_page(self, 404, "not-found", language=page_language(self))
 
+    class PlotlyScriptHandler(tornado.web.StaticFileHandler):
+        def set_extra_headers(self, path: str) -> None:
+            # 4.8 MB, the same until plotly is upgraded: a browser fetches it once a day.
+            self.set_header("Cache-Control", "public, max-age=86400")
+
     class DashboardVoila(Voila):
         name = "cxlab-dashboards"
 
@@ -221,6 +233,9 @@ def voila_app_class() -> type:
             render = self.voila_handler_options()
             return [
                 (r"/voila/render/([A-Za-z0-9][A-Za-z0-9_-]*\.ipynb)", TornadoVoilaHandler, render),
+                # plotly.js for the dashboard's charts (cxlab.dashboards.chart_widget).
+                (r"/voila/cxlab/(plotly\.min\.js)", PlotlyScriptHandler,
+                 {"path": str(PLOTLY_JS.parent)}),
                 (r"/voila/(?:tree|files|render|api/contents)(?:/.*)?", NotFoundHandler),
                 (r"/", NotFoundHandler),
                 *handlers,

@@ -1,12 +1,12 @@
 """Still images of the dashboard's charts, so a page shows them before plotly.js draws.
 
-jupyterlab-plotly, which draws plotly output in Voila, shows an output's ``image/png``
-at once and builds the interactive chart only when the pointer reaches it. Without an
-image it draws every chart three times as the page opens (``react``, a ``redraw`` on
-its first update, and a ``toImage`` to make that PNG for itself): about 2 s for the six
-charts of the overview on 2 cores, most of the time a client waits. So the opening-view
-snapshots that ``cxlab sync`` writes (:mod:`cxlab.dashboards.snapshots`) carry a PNG of
-each chart, rendered here by kaleido in a headless Chromium.
+The static pages show these images as the charts; the live page's chart widgets
+(:mod:`cxlab.dashboards.chart_widget`) show them at once and let plotly.js draw the
+interactive chart when the pointer reaches it. Without an image the page waits for
+plotly.js to draw all six charts of the overview as it opens (about 2 s on 2 cores with
+jupyterlab-plotly, which drew each three times). So the opening-view snapshots that
+``cxlab sync`` writes (:mod:`cxlab.dashboards.snapshots`) carry a PNG of each chart,
+rendered here by kaleido in a headless Chromium.
 
 ``CXLAB_CHART_IMAGES`` (:attr:`cxlab.config.Config.chart_images`, passed down as
 ``setting``): ``auto`` (default) renders them when kaleido finds Chromium
@@ -33,7 +33,7 @@ import warnings
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 IMAGE_WIDTH = 1000  # about the width of a chart in the dashboard on a laptop screen
-DEFAULT_HEIGHT = 360  # jupyterlab-plotly's default when a layout sets none
+DEFAULT_HEIGHT = 360  # the chart widget's (and jupyterlab-plotly's) when a layout sets none
 
 
 def browser_path() -> str | None:

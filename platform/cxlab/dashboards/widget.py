@@ -41,6 +41,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from cxlab import analysis, charts
+from cxlab.dashboards.chart_widget import ChartWidget
 from cxlab.dashboards.data import DashboardData, newest_comments, release_free_memory
 from cxlab.dashboards.fragments import navigation_html, words
 from cxlab.dashboards.rates import response_rate_html
@@ -108,7 +109,8 @@ class Dashboard:
             value=segment if segment in values else "", description=attribute_label,
             disabled=not values)
         self.comment_filter = widgets.Text(placeholder=words("filter", language))
-        self.outputs = {name: widgets.Output().add_class(f"cx-{name}") for name in self.SECTIONS}
+        self.charts = {name: ChartWidget().add_class("cx-chart").add_class(f"cx-{name}")
+                       for name in self.SECTIONS}
         self.empty = widgets.HTML().add_class("cx-empty")
         self.comments = widgets.HTML().add_class("cx-comments")
         self.status = widgets.HTML().add_class("cx-status")
@@ -137,14 +139,14 @@ class Dashboard:
         for widget in (self.periods, self.segments, self.comment_filter, self.empty, self.nav,
                        self.kpis, self.groups, self.improvement, self.summaries,
                        self.comments, self.status, self.fix_first, self.download,
-                       self.segments_note, self.response_rate, *self.outputs.values()):
+                       self.segments_note, self.response_rate, *self.charts.values()):
             widget.close()
 
     @property
     def widget(self) -> widgets.Widget:
         """The whole dashboard, ready to display."""
         controls = widgets.HBox([self.periods, self.segments]).add_class("cx-controls")
-        out = self.outputs
+        out = self.charts
         return widgets.VBox([
             self.status, self.nav, controls, self.empty, self.kpis, out["headline"],
             out["trend"], out["distribution"], self.groups, self.fix_first, self.improvement,
@@ -232,11 +234,7 @@ class Dashboard:
         # The KPI cards first: each widget update is a message of its own, and the
         # browser draws the charts one after another as theirs arrive.
         self.kpis.value = content.kpis
-        self.figures = content.figures
-        for name, output in self.outputs.items():
-            # Set the widget's outputs directly rather than capturing display() calls:
-            # the same code then works in Voila, under nbclient and in a doctest.
-            output.outputs = (self.figures[name],) if name in self.figures else ()
+        self._show_charts(content.figures)
         self.empty.value = content.message
         self.groups.value = content.groups
         self.fix_first.value, self.improvement.value = content.fix_first, content.improvement
@@ -248,14 +246,18 @@ class Dashboard:
     def _restore(self, saved: dict) -> None:
         self._showing = True
         self.kpis.value = saved["kpis"]  # first, as in _show
-        self.figures = saved["figures"]
-        for name, output in self.outputs.items():
-            output.outputs = (self.figures[name],) if name in self.figures else ()
+        self._show_charts(saved["figures"])
         self.empty.value = ""
         self.fix_first.value, self.download.value = saved["fix_first"], saved["download"]
         self.segments_note.value, self.comments.value = saved["segments_note"], saved["comments"]
         self.groups.value, self.improvement.value = saved["groups"], saved["improvement"]
         self.summaries.value = saved["summaries"]
+
+    def _show_charts(self, figures: dict[str, dict]) -> None:
+        """Each section's chart (a display_data output) in its widget, updated in place."""
+        self.figures = figures
+        for name, chart in self.charts.items():
+            chart.show(figures.get(name))
 
     def _save(self, view: str, content: ViewContent) -> None:
         saved = snapshot_content(content, self.comments.value, segment_values(self.data),
