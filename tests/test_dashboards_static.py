@@ -11,6 +11,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -62,6 +63,9 @@ def server(
     seed_store(config, {"staff": 300}, survey_file="employee_engagement.yaml")
     for tenant in TENANTS:
         refresh_snapshots(config, tenant, SURVEY)
+    # "plain" as a machine that renders no chart images leaves it: plotly.js draws them.
+    seed_store(config, {"plain": 700})
+    refresh_snapshots(replace(config, chart_images="off"), "plain", SURVEY)
     port = free_port()
     process = spawn_dashboards({**os.environ, **environ}, port=port)
     voila = psutil.Process(process.pid)
@@ -108,6 +112,36 @@ def test_the_opening_view_is_served_without_a_kernel(server):
     assert "img-src data:" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
     time.sleep(3)  # a kernel started for the page would show up by now
+    assert kernel_ids(voila) == before
+
+
+def test_without_images_the_static_page_has_plotly_draw_its_charts(server):
+    """Charts without a still image travel as figures that plotly.js, loaded from the
+    dashboard server (nothing inline, nothing from elsewhere), draws as the page opens."""
+    _config, port, voila = server
+    before = kernel_ids(voila)
+    status, body, headers = get(port, {"token": token("plain"), "language": "en"})
+    assert status == 200 and is_static(body) and "700 answers" in body
+    assert "data:image/png" not in body
+    plots = re.findall(r'<div class="cx-plot" role="img" aria-label="([^"]*)"', body)
+    assert len(plots) == 6 and all(plots)
+    policy = headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1]
+    chromium = require_program("chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 2400})
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type == "error" else None)
+        page.goto(f"http://127.0.0.1:{port}/voila/render/overview.ipynb?"
+                  + urlencode({"token": token("plain"), "language": "en"}), timeout=120_000)
+        expect(page.locator(".cx-plot.js-plotly-plot")).to_have_count(6, timeout=60_000)
+        assert page.evaluate("document.querySelector('.cx-headline .js-plotly-plot')"
+                             ".data[0].value") is not None
+        assert problems == []
+        browser.close()
     assert kernel_ids(voila) == before
 
 

@@ -218,9 +218,9 @@ def voila_app_class() -> type:
             # The Finish that refusal_page raises is how tornado ends a request early.
             refusal_page(self, 404, "not-found", language=page_language(self))
 
-    class PlotlyScriptHandler(tornado.web.StaticFileHandler):
+    class ScriptHandler(tornado.web.StaticFileHandler):
         def set_extra_headers(self, path: str) -> None:
-            # 4.8 MB, the same until plotly is upgraded: a browser fetches it once a day.
+            # plotly.js is 4.8 MB, the same until plotly is upgraded: fetched once a day.
             self.set_header("Cache-Control", "public, max-age=86400")
 
     class DashboardVoila(Voila):
@@ -233,9 +233,12 @@ def voila_app_class() -> type:
             render = self.voila_handler_options()
             return [
                 (r"/voila/render/([A-Za-z0-9][A-Za-z0-9_-]*\.ipynb)", TornadoVoilaHandler, render),
-                # plotly.js for the dashboard's charts (cxlab.dashboards.chart_widget).
-                (r"/voila/cxlab/(plotly\.min\.js)", PlotlyScriptHandler,
+                # plotly.js for the dashboard's charts (chart_widget, static_page).
+                (r"/voila/cxlab/(plotly\.min\.js)", ScriptHandler,
                  {"path": str(PLOTLY_JS.parent)}),
+                # What draws a static page's charts that have no image (static_page).
+                (r"/voila/cxlab/(static_charts\.js)", ScriptHandler,
+                 {"path": str(Path(__file__).parent)}),
                 (r"/voila/(?:tree|files|render|api/contents)(?:/.*)?", NotFoundHandler),
                 (r"/", NotFoundHandler),
                 *handlers,

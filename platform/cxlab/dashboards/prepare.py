@@ -16,7 +16,6 @@ from cxlab.dashboards.snapshots import (
     opening_view,
     partition_version,
     read_snapshot,
-    read_static_page,
     static_page_view,
     write_snapshot,
 )
@@ -39,9 +38,10 @@ NOTEBOOK = "overview.ipynb"  # the dashboard the static page's form opens live
 def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     """Make the opening view's snapshot (:mod:`cxlab.dashboards.snapshots`) of ``tenant``'s
     ``survey`` current in every language, and its static page
-    (:mod:`cxlab.dashboards.static_page`) where the charts have images — with one for
-    each other period of ``config.dashboard_static_periods`` over every segment; True
-    when one had to be made. ``cxlab sync`` calls it for every partition it synced.
+    (:mod:`cxlab.dashboards.static_page`) — with one for each other period of
+    ``config.dashboard_static_periods`` over every segment; True when one had to be
+    made. Charts get still images where this machine can render them. ``cxlab sync``
+    calls it for every partition it synced.
 
     >>> from cxlab.demo import demo_config
     >>> config = demo_config(responses=300)
@@ -52,15 +52,23 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     version = partition_version(store, tenant, survey)
     periods = [period for period in PERIODS if period in config.dashboard_static_periods]
 
+    def page_current(language: str, period: str, version: str) -> bool:
+        page = read_snapshot(store, tenant, survey, static_page_view(language, period), version)
+        if not page or page.get("layout") != STATIC_PAGE_LAYOUT:
+            return False
+        # A page drawn by plotly.js is redone once this machine can render the images.
+        return (page.get("live") or page.get("images")
+                or not chart_images.images_enabled(language, config.chart_images))
+
     def current(language: str) -> bool:
         saved = read_snapshot(store, tenant, survey, opening_view(language), version)
+        if not saved:
+            return False
         # One saved by a dashboard on open has no chart images; the sync adds them.
-        if not saved or not chart_images.images_enabled(language, config.chart_images):
-            return bool(saved)
-        return (has_every_image(saved)
-                and read_static_page(store, tenant, survey, language) is not None
-                and all(read_snapshot(store, tenant, survey, static_page_view(language, period),
-                                      version) is not None for period in periods[1:]))
+        if not has_every_image(saved) and chart_images.images_enabled(language,
+                                                                      config.chart_images):
+            return False
+        return all(page_current(language, period, version) for period in periods)
 
     if all(current(language) for language in LANGUAGES):
         return False
@@ -78,11 +86,10 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
             saved = {**saved, "figures": chart_images.add_images(saved["figures"], language,
                                                                  config.chart_images)}
             write_snapshot(store, tenant, survey, view, data.version, saved)
-        if saved and has_every_image(saved):
+        if saved:
             save_static_page(store, data, saved, language, static_periods=periods)
             for period in periods[1:]:
-                if read_snapshot(store, tenant, survey, static_page_view(language, period),
-                                 data.version) is None:
+                if not page_current(language, period, data.version):
                     save_period_page(store, data, period, language, config.chart_images,
                                      static_periods=periods)
     return True
@@ -92,9 +99,8 @@ def save_period_page(store: Store, data: DashboardData, period: str, language: s
                      image_setting: str = "auto", *,
                      static_periods: list[str] | None = None) -> None:
     """The static page of ``period`` over every segment in ``language``, when the view
-    may be shown and its charts have images; otherwise a note without a page, so the
-    next sync does not try again: that period opens live, where the dashboard says why
-    nothing is shown."""
+    may be shown; otherwise a note without a page, so the next sync does not try again:
+    that period opens live, where the dashboard says why nothing is shown."""
     selection = select(data, period, "")
     content = compute_view(data, period, "", language, selection=selection)
     if content.shown:
@@ -103,10 +109,8 @@ def save_period_page(store: Store, data: DashboardData, period: str, language: s
             comments = comments_html(newest_comments(data, selection.view, None), language)
         saved = snapshot_content(content, comments, segment_values(data),
                                  images_language=language, image_setting=image_setting)
-        if has_every_image(saved):
-            save_static_page(store, data, saved, language, period,
-                             static_periods=static_periods)
-            return
+        save_static_page(store, data, saved, language, period, static_periods=static_periods)
+        return
     write_snapshot(store, data.tenant, data.survey, static_page_view(language, period),
                    data.version, {"layout": STATIC_PAGE_LAYOUT, "live": True})
 
@@ -148,6 +152,7 @@ def save_static_page(store: Store, data: DashboardData, content: dict, language:
     write_snapshot(store, data.tenant, data.survey, static_page_view(language, period),
                    data.version,
                    {"html": page, "layout": STATIC_PAGE_LAYOUT, "periods": list(PERIODS),
+                    "images": has_every_image(content),
                     "segments": [code for code, _ in segments]})
 
 

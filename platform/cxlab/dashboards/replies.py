@@ -34,6 +34,9 @@ TOKEN_SLOT = "cxlab-slot-live-token"
 PORTAL_SLOT = "cxlab-slot-portal"
 STATIC_PAGE_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
                       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# A static page whose charts plotly.js draws (no images): its two scripts from this
+# server, nothing inline. plotly.js adds its own <style> elements (allowed above).
+STATIC_PAGE_SCRIPT_POLICY = STATIC_PAGE_POLICY + "; script-src 'self'"
 PAGE = """<!doctype html><html lang="{language}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>
@@ -110,14 +113,26 @@ def finish_page(handler: Any, status: int, body: str, headers: dict[str, str]) -
     raise tornado.web.Finish()
 
 
+def draws_charts(page: str) -> bool:
+    """Whether a rendered static page draws charts with plotly.js (some had no image),
+    and so needs the policy that lets it load its two scripts from the server.
+
+    >>> draws_charts('<div class="cx-plot">'), draws_charts('<img src="data:">')
+    (True, False)
+    """
+    return 'class="cx-plot"' in page
+
+
 def static_reply(handler: Any, page: str, live_token: str, portal_url: str) -> None:
     """Answer with a static opening page (:mod:`cxlab.dashboards.static_page`): its form
     carries ``live_token`` (single use, for the live dashboard), its links the portal.
-    It runs no script and loads nothing: its policy allows inline styles and images
-    only, and a form that goes back to this server."""
+    With chart images it runs no script and loads nothing: its policy allows inline
+    styles and images only, and a form that goes back to this server; a page whose
+    charts plotly.js draws may load scripts from this server too."""
     filled = (page.replace(TOKEN_SLOT, html.escape(live_token, quote=True))
               .replace(PORTAL_SLOT, html.escape(f"{portal_url}/portal/", quote=True)))
-    finish_page(handler, 200, filled, {"Content-Security-Policy": STATIC_PAGE_POLICY})
+    policy = STATIC_PAGE_SCRIPT_POLICY if draws_charts(page) else STATIC_PAGE_POLICY
+    finish_page(handler, 200, filled, {"Content-Security-Policy": policy})
 
 
 def portal_link(portal_url: str, survey: str | None, language: str) -> str:

@@ -100,7 +100,7 @@ def write_snapshot(
 
 # Raised whenever the static page's markup changes meaning (cxlab.dashboards.static_page):
 # a page rendered under another layout is never served.
-STATIC_PAGE_LAYOUT = 1
+STATIC_PAGE_LAYOUT = 2
 
 
 def static_page_view(language: str, period: str = "all") -> str:

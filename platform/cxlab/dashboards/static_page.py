@@ -2,14 +2,19 @@
 
 Two hundred store managers opening their dashboards on a Monday morning would need two
 hundred kernels. They all see the same opening view (whole period, every segment) until
-the next sync, and the sync already saves it as a snapshot with a PNG of every chart
-(:mod:`cxlab.dashboards.snapshots`). So the sync also renders that snapshot into a
+the next sync, and the sync already saves it as a snapshot, with a PNG of every chart
+where this machine can render one (:mod:`cxlab.dashboards.snapshots`,
+:mod:`cxlab.dashboards.images`). So the sync also renders that snapshot into a
 complete page per language, kept beside it under the same versioned scheme — and one
 for each other period over every segment (``Config.dashboard_static_periods``) — and
 the dashboard server's prelaunch hook (:mod:`cxlab.dashboards.hook`) answers a valid
 token with it: no kernel starts. Its controls are a plain form with a fresh
 single-use token: a period alone opens that period's static page, a segment opens the
 live (Voila) dashboard at the chosen period and segment.
+
+A chart with its image is that image, and a page whose charts all have one runs no
+script. A chart without one carries its figure as a JSON data block, which plotly.js
+(served by the dashboard server, as for the live page) draws as the page opens.
 
 The page is built from the snapshot dict generically: each known part in its place
 (KPIs first, then trend, drivers, ratings, groups, segments, comments), and any other
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 import struct
 from collections.abc import Iterator
@@ -34,7 +40,7 @@ from typing import Any
 import jinja2
 
 from cxlab.dashboards.fragments import words
-from cxlab.dashboards.images import PLOTLY_MIMETYPE
+from cxlab.dashboards.images import DEFAULT_HEIGHT, PLOTLY_MIMETYPE
 from cxlab.dashboards.replies import PORTAL_SLOT, TOKEN_SLOT
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -42,7 +48,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 SHARED_CSS = (Path(__file__).resolve().parent / "jupyter" / "voila" / "templates" / "cxlab"
               / "cxlab.css")
 # Each section of the page, in order, with the snapshot parts it shows: ("html", key) an
-# HTML fragment, ("figure", name) a chart's still image.
+# HTML fragment, ("figure", name) a chart: its still image, or its figure for plotly.js.
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("kpis", (("html", "kpis"),)),
     ("headline", (("figure", "headline"),)),
@@ -84,9 +90,11 @@ def chart_texts(summaries: str) -> dict[str, str]:
 
 
 def page_sections(content: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """The page's sections as (name, parts), each part ``{"html": ...}`` or ``{"image":
-    base64 PNG, "alt": ..., "width": ..., "height": ...}``; sections with nothing to show
-    are left out. Parts the layout does not know are shown before the comments."""
+    """The page's sections as (name, parts), each part ``{"html": ...}``, ``{"image":
+    base64 PNG, "alt": ..., "width": ..., "height": ...}`` or, for a chart without an
+    image, ``{"figure": JSON for a data block, "alt": ..., "height": ...}``; sections with
+    nothing to show are left out. Parts the layout does not know are shown before the
+    comments."""
     figures = content.get("figures") or {}
     texts = chart_texts(content.get("summaries", ""))
     known_html = {key for _, parts in (*SECTIONS, LAST_SECTION) for kind, key in parts
@@ -100,20 +108,39 @@ def page_sections(content: dict[str, Any]) -> Iterator[tuple[str, list[dict[str,
         for kind, key in parts:
             if kind == "html" and content.get(key):
                 shown.append({"html": content[key]})
-            elif kind == "figure" and "image/png" in figures.get(key, {}).get("data", {}):
-                image = figures[key]["data"]["image/png"]
-                width, height = png_size(image)
-                title = figures[key]["data"].get(PLOTLY_MIMETYPE, {}).get("layout", {}).get(
-                    "title", {}).get("text", "")
-                shown.append({"image": image, "alt": texts.get(key) or title,
-                              "width": width, "height": height})
+            elif kind == "figure" and key in figures:
+                shown.append(chart_part(figures[key]["data"], texts.get(key)))
         if shown:
             yield name, shown
 
 
+def chart_part(bundle: dict[str, Any], summary: str | None) -> dict[str, Any]:
+    """One chart of the page from its output's ``bundle`` (image/png and plotly JSON):
+    the image when there is one, else the figure for plotly.js; ``summary`` in words is
+    its text alternative (the figure's title without one).
+
+    >>> part = chart_part({PLOTLY_MIMETYPE: {"data": [], "layout": {"title": {
+    ...     "text": "</script>"}}}}, None)
+    >>> part["alt"], "</script>" in part["figure"], part["height"]
+    ('</script>', False, 360)
+    """
+    figure = bundle.get(PLOTLY_MIMETYPE, {})
+    layout = figure.get("layout", {})
+    alt = summary or layout.get("title", {}).get("text", "")
+    if "image/png" in bundle:
+        width, height = png_size(bundle["image/png"])
+        return {"image": bundle["image/png"], "alt": alt, "width": width, "height": height}
+    # A JSON data block ends at the first "</script" whatever the JSON says: escape "<"
+    # (and ">", "&") as JSON does, so no text in a figure can end it.
+    block = (json.dumps(figure, ensure_ascii=False).replace("<", "\\u003c")
+             .replace(">", "\\u003e").replace("&", "\\u0026"))
+    return {"figure": block, "alt": alt, "height": layout.get("height") or DEFAULT_HEIGHT}
+
+
 def has_every_image(content: dict[str, Any]) -> bool:
-    """Whether every chart of the snapshot carries its still image: without them a
-    static page could not show the charts, and the live dashboard serves instead.
+    """Whether every chart of the snapshot carries its still image (else its static
+    page draws them with plotly.js, and the next sync on a machine that can render
+    images makes them).
 
     >>> has_every_image({"figures": {"trend": {"data": {"text/plain": ""}}}})
     False
@@ -136,6 +163,7 @@ def render_static_page(content: dict[str, Any], *, language: str, title: str, as
     carries the slots the dashboard server fills per viewer
     (:func:`cxlab.dashboards.replies.static_reply`).
     """
+    sections = list(page_sections(content))
     return _environment.get_template("static_page.html.j2").render(
         language=language, title=title, css=SHARED_CSS.read_text(encoding="utf-8"),
         as_of=as_of, notebook=notebook, token_slot=TOKEN_SLOT, portal=PORTAL_SLOT,
@@ -147,5 +175,6 @@ def render_static_page(content: dict[str, Any], *, language: str, title: str, as
         results=words("results", language),
         live_note=words("live_note_segment" if every_period_static else "live_note", language,
                         attribute=attribute_label),
-        sections=list(page_sections(content)))
+        sections=sections, draws_charts=any("figure" in part for _, parts in sections
+                                            for part in parts))
 
