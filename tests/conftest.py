@@ -75,10 +75,10 @@ def environ(var_dir: Path) -> dict[str, str]:
     Servers look rows up afresh on every request (CXLAB_LOOKUP_TTL=0), so a test can
     close a survey or revoke a key and see the effect at once; caching has its own test.
     A sync renders the static page of the opening view only (each more period costs
-    its chart images); tests of the period pages ask for them.
+    its chart images, each segment its analysis); tests of those pages ask for them.
     """
     return {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_LOOKUP_TTL": "0",
-            "CXLAB_DASHBOARD_STATIC_PERIODS": "all"}
+            "CXLAB_DASHBOARD_STATIC_PERIODS": "all", "CXLAB_DASHBOARD_STATIC_SEGMENTS": "0"}
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def server(
     var_dir = tmp_path_factory.mktemp("static") / "var"
     environ = {"CXLAB_VAR_DIR": str(var_dir), "CXLAB_ENV": "test", "CXLAB_SECRET_KEY": SECRET,
                "CXLAB_DASHBOARD_WARM_KERNELS": "1", "CXLAB_DASHBOARD_CONNECT_TIMEOUT": "20",
-               "CXLAB_DASHBOARD_STATIC_PERIODS": "all,7d"}
+               "CXLAB_DASHBOARD_STATIC_PERIODS": "all,7d", "CXLAB_DASHBOARD_STATIC_SEGMENTS": "3"}
     config = Config.from_environ(environ)
     seed_store(config, TENANTS)
     seed_store(config, {"staff": 300}, survey_file="employee_engagement.yaml")
@@ -220,6 +220,31 @@ def test_a_period_over_every_store_is_a_static_page_too(server):
     assert status == 200 and is_static(unknown) and "2,000 answers" in unknown
     # Every page is current, the 7-day one of "tiny" (too few answers: opens live) too.
     assert not any(refresh_snapshots(config, tenant, SURVEY) for tenant in ("alpha", "tiny"))
+
+
+def test_a_store_over_the_whole_period_is_a_static_page_too(server):
+    """CXLAB_DASHBOARD_STATIC_SEGMENTS=3: the sync rendered the whole period of alpha's
+    three largest stores. Choosing one of them gets its page (its own answers, the store
+    chosen in the form, no kernel); a smaller store, or a store over 7 days, opens live."""
+    config, port, voila = server
+    counts = load_responses(config, "alpha", SURVEY)["store"].value_counts()
+    largest, fourth = str(counts.index[0]), str(counts.index[3])
+    before = kernel_ids(voila)
+    status, body, headers = get(port, {"token": token("alpha"), "segment": largest,
+                                       "period": "all", "language": "en"})
+    assert status == 200 and is_static(body)
+    sections = body.split("</form>")[1]  # the header says how many answers were loaded
+    assert f"{counts.iloc[0]:,} answers" in sections and "2,000 answers" not in sections
+    assert re.search(f'<option value="{largest}" selected>', body)
+    assert "Choosing another period or" in body  # 90d and 30d have no pages here
+    # These pages carry no images: plotly.js draws them, from this server only.
+    assert 'class="cx-plot"' in body and "script-src 'self'" in headers[
+        "content-security-policy"]
+    time.sleep(3)  # a kernel started for the page would show up by now
+    assert kernel_ids(voila) == before
+    for query in ({"segment": fourth}, {"segment": largest, "period": "7d"}):
+        status, live, _ = get(port, {"token": token("alpha"), **query})
+        assert status == 200 and "kernelId" in live and "cx-static" not in live, query
 
 
 def test_no_figure_from_fewer_than_min_group_answers(server):

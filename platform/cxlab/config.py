@@ -81,6 +81,9 @@ class Config:
     # choosing one opens no kernel (docs/dashboards.md); "all" is the opening view.
     dashboard_static_periods: tuple[str, ...] = setting("CXLAB_DASHBOARD_STATIC_PERIODS",
                                                         DASHBOARD_PERIODS)
+    # How many segments (the largest first) get a static page of the whole period, so a
+    # store chosen on the opening page opens no kernel either; 0: none.
+    dashboard_static_segments: int = setting("CXLAB_DASHBOARD_STATIC_SEGMENTS", 50)
     # The survey server's address as respondents reach it: the base of the personal
     # links and unsubscribe links in e-mails, which are read far from any request.
     public_url: str = setting("CXLAB_PUBLIC_URL", "http://127.0.0.1:8080")
@@ -158,6 +161,8 @@ class Config:
             dashboard_idle_timeout=_whole_number(environ, "CXLAB_DASHBOARD_IDLE_TIMEOUT", 900),
             dashboard_static_periods=_static_periods(
                 environ.get("CXLAB_DASHBOARD_STATIC_PERIODS")),
+            dashboard_static_segments=_whole_number(
+                environ, "CXLAB_DASHBOARD_STATIC_SEGMENTS", 50, minimum=0),
             public_url=_http_url(environ, "CXLAB_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
             mail_from=environ.get("CXLAB_MAIL_FROM") or "cxlab <no-reply@localhost>",
             session_idle_minutes=_whole_number(environ, "CXLAB_SESSION_IDLE_MINUTES", 60),

@@ -58,7 +58,8 @@ def _demo_store(responses: int) -> tuple[tempfile.TemporaryDirectory, Config]:
     folder = tempfile.TemporaryDirectory(prefix="cxlab-demo-")
     # The demo's few answers are opened by one person: only the opening static page.
     config = Config.from_environ({"CXLAB_VAR_DIR": folder.name, "CXLAB_ENV": "test",
-                                  "CXLAB_DASHBOARD_STATIC_PERIODS": "all"})
+                                  "CXLAB_DASHBOARD_STATIC_PERIODS": "all",
+                                  "CXLAB_DASHBOARD_STATIC_SEGMENTS": "0"})
     seed_store(config, {DEMO_TENANT: responses}, end=DEMO_STORE_END)
     # The TemporaryDirectory is returned so the cache keeps it (and its files) alive.
     return folder, config

@@ -164,9 +164,9 @@ def static_page_asked(store: Store | None, grant: Any, language: str, opening: d
     """The static page that answers a request for ``chosen`` (its ``period`` and
     ``segment``), if any: the opening page (``opening``) when neither is chosen, the
     whole period is, or a period the dashboard does not know (the live page would open
-    at the whole period too); the page of a period the sync rendered for every segment;
-    None for a segment (or ``live``, or a survey without static pages), which opens the
-    live dashboard.
+    at the whole period too); the page of a period the sync rendered for every segment,
+    or of a segment it rendered for the whole period; None for anything else (or
+    ``live``, or a survey without static pages), which opens the live dashboard.
 
     >>> opening = {"periods": ["all", "90d", "30d", "7d"], "html": "..."}
     >>> [static_page_asked(None, None, "en", opening, chosen, live=False) is opening
@@ -177,14 +177,19 @@ def static_page_asked(store: Store | None, grant: Any, language: str, opening: d
     ...                       ({"period": "all"}, True)]]
     [None, None]
     """
-    if opening is None or live or chosen.get("segment"):
+    if opening is None or live:
         return None
     period = chosen.get("period") or "all"
-    if period == "all" or period not in opening.get("periods", []):
+    if period not in opening.get("periods", []):
+        period = "all"
+    segment = chosen.get("segment") or ""
+    if segment and period != "all":
+        return None  # a segment over a shorter period: the live dashboard
+    if period == "all" and not segment:
         return opening
     if store is None:
         return None
-    return read_static_page(store, grant.tenant, grant.survey, language, period)
+    return read_static_page(store, grant.tenant, grant.survey, language, period, segment)
 
 
 def opening_choice(chosen: dict[str, str | None], static: dict | None) -> dict[str, str]:

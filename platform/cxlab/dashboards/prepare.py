@@ -16,6 +16,7 @@ from cxlab.dashboards.snapshots import (
     opening_view,
     partition_version,
     read_snapshot,
+    segment_pages_view,
     static_page_view,
     write_snapshot,
 )
@@ -68,11 +69,18 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
         if not has_every_image(saved) and chart_images.images_enabled(language,
                                                                       config.chart_images):
             return False
-        return all(page_current(language, period, version) for period in periods)
+        return (all(page_current(language, period, version) for period in periods)
+                and segment_pages_current(language, version))
+
+    def segment_pages_current(language: str, version: str) -> bool:
+        note = read_snapshot(store, tenant, survey, segment_pages_view(language), version)
+        return bool(note) and note.get("layout") == STATIC_PAGE_LAYOUT and note.get(
+            "limit") == config.dashboard_static_segments
 
     if all(current(language) for language in LANGUAGES):
         return False
     data = load_dashboard_data(config, tenant, survey)
+    segment_pages = bool(largest_segments(data, config.dashboard_static_segments))
     for language in LANGUAGES:
         view = opening_view(language)
         saved = read_snapshot(store, tenant, survey, view, data.version)
@@ -87,17 +95,61 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
                                                                  config.chart_images)}
             write_snapshot(store, tenant, survey, view, data.version, saved)
         if saved:
-            save_static_page(store, data, saved, language, static_periods=periods)
+            save_static_page(store, data, saved, language, static_periods=periods,
+                             segment_pages=segment_pages)
             for period in periods[1:]:
                 if not page_current(language, period, data.version):
                     save_period_page(store, data, period, language, config.chart_images,
-                                     static_periods=periods)
+                                     static_periods=periods, segment_pages=segment_pages)
+            if not segment_pages_current(language, data.version):
+                save_segment_pages(store, data, language, config.dashboard_static_segments,
+                                   static_periods=periods)
     return True
 
 
+def largest_segments(data: DashboardData, limit: int) -> list[str]:
+    """The ``limit`` values of the survey's first attribute with the most answers.
+
+    >>> from cxlab.demo import demo_config
+    >>> data = load_dashboard_data(demo_config(responses=300), "demo", "store-visit")
+    >>> largest_segments(data, 2) == list(data.responses["store"].value_counts().index[:2])
+    True
+    """
+    if data.attribute is None or limit <= 0:
+        return []
+    counts = data.responses[data.attribute].value_counts(sort=True)
+    return [str(value) for value, count in counts.items() if count > 0][:limit]
+
+
+def save_segment_pages(store: Store, data: DashboardData, language: str, limit: int, *,
+                       static_periods: list[str] | None = None) -> None:
+    """The static page of the whole period for each of the ``limit`` largest segments
+    in ``language``, then the note that lists them. A segment whose view may not be
+    shown (fewer answers than ``min_group``) gets a note without a page and opens live,
+    where the dashboard says why. No chart images: plotly.js draws these pages' charts
+    in the browser, so a chain's hundred stores cost the sync their analysis only."""
+    segments = largest_segments(data, limit)
+    for segment in segments:
+        selection = select(data, "all", segment)
+        content = compute_view(data, "all", segment, language, selection=selection)
+        if not content.shown:
+            write_snapshot(store, data.tenant, data.survey,
+                           static_page_view(language, "all", segment), data.version,
+                           {"layout": STATIC_PAGE_LAYOUT, "live": True})
+            continue
+        comments = ""
+        if data.text_columns:
+            comments = comments_html(newest_comments(data, selection.view, segment), language)
+        saved = snapshot_content(content, comments, segment_values(data))
+        save_static_page(store, data, saved, language, segment=segment,
+                         static_periods=static_periods, segment_pages=True)
+    write_snapshot(store, data.tenant, data.survey, segment_pages_view(language), data.version,
+                   {"layout": STATIC_PAGE_LAYOUT, "limit": limit, "segments": segments})
+
+
 def save_period_page(store: Store, data: DashboardData, period: str, language: str,
-                     image_setting: str = "auto", *,
-                     static_periods: list[str] | None = None) -> None:
+                     image_setting: str = "auto", *, static_periods: list[str] | None = None,
+                     segment_pages: bool = False) -> None:
     """The static page of ``period`` over every segment in ``language``, when the view
     may be shown; otherwise a note without a page, so the next sync does not try again:
     that period opens live, where the dashboard says why nothing is shown."""
@@ -109,7 +161,8 @@ def save_period_page(store: Store, data: DashboardData, period: str, language: s
             comments = comments_html(newest_comments(data, selection.view, None), language)
         saved = snapshot_content(content, comments, segment_values(data),
                                  images_language=language, image_setting=image_setting)
-        save_static_page(store, data, saved, language, period, static_periods=static_periods)
+        save_static_page(store, data, saved, language, period, static_periods=static_periods,
+                         segment_pages=segment_pages)
         return
     write_snapshot(store, data.tenant, data.survey, static_page_view(language, period),
                    data.version, {"layout": STATIC_PAGE_LAYOUT, "live": True})
@@ -132,10 +185,13 @@ def opening_snapshot(data: DashboardData, language: str,
 
 
 def save_static_page(store: Store, data: DashboardData, content: dict, language: str,
-                     period: str = "all", *, static_periods: list[str] | None = None) -> None:
+                     period: str = "all", *, segment: str = "",
+                     static_periods: list[str] | None = None,
+                     segment_pages: bool = False) -> None:
     """Render the snapshot ``content`` of ``period`` over every segment (the opening
-    view by default) as a static page in ``language`` and keep it beside the snapshot,
-    under the same version."""
+    view by default) or over ``segment`` as a static page in ``language`` and keep it
+    beside the snapshot, under the same version. ``segment_pages``: whether the sync
+    makes pages of the segments' own (the page's note then says what opens live)."""
     definition = data.definition
     attribute = definition.attribute(data.attribute or "")
     segments = [(code, attribute.value_label(code, language) if attribute else code)
@@ -147,9 +203,10 @@ def save_static_page(store: Store, data: DashboardData, content: dict, language:
         title=localize(definition.title, language),
         as_of=words("as_of", language, time=stamp, n=content.get("count", 0)),
         notebook=NOTEBOOK, periods=list(PERIODS), segments=segments, period=period,
-        every_period_static=set(static_periods or [period]) >= set(PERIODS),
+        segment=segment, every_period_static=set(static_periods or [period]) >= set(PERIODS),
+        segment_pages=segment_pages,
         attribute_label=charts.item_label(definition, data.attribute or "", language))
-    write_snapshot(store, data.tenant, data.survey, static_page_view(language, period),
+    write_snapshot(store, data.tenant, data.survey, static_page_view(language, period, segment),
                    data.version,
                    {"html": page, "layout": STATIC_PAGE_LAYOUT, "periods": list(PERIODS),
                     "images": has_every_image(content),

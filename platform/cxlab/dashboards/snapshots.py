@@ -38,7 +38,9 @@ from typing import Any
 from cxlab.store.layout import DEFINITION_FILE, PART_PATTERN, Store
 
 PREFIX = "_dashboard-"
-VIEW_NAME = re.compile(r"[a-z0-9]+-[a-z0-9]+-[a-z]{2}")
+# e.g. all-every-ja, page-30d-en, page-all-en-segment-<digest>, segment-pages-ja: never a
+# path (the names of snapshots are made here, but a check costs nothing).
+VIEW_NAME = re.compile(r"[a-z0-9]+-[a-z0-9]+-[a-z]{2}(-segment-[0-9a-f]{16})?")
 
 
 def opening_view(language: str) -> str:
@@ -103,25 +105,43 @@ def write_snapshot(
 STATIC_PAGE_LAYOUT = 2
 
 
-def static_page_view(language: str, period: str = "all") -> str:
-    """The name under which the static page of ``period`` (every segment) in
-    ``language`` is kept.
+def static_page_view(language: str, period: str = "all", segment: str = "") -> str:
+    """The name under which the static page of ``period`` in ``language`` is kept: over
+    every segment, or over one ``segment`` (a value of the survey's first attribute,
+    any text: named by its digest).
 
     >>> static_page_view("en"), static_page_view("ja", "30d")
     ('page-all-en', 'page-30d-ja')
+    >>> static_page_view("en", "all", "shibuya-01")
+    'page-all-en-segment-1df7e34cc204383b'
     """
+    if segment:
+        digest = hashlib.sha256(segment.encode()).hexdigest()[:16]
+        return f"page-{period}-{language}-segment-{digest}"
     return f"page-{period}-{language}"
 
 
+def segment_pages_view(language: str) -> str:
+    """The name of the note listing which segments got a static page in ``language``
+    (one read tells the sync whether they are all current).
+
+    >>> segment_pages_view("ja")
+    'segment-pages-ja'
+    """
+    return f"segment-pages-{language}"
+
+
 def read_static_page(
-    store: Store, tenant: str, survey: str, language: str, period: str = "all"
+    store: Store, tenant: str, survey: str, language: str, period: str = "all",
+    segment: str = "",
 ) -> dict[str, Any] | None:
-    """The static page of ``tenant``'s ``survey`` for ``period`` over every segment
-    (``html``, and the ``periods`` and ``segments`` its form offers), only while it is
-    current: made from the partition's present version and under this code's
-    :data:`STATIC_PAGE_LAYOUT`."""
+    """The static page of ``tenant``'s ``survey`` for ``period`` over every segment, or
+    over one ``segment`` (``html``, and the ``periods`` and ``segments`` its form
+    offers), only while it is current: made from the partition's present version and
+    under this code's :data:`STATIC_PAGE_LAYOUT`."""
     version = partition_version(store, tenant, survey)
-    saved = read_snapshot(store, tenant, survey, static_page_view(language, period), version)
+    saved = read_snapshot(store, tenant, survey, static_page_view(language, period, segment),
+                          version)
     if not saved or saved.get("layout") != STATIC_PAGE_LAYOUT or "html" not in saved:
         return None
     return saved

@@ -149,17 +149,31 @@ def has_every_image(content: dict[str, Any]) -> bool:
                for output in (content.get("figures") or {}).values())
 
 
+def live_note_key(every_period_static: bool, segment_pages: bool) -> str:
+    """The phrase that tells a static page's reader which choices open the live
+    dashboard (a few seconds more than a static page).
+
+    >>> live_note_key(True, True), live_note_key(True, False), live_note_key(False, True)
+    ('live_note_segment_period', 'live_note_segment', 'live_note')
+    """
+    if not every_period_static:
+        return "live_note"
+    return "live_note_segment_period" if segment_pages else "live_note_segment"
+
+
 def render_static_page(content: dict[str, Any], *, language: str, title: str, as_of: str,
                        notebook: str, periods: list[str],
                        segments: list[tuple[str, str]], attribute_label: str,
-                       period: str = "all", every_period_static: bool = False) -> str:
+                       period: str = "all", segment: str = "",
+                       every_period_static: bool = False, segment_pages: bool = False) -> str:
     """The complete page for a snapshot's ``content`` (the view of ``period`` over
-    every segment), in ``language``.
+    every segment, or over ``segment``), in ``language``.
 
     ``periods`` are the period keys the live dashboard knows, ``segments`` the (code,
     label) pairs of the survey's first attribute, named ``attribute_label``; with
-    ``every_period_static`` the sync rendered every period's page, so the page says that
-    only choosing a segment opens the live dashboard. The page
+    ``every_period_static`` the sync rendered every period's page, and with
+    ``segment_pages`` one of the whole period for each segment, so the page says what
+    still opens the live dashboard. The page
     carries the slots the dashboard server fills per viewer
     (:func:`cxlab.dashboards.replies.static_reply`).
     """
@@ -173,8 +187,8 @@ def render_static_page(content: dict[str, Any], *, language: str, title: str, as
         portal_text=words("portal", language), sign_out=words("sign_out", language),
         show=words("show", language), controls_label=words("controls", language),
         results=words("results", language),
-        live_note=words("live_note_segment" if every_period_static else "live_note", language,
-                        attribute=attribute_label),
+        segment=segment, live_note=words(live_note_key(every_period_static, segment_pages),
+                                         language, attribute=attribute_label),
         sections=sections, draws_charts=any("figure" in part for _, parts in sections
                                             for part in parts))
 
