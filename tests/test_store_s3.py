@@ -63,7 +63,8 @@ def assert_store_matches_database(database, url: str, tenant: str = "acme") -> N
     assert verify(database, url).ok
 
 
-def test_sync_load_and_verify_on_s3(database, s3_store_url):
+def test_sync_load_and_verify_on_s3(any_database, s3_store_url):
+    database = any_database
     url = s3_store_url
     add_survey(database, "acme", 250, seed=1)
     add_survey(database, "globex", 40, seed=2)
