@@ -18,7 +18,8 @@ that cannot be read is quarantined (:meth:`Store.quarantine`) and its id range
 rewritten from the database in the same run. One survey's failure never stops the
 others: it is recorded in :attr:`SyncReport.failures` and the sync goes on.
 Only ``status == 'complete'`` responses are stored; a partial response appears once
-it is completed. Run one sync at a time per store (the scheduler does).
+it is completed. On PostgreSQL a sync waits for another sync of the same store
+(:mod:`cxlab.store.sync_lock`); on SQLite run one at a time.
 
 >>> from cxlab.config import Config
 >>> from cxlab.db import Database
@@ -51,6 +52,7 @@ from cxlab.store.checksums import database_summaries, id_summary, read_ids
 from cxlab.store.columns import ColumnPlan
 from cxlab.store.extract import fetch_responses
 from cxlab.store.layout import PartFile, Store
+from cxlab.store.sync_lock import exclusive_sync
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 250_000
@@ -144,7 +146,7 @@ def sync(
     started = time.perf_counter()
     store = Store.of(config)
     report = SyncReport()
-    with database.engine.connect() as connection:
+    with database.engine.connect() as connection, exclusive_sync(connection, store.url):
         targets = _targets(connection, tenant, survey)
         present = {(target.tenant, target.survey) for target in targets}
         stored = [
