@@ -10,6 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import CliRunner
+from cxlab.cli import main
+from cxlab.cli.store import table_sql_command
 from cxlab.store import Store, sync
 from cxlab.store.columns import ColumnPlan
 from cxlab.store.tables import _TYPES, column_types, create_table_sql
@@ -91,3 +94,19 @@ def test_the_docs_show_the_table_definitions_the_code_makes():
         statement = create_table_sql(plan, "store_visit", "s3://your-bucket/cxlab/responses/",
                                      engine)
         assert f"```sql\n{statement}\n```" in text, f"docs/store.md: refresh the {engine} DDL"
+
+
+def test_the_table_sql_command_prints_a_synced_surveys_table(database, s3_config, capsys):
+    add_survey(database, "acme", 10)
+    sync(database, s3_config, progress=False)
+    table_sql_command(s3_config, "acme", SURVEY, "trino")
+    plan = ColumnPlan(Store(s3_config.store_url).read_definitions("acme", SURVEY)["versions"])
+    location = f"{s3_config.store_url}/responses/"
+    assert capsys.readouterr().out.strip() == create_table_sql(plan, "store_visit", location,
+                                                               "trino")
+    result = CliRunner().invoke(main, ["table-sql", "acme", "nothing"],
+                                env={"CXLAB_STORE_URL": s3_config.store_url,
+                                     "CXLAB_VAR_DIR": str(s3_config.var_dir),
+                                     "CXLAB_ENV": "test"})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "no survey 'nothing' for tenant 'acme'" in result.output
