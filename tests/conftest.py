@@ -159,3 +159,45 @@ def screenshot_dir(tmp_path: Path) -> Path:
     if os.environ.get("CXLAB_UPDATE_SCREENSHOTS") == "1":
         return Path(__file__).resolve().parents[1] / "docs" / "img"
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A local S3 server (moto's server mode, in a thread on a free loopback port) for
+    the whole test session, with the usual AWS variables pointing at it, so the store
+    reaches it exactly as it reaches AWS: through s3fs and AWS_ENDPOINT_URL."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"AWS_ACCESS_KEY_ID": "cxlab-test",
+                            "AWS_SECRET_ACCESS_KEY": "cxlab-test-secret",
+                            "AWS_DEFAULT_REGION": "us-east-1",
+                            "AWS_ENDPOINT_URL": endpoint}.items():
+            patch.setenv(name, value)
+        yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def s3_store_url(s3_endpoint: str) -> str:
+    """The URL of an analytic store in a fresh bucket of the local S3 server."""
+    import fsspec
+
+    bucket = f"cxlab-{secrets.token_hex(6)}"
+    fsspec.filesystem("s3", use_listings_cache=False).mkdir(bucket)
+    return f"s3://{bucket}/cxlab"
+
+
+@pytest.fixture
+def s3_config(config: Config, s3_store_url: str) -> Config:
+    """The test's configuration with its store on the local S3 server."""
+    import dataclasses
+
+    return dataclasses.replace(config, store_url=s3_store_url)

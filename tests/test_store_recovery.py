@@ -23,20 +23,22 @@ class SimulatedCrash(BaseException):
     survives (see test_one_surveys_failure_never_stops_the_others)."""
 
 
+def crash_on_call(number: int, original):
+    """``original``, except that its ``number``-th call dies with :class:`SimulatedCrash`."""
+    calls = {"n": 0}
+
+    def wrapper(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == number:
+            raise SimulatedCrash("simulated crash")
+        return original(*args, **kwargs)
+    return wrapper
+
+
 @pytest.mark.parametrize("crash", ["before_rename", "while_extracting"])
 def test_crash_mid_sync_then_rerun_leaves_exactly_one_copy(database, config, monkeypatch,
                                                            crash):
     add_survey(database, "acme", 350)
-    calls = {"n": 0}
-
-    def crash_on_call(number, original):
-        def wrapper(*args, **kwargs):
-            calls["n"] += 1
-            if calls["n"] == number:
-                raise SimulatedCrash("simulated crash")
-            return original(*args, **kwargs)
-        return wrapper
-
     if crash == "before_rename":
         # Rename 1 is _definition.json, 2 the first part file, 3 the second.
         monkeypatch.setattr(layout, "rename", crash_on_call(3, layout.rename))

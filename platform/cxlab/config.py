@@ -68,6 +68,9 @@ class Config:
     resume_days: int = setting("CXLAB_RESUME_DAYS", 14)
     # How long a server worker may reuse an API key's tenant or a survey row it read.
     lookup_ttl_seconds: int = setting("CXLAB_LOOKUP_TTL", 5)
+    # How long a scheduled job's run stays locked after its runner's last sign of life
+    # (renewed every third of it): then another scheduler takes the run over.
+    job_lease_seconds: int = setting("CXLAB_JOB_LEASE_SECONDS", 60)
     # Where Voila serves the dashboards; the portal redirects there with a token.
     dashboard_url: str = setting("CXLAB_DASHBOARD_URL", "http://127.0.0.1:8866")
     # The dashboard server's kernels: warm ones kept ready, caps on live ones (0: no
@@ -147,6 +150,8 @@ class Config:
             max_body_bytes=_whole_number(environ, "CXLAB_MAX_BODY_BYTES", 2_000_000),
             resume_days=_whole_number(environ, "CXLAB_RESUME_DAYS", 14),
             lookup_ttl_seconds=_whole_number(environ, "CXLAB_LOOKUP_TTL", 5, minimum=0),
+            job_lease_seconds=_whole_number(environ, "CXLAB_JOB_LEASE_SECONDS", 60,
+                                            minimum=3),
             dashboard_url=_http_url(
                 environ, "CXLAB_DASHBOARD_URL", "http://127.0.0.1:8866"
             ).rstrip("/"),

@@ -73,3 +73,34 @@ def sync_command(
             "rerun `cxlab sync` and report it if the gap remains", err=True,
         )
     return 0 if report.ok else 1
+
+
+@click.command("table-sql")
+@click.argument("tenant_slug")
+@click.argument("survey_slug")
+@click.option("--engine", type=click.Choice(["athena", "trino"]), default="athena",
+              show_default=True, help="Whose CREATE TABLE to print.")
+@click.option("--table", default=None,
+              help="The table's name (default: the survey slug, '-' as '_').")
+def table_sql_cli(tenant_slug: str, survey_slug: str, engine: str, table: str | None) -> None:
+    """Print the CREATE TABLE with which Athena or Trino query a survey in the store
+    where it lies (Parquet, Hive partitions tenant= and survey=; docs/store.md).
+
+    Example: cxlab table-sql acme store-visit --engine trino
+    """
+    table_sql_command(load_config(), tenant_slug, survey_slug, engine, table)
+
+
+def table_sql_command(config: Config, tenant: str, survey: str, engine: str = "athena",
+                      table: str | None = None) -> None:
+    """Print the table definition of ``tenant``'s ``survey`` as synced to the store
+    (its columns over every definition version), located at the store's responses.
+    A tenant or survey the store does not hold raises StoreNotFound (shown as one line).
+    """
+    from cxlab.store import ColumnPlan, Store
+    from cxlab.store.tables import create_table_sql
+
+    store = Store.of(config)
+    plan = ColumnPlan(store.read_definitions(tenant, survey)["versions"])
+    location = f"{store.url.rstrip('/')}/responses/"
+    click.echo(create_table_sql(plan, table or survey.replace("-", "_"), location, engine))

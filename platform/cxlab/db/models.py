@@ -231,6 +231,10 @@ class JobRun(Base):
     # "job/tenant id or -/scheduled time": unique, so inserting the row is the lock that
     # keeps two runners from running the same job for the same tenant and time.
     run_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    # While running: the runner renews the lease; once it has run out (the runner died)
+    # another runner may take the run over. The owner fences a runner that lost it.
+    lease_expires_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
 
 
 class OutboxMessage(Base):

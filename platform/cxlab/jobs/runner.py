@@ -1,11 +1,12 @@
 """Run a scheduled job: one run per tenant, locked, idempotent, retried, reported.
 
 A run is identified by job + tenant + scheduled time. Its ``job_runs`` row carries a
-unique ``run_key``; inserting that row (or taking over a failed one with a
-compare-and-set update) is the lock, so two runners on any number of machines never run
-the same job for the same tenant and time at once, and a run that succeeded is not
-redone. That is what lets cron, a Kubernetes CronJob or Airflow call
-``cxlab run-job NAME --tenant T`` as often as they like.
+unique ``run_key``; inserting that row (or taking over a failed one, or one whose
+runner's lease ran out, with a compare-and-set update) is the lock, so two runners on
+any number of machines never run the same job for the same tenant and time at once, and
+a run that succeeded is not redone (:mod:`cxlab.jobs.leases`). That is what lets cron, a
+Kubernetes CronJob or Airflow call ``cxlab run-job NAME --tenant T`` as often as they
+like.
 
 >>> from cxlab.config import Config
 >>> from cxlab.db import Database
@@ -25,6 +26,7 @@ redone. That is what lets cron, a Kubernetes CronJob or Airflow call
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,15 +34,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from cxlab import notify
 from cxlab.config import Config
 from cxlab.db import Database
-from cxlab.db.models import JobRun, Tenant
+from cxlab.db.models import Tenant
 from cxlab.errors import CxlabError, NotFound
 from cxlab.jobs.kinds import JobFailed, RunContext, TenantInfo, kind_for
+from cxlab.jobs.leases import (
+    Claim,
+    claim_run,
+    finish_run,
+    holding_lease,
+    record_try,
+)
 from cxlab.jobs.report_delivery import deliver_report
 from cxlab.jobs.schedule import (
     Job,
@@ -52,9 +60,6 @@ from cxlab.jobs.schedule import (
 )
 
 log = logging.getLogger(__name__)
-# A run still marked running after this long is taken to be from a crashed runner and
-# may be taken over; jobs have per-cell timeouts, so none legitimately runs this long.
-LOCK_EXPIRY = timedelta(hours=6)
 EXIT_OK, EXIT_FAILED, EXIT_LOCKED = 0, 1, 3
 
 
@@ -213,54 +218,31 @@ def _tenants_of(
     return rows
 
 
-def _claim(database: Database, key: str, job: Job, tenant_id: int | None,
-           scheduled_for: datetime) -> tuple[str, int | None]:
-    """Take the run: ('claimed', run id), or ('done'|'locked', None)."""
-    now = datetime.now(UTC)
-    try:
-        with database.session() as session:
-            row = JobRun(job=job.name, tenant_id=tenant_id, scheduled_for=scheduled_for,
-                         started_at=now, status="running", attempt=0, run_key=key)
-            session.add(row)
-            session.flush()
-            return "claimed", row.id
-    except IntegrityError:
-        pass  # the row exists: someone ran, or is running, this already
-    with database.session() as session:
-        existing = session.scalar(select(JobRun).where(JobRun.run_key == key))
-        if existing is None:  # deleted with its tenant meanwhile
-            return "locked", None
-        if existing.status == "succeeded":
-            return "done", None
-        fresh = existing.started_at is not None and now - existing.started_at < LOCK_EXPIRY
-        if existing.status == "running" and fresh:
-            return "locked", None
-        # Compare-and-set on (status, attempt): of two runners retaking a failed run,
-        # exactly one updates the row.
-        taken = session.execute(
-            update(JobRun)
-            .where(JobRun.id == existing.id, JobRun.status == existing.status,
-                   JobRun.attempt == existing.attempt)
-            .values(status="running", started_at=now, finished_at=None, error=None)
-        ).rowcount
-        return ("claimed", existing.id) if taken == 1 else ("locked", None)
-
-
 def _run_one(config: Config, database: Database, context: RunContext, tenant_id: int | None,
              sleep: Callable[[float], None]) -> TenantResult:
     job = context.job
     slug = context.tenant.slug if context.tenant else None
-    status, run_id = _claim(database, run_key(job.name, tenant_id, context.scheduled_for),
-                            job, tenant_id, context.scheduled_for)
-    if status != "claimed":
-        log.info("job %s for %s at %s: %s", job.name, slug or "all", context.scheduled_for, status)
-        return TenantResult(tenant=slug, status=status)
+    claim = claim_run(database, run_key(job.name, tenant_id, context.scheduled_for),
+                      job.name, tenant_id, context.scheduled_for,
+                      timedelta(seconds=config.job_lease_seconds))
+    if claim.status != "claimed":
+        log.info("job %s for %s at %s: %s", job.name, slug or "all", context.scheduled_for,
+                 claim.status)
+        return TenantResult(tenant=slug, status=claim.status)
+    with holding_lease(database, claim) as lost:
+        return _tries(config, database, context, tenant_id, claim, lost, sleep)
+
+
+def _tries(config: Config, database: Database, context: RunContext, tenant_id: int | None,
+           claim: Claim, lost: threading.Event, sleep: Callable[[float], None]) -> TenantResult:
+    """Run the held run's tries; stop as soon as another runner has taken it over."""
+    job = context.job
+    slug = context.tenant.slug if context.tenant else None
     kind = kind_for(job.kind)
     tries = job.retries + 1
     for attempt in range(1, tries + 1):
-        with database.session() as session:
-            session.execute(update(JobRun).where(JobRun.id == run_id)
-                            .values(attempt=JobRun.attempt + 1))
+        if lost.is_set() or not record_try(database, claim):
+            return _lost(job, slug)
         log.info("job %s for %s: try %d of %d", job.name, slug or "all", attempt, tries)
         try:
             output = kind.run(context)
@@ -276,11 +258,10 @@ def _run_one(config: Config, database: Database, context: RunContext, tenant_id:
                 # Exponential backoff: a database or store hiccup gets time to pass.
                 sleep(job.retry_backoff * 2 ** (attempt - 1))
                 continue
-            return _record_failure(config, database, context, run_id, attempt, failure)
-        with database.session() as session:
-            session.execute(update(JobRun).where(JobRun.id == run_id).values(
-                status="succeeded", finished_at=datetime.now(UTC), error=None,
-                output_path=str(output) if output else None))
+            return _record_failure(config, database, context, claim, attempt, failure)
+        if not finish_run(database, claim, status="succeeded", error=None,
+                          output_path=str(output) if output else None):
+            return _lost(job, slug)
         if output is not None and job.retention:
             prune_outputs(output.parent, context.scheduled_for.astimezone(job.zone).date(),
                           job.retention)
@@ -289,14 +270,19 @@ def _run_one(config: Config, database: Database, context: RunContext, tenant_id:
     raise AssertionError("unreachable: the loop returns")
 
 
-def _record_failure(config: Config, database: Database, context: RunContext, run_id: int,
+def _lost(job: Job, slug: str | None) -> TenantResult:
+    log.warning("job %s for %s: another runner took the run over (this one stalled "
+                "past its lease); leaving it to that runner", job.name, slug or "all")
+    return TenantResult(tenant=slug, status="locked")
+
+
+def _record_failure(config: Config, database: Database, context: RunContext, claim: Claim,
                     attempts: int, failure: JobFailed) -> TenantResult:
     slug = context.tenant.slug if context.tenant else None
     output = str(failure.output_path) if failure.output_path else None
-    with database.session() as session:
-        session.execute(update(JobRun).where(JobRun.id == run_id).values(
-            status="failed", finished_at=datetime.now(UTC), error=str(failure),
-            output_path=output))
+    if not finish_run(database, claim, status="failed", error=str(failure),
+                      output_path=output):
+        return _lost(context.job, slug)
     if context.job.notify:
         text = (f":x: cxlab job *{context.job.name}* failed for tenant "
                 f"*{slug or 'all'}* (scheduled {context.scheduled_for:%Y-%m-%d %H:%M %Z}) "

@@ -5,6 +5,9 @@ in ``job_runs`` (or than the last one this process fired). After downtime that i
 the most recent missed time, so a scheduler down for a week runs an hourly job once,
 not 168 times. The run itself goes through :func:`~cxlab.jobs.runner.run_job`, whose
 database lock keeps two schedulers (or a scheduler and a CronJob) from doubling up.
+Each poll also runs again every run whose runner died mid-job, once its lease has run
+out (:func:`~cxlab.jobs.leases.abandoned_runs`), so a second scheduler finishes what a
+killed one started.
 
 >>> from cxlab.jobs.schedule import parse_schedule
 >>> schedule = parse_schedule({"jobs": [{"name": "hourly", "kind": "command",
@@ -27,6 +30,7 @@ from sqlalchemy import func, select
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import JobRun
+from cxlab.jobs.leases import abandoned_runs
 from cxlab.jobs.runner import run_job
 from cxlab.jobs.schedule import Job, Schedule, load_schedule, pending_due
 
@@ -82,6 +86,7 @@ def serve_scheduler(
     started_at = datetime.now(UTC)
     fired: dict[str, datetime] = {}
     running: dict[str, Future] = {}
+    retrying: dict[tuple[str, str | None, datetime], Future] = {}
     log.info("scheduler: %d job(s): %s", len(schedule.jobs),
              ", ".join(f"{job.name} ({job.cron} {job.timezone})" for job in schedule.jobs))
     pool = ThreadPoolExecutor(max_workers=max(1, len(schedule.jobs)),
@@ -100,6 +105,7 @@ def serve_scheduler(
                 log.info("scheduler: starting %s for %s", job.name, moment.isoformat())
                 running[job.name] = pool.submit(_run_logged, config, database, job.name,
                                                 moment, schedule, workers)
+            _retry_abandoned(config, database, schedule, retrying, pool)
             stop_event.wait(poll_seconds)
     except KeyboardInterrupt:
         log.info("scheduler: interrupted; waiting for running jobs to finish")
@@ -108,11 +114,27 @@ def serve_scheduler(
         database.dispose()
 
 
+def _retry_abandoned(config: Config, database: Database, schedule: Schedule,
+                     retrying: dict[tuple[str, str | None, datetime], Future],
+                     pool: ThreadPoolExecutor) -> None:
+    """Run again each run of this schedule's jobs whose runner died (its lease ran out:
+    a scheduler or ``cxlab run-job`` killed mid-job); the lease lets one taker win."""
+    names = {job.name for job in schedule.jobs}
+    for name, tenant, moment in abandoned_runs(database, datetime.now(UTC)):
+        key = (name, tenant, moment)
+        if name not in names or (key in retrying and not retrying[key].done()):
+            continue
+        log.warning("scheduler: the runner of %s for %s at %s died; running it again",
+                    name, tenant or "all", moment.isoformat())
+        retrying[key] = pool.submit(_run_logged, config, database, name, moment, schedule, 1,
+                                    tenant)
+
+
 def _run_logged(config: Config, database: Database, name: str, moment: datetime,
-                schedule: Schedule, workers: int) -> None:
+                schedule: Schedule, workers: int, tenant: str | None = None) -> None:
     try:
-        outcome = run_job(config, database, name, date=moment, schedule=schedule,
-                          workers=workers)
+        outcome = run_job(config, database, name, tenant=tenant, date=moment,
+                          schedule=schedule, workers=workers)
         log.info("scheduler: %s", outcome.summary())
     except Exception:  # a broken job must not stop the scheduler
         log.exception("scheduler: job %s could not run", name)

@@ -27,11 +27,12 @@ from cxlab.db import Database
 from cxlab.errors import CxlabError
 from cxlab.store.columns import ColumnPlan
 from cxlab.store.extract import fetch_responses
-from cxlab.store.layout import Store
+from cxlab.store.layout import PartFile, Store
 from cxlab.store.syncing import survey_definitions, tenant_and_survey_ids
 from cxlab.surveys.definition import SurveyDefinition
 
 Filters = Mapping[str, Any] | pc.Expression
+READ_ATTEMPTS = 3  # a partition rarely changes twice while one frame is read
 
 
 def survey_definition(store: Config | Store | str, tenant: str, survey: str) -> SurveyDefinition:
@@ -91,22 +92,7 @@ def load_responses(
         plan = _stored_plan(store, tenant, survey)
     selected = _columns(plan, columns)
     condition = _condition(plan, start, end, filters)
-    files, _junk = store.list_files(tenant, survey)
-    parquet = ds.ParquetFileFormat(
-        read_options=ds.ParquetReadOptions(dictionary_columns=plan.categorical_columns)
-    )
-    dataset = ds.dataset([part.path for part in files], schema=plan.read_schema,
-                         format=parquet, filesystem=store.fs)
-    try:
-        table = dataset.to_table(columns=selected, filter=condition)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OSError) as error:
-        bad = _unreadable(store, files)
-        if bad:
-            raise CxlabError(
-                f"load_responses: the part file {bad} cannot be read ({error}); run "
-                "`cxlab sync`, which quarantines it and rebuilds its rows from the database"
-            ) from None
-        raise CxlabError(f"load_responses: cannot apply filters {filters!r}: {error}") from None
+    files, table = _read_live_files(store, plan, tenant, survey, selected, condition, filters)
     if fresh:
         watermark = files[-1].last_id if files else 0
         tail = _tail(database, plan, tenant, survey, watermark)
@@ -115,6 +101,44 @@ def load_responses(
         tail = tail.cast(plan.read_schema).select(selected)
         table = pa.concat_tables([table, tail]).unify_dictionaries()
     return plan.to_frame(table)
+
+
+def _read_live_files(
+    store: Store, plan: ColumnPlan, tenant: str, survey: str, selected: list[str],
+    condition: pc.Expression | None, filters: Filters | None,
+) -> tuple[list[PartFile], pa.Table]:
+    """The selected rows of the partition's live files, and those files.
+
+    A sync that commits while we read may delete a file we were about to open (a
+    compaction, or a rewrite on object storage); the files a reader gets are then no
+    longer the live ones, so it reads the new set instead of failing.
+    """
+    parquet = ds.ParquetFileFormat(
+        read_options=ds.ParquetReadOptions(dictionary_columns=plan.categorical_columns)
+    )
+    files = store.live_files(tenant, survey)
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            dataset = ds.dataset([part.path for part in files], schema=plan.read_schema,
+                                 format=parquet, filesystem=store.fs)
+            return files, dataset.to_table(columns=selected, filter=condition)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError,
+                OSError) as error:
+            now_live = store.live_files(tenant, survey)
+            if now_live != files and attempt + 1 < READ_ATTEMPTS:
+                files = now_live
+                continue
+            bad = _unreadable(store, files)
+            if bad:
+                raise CxlabError(
+                    f"load_responses: the part file {bad} cannot be read ({error}); run "
+                    "`cxlab sync`, which quarantines it and rebuilds its rows from the "
+                    "database"
+                ) from None
+            raise CxlabError(
+                f"load_responses: cannot apply filters {filters!r}: {error}"
+            ) from None
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _unreadable(store: Store, files) -> str | None:

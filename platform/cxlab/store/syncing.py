@@ -18,7 +18,8 @@ that cannot be read is quarantined (:meth:`Store.quarantine`) and its id range
 rewritten from the database in the same run. One survey's failure never stops the
 others: it is recorded in :attr:`SyncReport.failures` and the sync goes on.
 Only ``status == 'complete'`` responses are stored; a partial response appears once
-it is completed. Run one sync at a time per store (the scheduler does).
+it is completed. On PostgreSQL a sync waits for another sync of the same store
+(:mod:`cxlab.store.sync_lock`); on SQLite run one at a time.
 
 >>> from cxlab.config import Config
 >>> from cxlab.db import Database
@@ -50,7 +51,8 @@ from cxlab.errors import NotFound
 from cxlab.store.checksums import database_summaries, id_summary, read_ids
 from cxlab.store.columns import ColumnPlan
 from cxlab.store.extract import fetch_responses
-from cxlab.store.layout import PartFile, Store, part_name
+from cxlab.store.layout import PartFile, Store
+from cxlab.store.sync_lock import exclusive_sync
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 250_000
@@ -144,7 +146,7 @@ def sync(
     started = time.perf_counter()
     store = Store.of(config)
     report = SyncReport()
-    with database.engine.connect() as connection:
+    with database.engine.connect() as connection, exclusive_sync(connection, store.url):
         targets = _targets(connection, tenant, survey)
         present = {(target.tenant, target.survey) for target in targets}
         stored = [
@@ -156,7 +158,7 @@ def sync(
                            "database or the store")
         for key in stored:
             if key not in present:
-                store.remove(store.partition(*key), recursive=True)
+                store.remove_partition(*key)
                 report.removed_partitions.append(key)
         _remove_empty_tenant_dirs(store, {key[0] for key in report.removed_partitions})
         pending = {}
@@ -272,10 +274,16 @@ def _reconcile(
         connection, target.tenant_id, target.survey_id,
         [(part.first_id, part.last_id) for part in files],
     )
-    rewritten = 0
-    for part, wanted in zip(files, expected, strict=True):
+    rewritten, retired = 0, []
+    for position, (part, wanted) in enumerate(zip(files, expected, strict=True)):
         try:
             summary = id_summary(read_ids(store, part))
+        except FileNotFoundError:
+            # Listed by the manifest but gone (deleted by hand or a bucket lifecycle
+            # rule): nothing to keep aside; the range is rebuilt below.
+            log.warning("part file %s is missing; rebuilding ids %d-%d from the database",
+                        part.path, part.first_id, part.last_id)
+            summary = None
         except (pa.ArrowException, OSError) as error:
             # Truncated or corrupt (a full disk, a crash of the disk itself): keep it
             # aside for a look and rebuild its range from the database below.
@@ -287,9 +295,14 @@ def _reconcile(
             quarantined.append(moved)
             summary = None
         if summary != wanted:
-            # Rewrite under the same name, keeping the range even if it is now empty,
-            # so the ranges stay contiguous and a later change in it is still seen.
-            _write_range(connection, store, target, part.first_id, part.last_id)
+            # Rewrite the same range, even if it is now empty, so the ranges stay
+            # contiguous and a later change in it is still seen: under the same name on
+            # a local disk, under a new one on object storage (the old one is deleted
+            # once the manifest no longer lists it).
+            files[position] = _write_range(connection, store, target, part.first_id,
+                                           part.last_id)
+            if files[position].path != part.path:
+                retired.append(part.path)
             rewritten += 1
     # A range no file covers (a part file lost or deleted by hand) is refilled, so the
     # ranges below the watermark cover every id again.
@@ -301,6 +314,9 @@ def _reconcile(
             rewritten += 1
         previous_last = max(previous_last, part.last_id)
     files.sort(key=lambda part: part.first_id)
+    if rewritten:
+        store.commit(target.tenant, target.survey, files)
+        store.retire(retired)  # a quarantined one is already gone: fine
     return rewritten
 
 
@@ -309,7 +325,7 @@ def _write_range(
 ) -> PartFile:
     table = fetch_responses(connection, target.plan, target.tenant_id, target.survey_id,
                             after=first_id - 1, upto=last_id)
-    path = f"{store.partition(target.tenant, target.survey)}/{part_name(first_id, last_id)}"
+    path = store.part_path(target.tenant, target.survey, first_id, last_id)
     _write(store, path, table)
     return PartFile(path, first_id, last_id)
 
@@ -330,7 +346,6 @@ def _append(
     bar: tqdm,
 ) -> None:
     watermark = partition.watermark = files[-1].last_id if files else 0
-    directory = store.partition(target.tenant, target.survey)
     while True:
         table = fetch_responses(connection, target.plan, target.tenant_id, target.survey_id,
                                 after=watermark, limit=batch_size)
@@ -339,9 +354,12 @@ def _append(
         last_id = table["response_id"][-1].as_py()
         # The range starts right after the watermark, not at the first row's id, so
         # the ranges cover every id: a response completed later inside a gap is found.
-        path = f"{directory}/{part_name(watermark + 1, last_id)}"
+        path = store.part_path(target.tenant, target.survey, watermark + 1, last_id)
         _write(store, path, table)
         files.append(PartFile(path, watermark + 1, last_id))
+        # On object storage the batch counts from here on (a crash before leaves an
+        # unlisted file that readers skip and the next sync deletes).
+        store.commit(target.tenant, target.survey, files)
         watermark = partition.watermark = last_id
         partition.appended += len(table)
         bar.update(len(table))
@@ -360,7 +378,6 @@ def _compact(
             runs[-1].append(part)
         elif runs[-1]:
             runs.append([])
-    directory = store.partition(target.tenant, target.survey)
     for run in runs:
         if len(run) < 2:
             continue
@@ -368,9 +385,14 @@ def _compact(
             pq.read_table(part.path, filesystem=store.fs, schema=target.plan.schema)
             for part in run
         )
-        _write(store, f"{directory}/{part_name(run[0].first_id, run[-1].last_id)}", merged)
-        # Deleting after the rename: a crash in between leaves files inside the merged
-        # range, which readers skip and the next sync deletes.
+        path = store.part_path(target.tenant, target.survey, run[0].first_id,
+                               run[-1].last_id)
+        _write(store, path, merged)
+        files = [part for part in files if part not in run] + [
+            PartFile(path, run[0].first_id, run[-1].last_id)]
+        store.commit(target.tenant, target.survey, files)
+        # Deleting after the rename (or the commit): a crash in between leaves files
+        # inside the merged range, which readers skip and the next sync deletes.
         for part in run:
             store.remove(part.path)
         partition.compacted_files += len(run)
