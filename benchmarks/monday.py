@@ -11,9 +11,9 @@ token:
   are not inline); "fully shown" = the last byte of the last of them;
 - a sample (``--browser-share``) opens it in headless Chromium instead: "fully shown" =
   every chart image, the "fix first" list and the comments visible;
-- ``--filter-share`` of the viewers (default 20 %) then choose "Last 30 days" in the
-  page's form in Chromium, which opens that period's static page (no kernel), and then
-  their store, which opens the live Voila dashboard with a kernel: each timed from the
+- ``--filter-share`` of the viewers (default 20 %) then choose their store in the
+  page's form in Chromium, which opens that store's static page (no kernel), and then
+  "Last 30 days", which opens the live Voila dashboard with a kernel: each timed from the
   click to every chart, the "fix first" list and the comments visible;
 - every page is closed when shown (a live page by closing its tab).
 
@@ -94,7 +94,7 @@ class Run:
     """One Monday morning's results."""
 
     def __init__(self) -> None:
-        self.times: dict[str, list[float]] = {"http": [], "browser": [], "period": [],
+        self.times: dict[str, list[float]] = {"http": [], "browser": [], "store": [],
                                               "live": []}
         self.errors: list[str] = []
 
@@ -123,18 +123,19 @@ async def viewer(number: int, delay: float, browser, base: str, run: Run,
         await shown_in_browser(page, SHOWN)
         run.record("browser", time.perf_counter() - began, response.status, await page.content())
         if changes_filter:
-            # Last 30 days over every store: the period's static page, no kernel.
-            await page.select_option("select[name=period]", "30d")
+            # The manager's own store over the whole period: its static page (the sync
+            # renders the largest stores', CXLAB_DASHBOARD_STATIC_SEGMENTS), no kernel.
+            stores = await page.locator("select[name=segment] option").count()
+            await page.select_option("select[name=segment]", index=1 + number % (stores - 1))
             began = time.perf_counter()
             async with page.expect_navigation(wait_until="commit") as navigation:
                 await page.locator(".cx-controls button").click()
-            period = await navigation.value
+            store = await navigation.value
             await shown_in_browser(page, SHOWN)
-            run.record("period", time.perf_counter() - began, period.status,
+            run.record("store", time.perf_counter() - began, store.status,
                        await page.content())
-            # Then the manager's own store: the live dashboard, with a kernel.
-            stores = await page.locator("select[name=segment] option").count()
-            await page.select_option("select[name=segment]", index=1 + number % (stores - 1))
+            # Then the last 30 days of that store: the live dashboard, with a kernel.
+            await page.select_option("select[name=period]", "30d")
             began = time.perf_counter()
             async with page.expect_navigation(wait_until="commit") as navigation:
                 await page.locator(".cx-controls button").click()
@@ -239,13 +240,13 @@ def main() -> None:
     peak_mb = max(mb for _, mb, _ in sampler.samples)
     peak_kernels = max(kernels for _, _, kernels in sampler.samples)
     base = statistics.median(baseline)
-    every_static = run.times["http"] + run.times["browser"] + run.times["period"]
+    every_static = run.times["http"] + run.times["browser"] + run.times["store"]
     print(f"\n{args.viewers} viewers over {args.minutes:g} min, {args.responses:,} answers, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"  static page, HTTP with its resources  {percentiles(run.times['http'])}")
     print(f"  static page, Chromium (every chart)   {percentiles(run.times['browser'])}")
-    print(f"  period → its static page (Chromium)   {percentiles(run.times['period'])}")
-    print(f"  store → live page (kernel)            {percentiles(run.times['live'])}")
+    print(f"  store → its static page (Chromium)    {percentiles(run.times['store'])}")
+    print(f"  30 days of it → live page (kernel)    {percentiles(run.times['live'])}")
     print(f"  baseline: trivial Voila page          {percentiles(baseline)}")
     slowest = max(every_static + run.times["live"], default=float("nan"))
     verdict = "met" if slowest <= GOAL_SECONDS and not run.errors else "NOT met"
