@@ -222,3 +222,27 @@ def test_the_command_loads_shows_and_scopes(environ, database, tmp_path):
     run(environ, "user", "scope", "--tenant", "acme", "--whole-tenant", "kanto@acme.example")
     assert run(environ, "user", "list", "--tenant", "acme").stdout.rstrip().endswith(
         "whole tenant")
+
+
+def test_scope_conditions_count_responses_and_invitations(any_database):
+    from cxlab.db.models import Invitation
+    from cxlab.org.scoped import scope_conditions
+
+    with any_database.session() as session:
+        acme = tenancy.create_tenant(session, "acme", "Acme")
+        survey = publish_survey(session, acme, load_definition(
+            EXAMPLES_DIR / "restaurant_visit.yaml"))
+        org.load_tree(session, acme, csv_units(TREE))
+        for number, store in enumerate(["shibuya-01", "umeda-04", "umeda-04"]):
+            session.add(Response(tenant_id=acme.id, survey_id=survey.id, survey_version=1,
+                                 submitted_at=datetime(2026, 5, 1, tzinfo=UTC),
+                                 answers={"nps": 9}, attributes={"store": store}))
+            session.add(Invitation(tenant_id=acme.id, survey_id=survey.id, token=f"t{number}",
+                                   attributes={"store": store}))
+        session.flush()
+        kansai = scope_conditions(session, acme.id, ["kansai"])
+        assert scope_conditions(session, acme.id, None) is None
+        assert session.scalar(select(func.count()).select_from(Response)
+                              .where(kansai.responses)) == 2
+        assert session.scalar(select(func.count()).select_from(Invitation)
+                              .where(kansai.invitations)) == 2
