@@ -164,19 +164,25 @@ def test_scopes_stay_inside_their_tenant(any_database):
             ("kanto@acme.example", ("kanto",))]
 
 
+def tenant_with_answers(session, answers: list[tuple[str, int]]):
+    """Tenant acme with the restaurant survey, TREE loaded, and an answer per (store,
+    month) of 2026."""
+    acme = tenancy.create_tenant(session, "acme", "Acme")
+    survey = publish_survey(session, acme, load_definition(EXAMPLES_DIR / "restaurant_visit.yaml"))
+    org.load_tree(session, acme, csv_units(TREE))
+    for store, month in answers:
+        session.add(Response(tenant_id=acme.id, survey_id=survey.id, survey_version=1,
+                             submitted_at=datetime(2026, month, 10, tzinfo=UTC),
+                             answers={"nps": 9}, attributes={"store": store}))
+    session.flush()
+    return acme, survey
+
+
 def test_the_sql_condition_counts_only_the_scope(any_database):
     with any_database.session() as session:
-        acme = tenancy.create_tenant(session, "acme", "Acme")
-        survey = publish_survey(session, acme, load_definition(
-            EXAMPLES_DIR / "restaurant_visit.yaml"))
-        org.load_tree(session, acme, csv_units(TREE))
+        acme, _survey = tenant_with_answers(session, [
+            ("shibuya-01", 5), ("shinjuku-02", 5), ("shinjuku-02", 7), ("umeda-04", 5)])
         org.load_tree(session, acme, csv_units(MOVED), effective=JUNE)
-        for store, day in [("shibuya-01", 5), ("shinjuku-02", 5), ("shinjuku-02", 7),
-                           ("umeda-04", 5)]:
-            session.add(Response(tenant_id=acme.id, survey_id=survey.id, survey_version=1,
-                                 submitted_at=datetime(2026, day, 10, tzinfo=UTC),
-                                 answers={"nps": 9}, attributes={"store": store}))
-        session.flush()
         kanto = org.visible_segments(session, acme.id, ["kanto"])
         condition = kanto.sql_condition(Response.attributes["store"].as_string(),
                                         Response.submitted_at)
@@ -228,15 +234,10 @@ def test_scope_conditions_count_responses_and_invitations(any_database):
     from cxlab.db.models import Invitation
     from cxlab.org.scoped import scope_conditions
 
+    stores = ["shibuya-01", "umeda-04", "umeda-04"]
     with any_database.session() as session:
-        acme = tenancy.create_tenant(session, "acme", "Acme")
-        survey = publish_survey(session, acme, load_definition(
-            EXAMPLES_DIR / "restaurant_visit.yaml"))
-        org.load_tree(session, acme, csv_units(TREE))
-        for number, store in enumerate(["shibuya-01", "umeda-04", "umeda-04"]):
-            session.add(Response(tenant_id=acme.id, survey_id=survey.id, survey_version=1,
-                                 submitted_at=datetime(2026, 5, 1, tzinfo=UTC),
-                                 answers={"nps": 9}, attributes={"store": store}))
+        acme, survey = tenant_with_answers(session, [(store, 5) for store in stores])
+        for number, store in enumerate(stores):
             session.add(Invitation(tenant_id=acme.id, survey_id=survey.id, token=f"t{number}",
                                    attributes={"store": store}))
         session.flush()

@@ -26,18 +26,13 @@ from cxlab.store import load_responses
 from cxlab.tenancy import get_tenant
 from itsdangerous import URLSafeTimedSerializer
 from test_dashboards_security import answers_shown, get
+from test_org import TREE as BASE_TREE
 from tornado.web import Finish
 
 SECRET = "org-dashboard-secret-" + "o" * 24
 SURVEY = "store-visit"
-TREE = """code,name,kind,parent
-hq,Sakura Dining,head_office,
-kanto,Kanto,area,hq
-kansai,Kansai,area,hq
-shibuya-01,Shibuya,store,kanto
-shinjuku-02,Shinjuku,store,kanto
-ikebukuro-03,Ikebukuro,store,kanto
-umeda-04,Umeda,store,kansai
+# test_org's chain (Kanto: Shibuya, Shinjuku; Kansai: Umeda) with the example's other stores.
+TREE = BASE_TREE + """ikebukuro-03,Ikebukuro,store,kanto
 namba-05,Namba,store,kansai
 sakae-06,Sakae,store,hq
 tenjin-07,Tenjin,store,hq

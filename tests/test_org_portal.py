@@ -22,22 +22,13 @@ from cxlab.surveys.catalog import get_survey
 from cxlab.tenancy import create_user, get_tenant
 from sqlalchemy import select
 from test_distribution_portal import cells, signed_in
+from test_org import JUNE, MOVED, TREE
 from test_portal import write_report
 
 from survey_server.app import create_app
 from survey_server.testing import publish_survey_with_key, serve_in_thread
 
 PASSWORD = "correct horse battery"
-TREE = """code,name,kind,parent
-hq,Sakura Dining,head_office,
-kanto,Kanto,area,hq
-kansai,Kansai,area,hq
-shibuya-01,Shibuya,store,kanto
-shinjuku-02,Shinjuku,store,kanto
-umeda-04,Umeda,store,kansai
-"""
-MOVED = TREE.replace("shinjuku-02,Shinjuku,store,kanto", "shinjuku-02,Shinjuku,store,kansai")
-JUNE = datetime(2026, 6, 1, tzinfo=UTC)
 # (store, month, answers): Shinjuku's May answers are Kanto's, its July ones Kansai's.
 ANSWERS = [("shibuya-01", 5, 7), ("shinjuku-02", 5, 4), ("shinjuku-02", 7, 6),
            ("umeda-04", 5, 9)]
