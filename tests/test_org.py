@@ -247,3 +247,37 @@ def test_scope_conditions_count_responses_and_invitations(any_database):
                               .where(kansai.responses)) == 2
         assert session.scalar(select(func.count()).select_from(Invitation)
                               .where(kansai.invitations)) == 2
+
+
+def test_rollups_follow_the_tree_at_each_answers_time(database):
+    from cxlab import analysis
+
+    with database.session() as session:
+        acme, _survey = tenant_with_answers(session, [])
+        org.load_tree(session, acme, csv_units(MOVED), effective=JUNE)
+        top = org.rollup_units(session, acme.id, None)
+        kanto = org.rollup_units(session, acme.id, ["kanto"])
+        assert org.rollup_units(session, acme.id, ["shibuya-01"]) is None
+        both = org.rollup_units(session, acme.id, ["kanto", "umeda-04"])
+    assert [unit.code for unit in top] == ["kansai", "kanto"]
+    # Shinjuku left Kanto in June: still one of its rows, for its answers before.
+    assert [unit.code for unit in kanto] == ["shibuya-01", "shinjuku-02"]
+    assert [unit.code for unit in both] == ["kanto", "umeda-04"]
+    may, july = datetime(2026, 5, 10, tzinfo=UTC), datetime(2026, 7, 10, tzinfo=UTC)
+    answers = pd.DataFrame({
+        "store": ["shinjuku-02"] * 12 + ["umeda-04"] * 6 + ["shibuya-01"] * 5,
+        "submitted_at": pd.to_datetime([may] * 6 + [july] * 6 + [may] * 6 + [july] * 5,
+                                       utc=True),
+        "nps": [10] * 6 + [0] * 6 + [9] * 6 + [5] * 5})
+    labels = org.label_answers(answers, top, "store")
+    assert labels.tolist() == ["kanto"] * 6 + ["kansai"] * 12 + ["kanto"] * 5
+    table = analysis.nps_by_unit(answers, "nps", labels, min_group=5,
+                                 order=[unit.code for unit in top]).set_index("unit")
+    # Kansai: Shinjuku's July zeros and Umeda's nines; Kanto: Shinjuku's May tens and
+    # Shibuya's fives.
+    assert table.loc["kansai", "n"] == 12 and table.loc["kansai", "nps"] == 0.0
+    assert table.loc["kanto", "n"] == 11 and round(table.loc["kanto", "nps"], 1) == round(
+        100 * (6 - 5) / 11, 1)
+    small = analysis.nps_by_unit(answers, "nps", labels, min_group=12,
+                                 order=[unit.code for unit in top]).set_index("unit")
+    assert small["hidden"].all() and small["nps"].isna().all()

@@ -204,3 +204,37 @@ def test_voila_shows_a_store_manager_their_store_only(chain, voila):
         {**claims, "scope": None, "id": "fresh-id"})
     status, body = get(voila, f"/voila/render/overview.ipynb?token={forged}", "en")
     assert status == 403 and "not valid" in body
+
+
+def unit_rows(data) -> dict[str, tuple[str, str]]:
+    """The segment table of ``data``'s whole period: its first column's names → (n, NPS)."""
+    from cxlab.dashboards.sections import segment_section
+
+    figure, _download, _note = segment_section(data.responses, data, 5, "en")
+    columns = figure.data[0].cells.values
+    return {name: (str(n), str(score)) for name, n, score in zip(*columns[:3], strict=True)}
+
+
+def test_the_head_office_sees_its_areas_rolled_up(chain):
+    from cxlab import analysis
+
+    config, _ = chain
+    everything = every_answer(config)
+    data = load_dashboard_data(config, "chain", SURVEY)
+    assert [unit.code for unit in data.rollup] == [
+        "kansai", "kanto", "sakae-06", "sapporo-08", "tenjin-07"]
+    rows = unit_rows(data)
+    kanto = everything[everything["store"].isin(KANTO)]
+    expected = analysis.nps(kanto["nps"], n_boot=0).iloc[0]
+    assert rows["Kanto area"] == (str(int(expected["n"])), f"{expected['nps']:+.1f}")
+    assert "Shibuya" not in rows  # stores are inside their areas
+
+
+def test_an_area_manager_sees_their_stores_and_a_store_manager_their_store(chain):
+    config, _ = chain
+    area = load_dashboard_data(config, "chain", SURVEY, scope=["kanto"])
+    assert [unit.code for unit in area.rollup] == ["ikebukuro-03", "shibuya-01", "shinjuku-02"]
+    assert set(unit_rows(area)) == {"Ikebukuro", "Shibuya", "Shinjuku"}
+    store = load_dashboard_data(config, "chain", SURVEY, scope=["shibuya-01"])
+    assert store.rollup is None  # a store has no units below it: its own row
+    assert set(unit_rows(store)) == {"Shibuya"}

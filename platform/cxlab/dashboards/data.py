@@ -33,14 +33,14 @@ import pyarrow.compute as pc
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxlab.config import Config
-from cxlab.dashboards.rates import ResponseRates, load_response_rates
+from cxlab.dashboards.rates import ResponseRates, database_file_missing, load_response_rates
 from cxlab.dashboards.snapshots import (
     partition_version,
 )
 from cxlab.db import Database
 from cxlab.errors import CxlabError
 from cxlab.notebook_data import demo_stand_in
-from cxlab.org import parse_scope, visible_segments
+from cxlab.org import RollupUnit, parse_scope, rollup_units, visible_segments
 from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
 from cxlab.surveys.definition import SurveyDefinition
 from cxlab.tenancy import get_tenant
@@ -78,6 +78,9 @@ class DashboardData:
     # A scoped user's rule (cxlab.org.Visibility.arrow_filter), pushed down to every
     # read of the store (answers and comments); None: the whole tenant.
     scope_filter: pc.Expression | None = None
+    # The units the segment table rolls the answers up into (the children of the user's
+    # unit: cxlab.org.rollup_units); None: the segment attribute's own values.
+    rollup: list[RollupUnit] | None = None
     outcome: str = field(init=False)
     items: list[str] = field(init=False)
     attribute: str | None = field(init=False)
@@ -143,6 +146,7 @@ def load_dashboard_data(
               *(item.id for item in definition.items())]
     attribute = definition.attributes[0].name if definition.attributes else None
     scoped = scope_filter(config, tenant, scope, attribute)
+    rollup = None if demo else load_rollup(config, tenant, scope)
     if scoped is not None:
         version = None  # a snapshot shows every store: never used or written for a scope
     # Demo data has no invitations to count; a client sees only their own rates. The
@@ -162,7 +166,7 @@ def load_dashboard_data(
         tenant=tenant, survey=survey, definition=definition, answers=answers,
         as_of=as_of, load_seconds=time.perf_counter() - began,
         demo=demo, response_rates=rates, store=store, start=start, end=end,
-        scope_filter=scoped,
+        scope_filter=scoped, rollup=rollup,
         # A window of the answers is not the partition a snapshot describes.
         version=version if start is None and end is None else None,
     )
@@ -247,6 +251,8 @@ def scope_filter(config: Config, tenant: str, scope: tuple[str, ...] | list[str]
     when the database cannot be read: a scope is never dropped for want of it."""
     if scope is None:
         return None
+    if database_file_missing(config):
+        raise CxlabError("a scoped dashboard needs the database its scope is read from")
     try:
         with Database.open(config) as database, database.session() as session:
             visibility = visible_segments(session, get_tenant(session, tenant).id,
@@ -254,6 +260,21 @@ def scope_filter(config: Config, tenant: str, scope: tuple[str, ...] | list[str]
     except SQLAlchemyError as error:
         raise CxlabError(f"the scope cannot be read from the database: {error}") from None
     return visibility.arrow_filter(attribute)
+
+
+def load_rollup(config: Config, tenant: str,
+                scope: tuple[str, ...] | list[str] | None) -> list[RollupUnit] | None:
+    """The units the dashboard's segment table lists for a user with ``scope``
+    (:func:`cxlab.org.rollup_units`), from the organisation tree in the database; None
+    without a tree or a database (the table then lists the segment's values)."""
+    if database_file_missing(config):
+        return None
+    try:
+        with Database.open(config) as database, database.session() as session:
+            return rollup_units(session, get_tenant(session, tenant).id,
+                                None if scope is None else parse_scope(scope))
+    except (SQLAlchemyError, CxlabError):
+        return None
 
 
 def _comment_table(frame: pd.DataFrame, columns: list[str], outcome: str, search: str,

@@ -9,11 +9,21 @@ True
 """
 
 from cxlab.org.files import OrgFileError, UnitLine, read_units, read_units_text
-from cxlab.org.scope import Visibility, parse_scope, set_scope, user_scope, visible_segments
+from cxlab.org.scope import (
+    RollupUnit,
+    Visibility,
+    label_answers,
+    parse_scope,
+    rollup_units,
+    set_scope,
+    user_scope,
+    visible_segments,
+)
 from cxlab.org.tree import LoadReport, TreeRow, check_tree, load_tree, tree_rows
 
 __all__ = [
-    "LoadReport", "OrgFileError", "TreeRow", "UnitLine", "Visibility", "check_tree",
-    "load_tree", "parse_scope", "read_units", "read_units_text", "set_scope", "tree_rows",
-    "user_scope", "visible_segments",
+    "LoadReport", "OrgFileError", "RollupUnit", "TreeRow", "UnitLine", "Visibility",
+    "check_tree", "label_answers", "load_tree", "parse_scope", "read_units",
+    "read_units_text", "rollup_units", "set_scope", "tree_rows", "user_scope",
+    "visible_segments",
 ]

@@ -161,24 +161,94 @@ def visible_segments(session: Session, tenant_id: int,
     scope) is the whole tenant; codes that name no unit of the tenant see nothing."""
     if scope is None:
         return None
-    units = dict(session.execute(
-        select(OrgUnit.id, OrgUnit.code).where(OrgUnit.tenant_id == tenant_id)).all())
-    by_code = {code: unit_id for unit_id, code in units.items()}
-    children: dict[int, list[tuple[int, Window]]] = {}
-    for unit_id, parent_id, start, end in session.execute(
-            select(OrgLink.unit_id, OrgLink.parent_id, OrgLink.valid_from, OrgLink.valid_to)
-            .where(OrgLink.tenant_id == tenant_id, OrgLink.parent_id.is_not(None))):
-        children.setdefault(parent_id, []).append((unit_id, (_utc(start), _utc(end))))
-    found: dict[str, list[Window]] = {}
-    stack = [(by_code[code], (None, None)) for code in scope if code in by_code]
-    while stack:
-        unit_id, window = stack.pop()
-        found.setdefault(units[unit_id], []).append(window)
-        for child, link in children.get(unit_id, []):
-            both = _overlap(window, link)
-            if both is not None:
-                stack.append((child, both))
-    return Visibility({code: _merged(windows) for code, windows in found.items()})
+    tree = _Tree.of(session, tenant_id)
+    return tree.below([tree.ids[code] for code in scope if code in tree.ids])
+
+
+@dataclass(frozen=True)
+class RollupUnit:
+    """One row of a roll-up: a unit and which answers count for it."""
+
+    code: str
+    name: str
+    visibility: Visibility
+
+
+def rollup_units(session: Session, tenant_id: int,
+                 scope: Iterable[str] | None) -> list[RollupUnit] | None:
+    """The units whose figures a user's dashboard lists, each with the answers that roll
+    up into it: the children of the user's unit (an area manager: their stores; the head
+    office: its areas), or the scope's units when it has several; None when there is
+    nothing to roll up (no tree, or a unit with no children: a store), so the answers'
+    own segments are listed.
+
+    Each answer counts for the child it was below *when it was given* (a moved store's
+    old answers stay with its old area)."""
+    tree = _Tree.of(session, tenant_id)
+    ids = tree.ids
+    tops = tree.roots if scope is None else [ids[code] for code in scope if code in ids]
+    shown = tops if len(tops) > 1 else sorted(
+        {child for child, _window in tree.children.get(tops[0], [])} if tops else [],
+        key=lambda unit_id: tree.codes[unit_id])
+    if not shown:
+        return None
+    return [RollupUnit(tree.codes[unit_id], tree.names[unit_id], tree.below([unit_id]))
+            for unit_id in shown]
+
+
+def label_answers(frame: pd.DataFrame, units: Sequence[RollupUnit], attribute: str | None,
+                  time_column: str = "submitted_at") -> pd.Series:
+    """Each answer's roll-up unit (its code; None for none of ``units``), by its segment
+    ``attribute`` and time."""
+    labels = pd.Series(None, index=frame.index, dtype="object")
+    for unit in units:
+        labels[unit.visibility.mask(frame, attribute, time_column) & labels.isna()] = unit.code
+    return labels
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """A tenant's units and every parent link they ever had, read once."""
+
+    codes: dict[int, str]
+    names: dict[int, str]
+    children: dict[int, list[tuple[int, Window]]]
+    roots: list[int]
+
+    @property
+    def ids(self) -> dict[str, int]:
+        return {code: unit_id for unit_id, code in self.codes.items()}
+
+    @classmethod
+    def of(cls, session: Session, tenant_id: int) -> _Tree:
+        codes, names = {}, {}
+        for unit_id, code, name in session.execute(
+                select(OrgUnit.id, OrgUnit.code, OrgUnit.name)
+                .where(OrgUnit.tenant_id == tenant_id)):
+            codes[unit_id], names[unit_id] = code, name
+        children: dict[int, list[tuple[int, Window]]] = {}
+        roots = set()
+        for unit_id, parent_id, start, end in session.execute(
+                select(OrgLink.unit_id, OrgLink.parent_id, OrgLink.valid_from,
+                       OrgLink.valid_to).where(OrgLink.tenant_id == tenant_id)):
+            if parent_id is None:
+                roots.add(unit_id)
+            else:
+                children.setdefault(parent_id, []).append((unit_id, (_utc(start), _utc(end))))
+        return cls(codes, names, children, sorted(roots, key=lambda i: codes[i]))
+
+    def below(self, unit_ids: Iterable[int]) -> Visibility:
+        """Every unit at or below ``unit_ids``, for the periods it was below them."""
+        found: dict[str, list[Window]] = {}
+        stack = [(unit_id, (None, None)) for unit_id in unit_ids]
+        while stack:
+            unit_id, window = stack.pop()
+            found.setdefault(self.codes[unit_id], []).append(window)
+            for child, link in self.children.get(unit_id, []):
+                both = _overlap(window, link)
+                if both is not None:
+                    stack.append((child, both))
+        return Visibility({code: _merged(windows) for code, windows in found.items()})
 
 
 def parse_scope(value: object) -> tuple[str, ...] | None:
