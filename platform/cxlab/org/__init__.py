@@ -8,6 +8,8 @@ departments), versioned over time (:mod:`cxlab.org.tree`), read from CSV or YAML
 True
 """
 
+from pathlib import Path
+
 from cxlab.org.files import OrgFileError, UnitLine, read_units, read_units_text
 from cxlab.org.scope import (
     RollupUnit,
@@ -21,7 +23,11 @@ from cxlab.org.scope import (
 )
 from cxlab.org.tree import LoadReport, TreeRow, check_tree, load_tree, tree_rows
 
+# Example trees: the demo's restaurant chain (its stores are restaurant_visit.yaml's).
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+
 __all__ = [
+    "EXAMPLES_DIR",
     "LoadReport", "OrgFileError", "RollupUnit", "TreeRow", "UnitLine", "Visibility",
     "check_tree", "label_answers", "load_tree", "parse_scope", "read_units",
     "read_units_text", "rollup_units", "set_scope", "tree_rows", "user_scope",
