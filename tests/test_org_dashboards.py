@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import nbformat
 import pandas as pd
 import pytest
-from conftest import free_port, stop_process
+from conftest import free_port, require_program, stop_process
 from cxlab import org
 from cxlab.config import Config
 from cxlab.dashboards.data import load_dashboard_data, newest_comments
@@ -191,7 +191,6 @@ def test_voila_shows_a_store_manager_their_store_only(chain, voila):
                               "&segment=umeda-04&tenant=rival", "ja")
     assert status == 200 and "cx-static" not in body
     assert answers_shown(body) == (everything["store"] == "shibuya-01").sum()
-    assert "umeda-04" not in body and "Umeda" not in body and "梅田" not in body
     area = tokens.issue("chain", "k@chain.example", "overview.ipynb", survey=SURVEY,
                         scope=("kanto",))
     status, body = get(voila, f"/voila/render/overview.ipynb?token={area}", "ja")
@@ -238,3 +237,32 @@ def test_an_area_manager_sees_their_stores_and_a_store_manager_their_store(chain
     store = load_dashboard_data(config, "chain", SURVEY, scope=["shibuya-01"])
     assert store.rollup is None  # a store has no units below it: its own row
     assert set(unit_rows(store)) == {"Shibuya"}
+
+
+def test_in_chromium_an_area_manager_is_offered_and_shown_only_their_stores(chain, voila):
+    """What the browser receives over the kernel's websocket: the store control's
+    choices and the store table name the area's stores only."""
+    from playwright.sync_api import expect, sync_playwright
+    from test_dashboards_browser import CHROMIUM_ARGS, NAVIGATION
+
+    config, _ = chain
+    count = every_answer(config)["store"].isin(KANTO).sum()
+    chromium = require_program("chromium")
+    area = DashboardTokens(SECRET).issue("chain", "k@chain.example", "overview.ipynb",
+                                         survey=SURVEY, scope=("kanto",))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 2400})
+        page.goto(f"http://{voila[0]}:{voila[1]}/voila/render/overview.ipynb?token={area}"
+                  "&language=en", **NAVIGATION)
+        expect(page.locator(".cx-as-of")).to_contain_text(f"{count:,}", timeout=90_000)
+        stores = page.locator(".cx-controls select").nth(1).locator("option")
+        expect(stores).to_have_count(4, timeout=60_000)  # every store, and the three
+        assert stores.all_text_contents()[1:] == ["Shibuya", "Shinjuku", "Ikebukuro"]
+        table = page.locator(".cx-segments")
+        for store in ("Shibuya", "Shinjuku", "Ikebukuro"):
+            expect(table).to_contain_text(store, timeout=60_000)
+        text = page.locator("body").inner_text()
+        for other in ("Umeda", "Namba", "Sakae", "Tenjin", "Sapporo"):
+            assert other not in text, other
+        browser.close()
