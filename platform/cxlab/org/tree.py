@@ -137,6 +137,8 @@ def load_tree(session: Session, tenant: Tenant, units: Sequence[UnitLine],
     session.flush()
     moved = unchanged = 0
     named = set()
+    ever_linked = set(session.scalars(
+        select(OrgLink.unit_id).where(OrgLink.tenant_id == tenant.id)))
     for line in units:
         unit = existing[line.code]
         named.add(unit.id)
@@ -145,8 +147,7 @@ def load_tree(session: Session, tenant: Tenant, units: Sequence[UnitLine],
         if link is not None and link.parent_id == parent_id:
             unchanged += 1
             continue
-        first = link is None and session.scalar(
-            select(OrgLink.id).where(OrgLink.unit_id == unit.id).limit(1)) is None
+        first = unit.id not in ever_linked
         if link is not None:
             link.valid_to = effective
             moved += 1
