@@ -254,7 +254,10 @@ def scope_filter(config: Config, tenant: str, scope: tuple[str, ...] | list[str]
     if database_file_missing(config):
         raise CxlabError("a scoped dashboard needs the database its scope is read from")
     try:
-        with Database.open(config) as database, database.session() as session:
+        # Not must_be_migrated: that check imports Alembic (25 MB per kernel); a schema
+        # without the tables fails the query instead.
+        with Database.open(config, must_be_migrated=False) as database, \
+                database.session() as session:
             visibility = visible_segments(session, get_tenant(session, tenant).id,
                                           parse_scope(scope))
     except SQLAlchemyError as error:
@@ -270,7 +273,10 @@ def load_rollup(config: Config, tenant: str,
     if database_file_missing(config):
         return None
     try:
-        with Database.open(config) as database, database.session() as session:
+        # Not must_be_migrated: that check imports Alembic (25 MB per kernel); a schema
+        # without the tables fails the query instead.
+        with Database.open(config, must_be_migrated=False) as database, \
+                database.session() as session:
             return rollup_units(session, get_tenant(session, tenant).id,
                                 None if scope is None else parse_scope(scope))
     except (SQLAlchemyError, CxlabError):
