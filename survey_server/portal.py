@@ -25,6 +25,7 @@ from cxlab.dashboards.tokens import DashboardTokens
 from cxlab.distribution.rates import DistributionSummary, response_rates, summarize_distributions
 from cxlab.errors import NotFound
 from cxlab.identifiers import MAX_EMAIL_LENGTH
+from cxlab.org.scoped import scope_conditions
 from cxlab.portal_auth import LoginPolicy
 from cxlab.surveys.catalog import definition_of, get_survey, get_survey_by_id, list_surveys
 from cxlab.surveys.definition import localize
@@ -193,8 +194,12 @@ class PortalPages:
     def home(self, visit: Visit) -> bottle.HTTPResponse:
         user, language = visit.user, visit.language
         with self.database.session() as session:
-            rows = list_surveys(session, user.tenant)
-            summaries = summarize_distributions(session, user.tenant)
+            # A scoped user's counts are of their units' answers and invitations only.
+            scoped = scope_conditions(session, user.tenant.id, user.scope)
+            rows = list_surveys(session, user.tenant,
+                                responses_where=scoped and scoped.responses)
+            summaries = summarize_distributions(
+                session, user.tenant, invitations_where=scoped and scoped.invitations)
         surveys = [
             {
                 "title": survey_title(survey, language), "slug": survey.slug,
@@ -227,9 +232,10 @@ class PortalPages:
         with self.database.session() as session:
             survey = get_survey(session, user.tenant, survey_slug)
         tag_request(survey=survey.slug)
+        # The scope travels signed in the token: the kernel loads only its answers.
         token = self.dashboard_tokens.issue(
             user.tenant.slug, user.email, DASHBOARD_NOTEBOOK, survey=survey.slug,
-            title=survey_title(survey, language),
+            title=survey_title(survey, language), scope=user.scope,
         )
         # The dashboard speaks the portal's language (the hook takes only ja or en).
         location = (f"{self.config.dashboard_url}/voila/render/{DASHBOARD_NOTEBOOK}?"
@@ -242,8 +248,9 @@ class PortalPages:
 
     @signed_in()
     def reports(self, visit: Visit) -> bottle.HTTPResponse:
+        """The tenant's reports; none for a scoped user (they cover every store)."""
         user, language = visit.user, visit.language
-        reports = [
+        reports = [] if user.scope is not None else [
             {
                 "date": report.stem.replace("T", " "), "job": report.job,
                 "file_name": report.file_name,
@@ -259,6 +266,7 @@ class PortalPages:
             home_url=url_in_language("/portal/", language), subscribed=subscribed,
             email=user.email,
             subscription_url=url_in_language("/portal/reports/subscription", language),
+            scoped=user.scope is not None,
         )
 
     @signed_in(csrf_back="/portal/reports")
@@ -268,6 +276,9 @@ class PortalPages:
         are the session's; the form names neither."""
         user, language = visit.user, visit.language
         action = visit.field("action")
+        if user.scope is not None and action == "subscribe":
+            return self.access.refusal(403, language, "forbidden_title",
+                                       "reports_not_in_scope", "/portal/reports")
         if action not in ("subscribe", "unsubscribe"):
             return message_page(422, language, "subscription_refused_title",
                                 "subscription_bad_action",
@@ -281,8 +292,9 @@ class PortalPages:
 
     @signed_in()
     def report_file(self, visit: Visit, job: str, file_name: str) -> bottle.HTTPResponse:
-        report = report_files.find_report(self.config.var_dir, visit.user.tenant.slug,
-                                          job, file_name)
+        # A report covers every store: a scoped user finds none (as if there were none).
+        report = None if visit.user.scope is not None else report_files.find_report(
+            self.config.var_dir, visit.user.tenant.slug, job, file_name)
         if report is None:
             raise NotFound(f"no report {job}/{file_name}")
         headers = {**REPORT_HEADERS, "Content-Type": report.content_type}
@@ -303,14 +315,16 @@ class PortalPages:
             raise NotFound(f"no distribution {distribution_id}")
         with self.database.session() as session:
             chosen = distribution.get_distribution(session, user.tenant, distribution_id)
+            scoped = scope_conditions(session, user.tenant.id, user.scope)
+            within = scoped and scoped.invitations
             summary = next(s for s in summarize_distributions(
-                session, user.tenant) if s.distribution.id == chosen.id)
+                session, user.tenant, invitations_where=within) if s.distribution.id == chosen.id)
             survey = get_survey_by_id(session, user.tenant.id, chosen.survey_id)
             min_group = definition_of(survey).anonymity.min_group
             by_attribute = [
                 (localize(attribute.label, language) or attribute.name, attribute.name,
                  response_rates(session, user.tenant, by=attribute.name,
-                                             distribution=chosen))
+                                distribution=chosen, invitations_where=within))
                 for attribute in definition_of(survey).attributes
             ]
         tables = [

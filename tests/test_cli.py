@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cxlab import tenancy
+from cxlab import org, tenancy
 from cxlab.db.models import Response
 from cxlab.surveys import EXAMPLES_DIR
 from sqlalchemy import func, select
@@ -100,6 +100,9 @@ def test_demo_sets_everything_up_once(cxlab, database):
     with database.session() as session:
         total = session.scalar(select(func.count()).select_from(Response))
         assert tenancy.authenticate_user(session, "hr@example.com", "demo-password")
+        shibuya = tenancy.authenticate_user(session, "shibuya@example.com", "demo-password")
+        assert org.user_scope(session, shibuya.id) == ("shibuya-01",)
+    assert "scoped to kanto: login kanto@example.com / demo-password" in first
     assert total == 50_000 + 3_000
 
 

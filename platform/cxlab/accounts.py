@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from cxlab import auth, portal_auth
 from cxlab.db.models import ApiKey, User
 from cxlab.errors import CxlabError, NotFound
+from cxlab.org import user_scope
 from cxlab.tenancy import get_tenant
 
 
@@ -37,6 +38,7 @@ class UserRow:
     role: str
     created_at: datetime
     disabled: bool
+    scope: tuple[str, ...] | None = None  # unit codes; None: the whole tenant
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class ApiKeyRow:
 def list_users(session: Session, tenant_slug: str) -> list[UserRow]:
     """The tenant's portal users, by e-mail."""
     tenant = get_tenant(session, tenant_slug)
-    return [UserRow(u.email, u.role, u.created_at, u.disabled_at is not None)
+    return [UserRow(u.email, u.role, u.created_at, u.disabled_at is not None,
+                    user_scope(session, u.id))
             for u in session.scalars(select(User).where(User.tenant_id == tenant.id)
                                      .order_by(User.email))]
 

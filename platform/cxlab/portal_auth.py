@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from cxlab.db.models import LoginAttempt, Tenant, User
 from cxlab.identifiers import MAX_EMAIL_LENGTH
+from cxlab.org.scope import user_scope
 
 MAX_IP_LENGTH = 64
 
@@ -79,6 +80,8 @@ class PortalUser:
     email: str
     tenant: Tenant
     role: str = "viewer"
+    # The units the user is limited to (cxlab.org.scope); None: the whole tenant.
+    scope: tuple[str, ...] | None = None
 
     @property
     def may_distribute(self) -> bool:
@@ -163,7 +166,7 @@ def portal_user(
     if generation is not None and row.User.session_generation != generation:
         return None
     return PortalUser(user_id=row.User.id, email=row.User.email, tenant=row.Tenant,
-                      role=row.User.role)
+                      role=row.User.role, scope=user_scope(session, row.User.id))
 
 
 def end_sessions(session: Session, user_id: int) -> None:

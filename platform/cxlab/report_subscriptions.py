@@ -22,7 +22,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from cxlab.db.models import ReportSubscription, User
+from cxlab.db.models import ReportSubscription, User, UserScope
 from cxlab.errors import CxlabError
 
 WEEKLY_REPORT_JOB = "weekly-report"
@@ -75,10 +75,12 @@ def unsubscribe(session: Session, user_id: int, tenant_id: int,
 
 def subscribers(session: Session, tenant_id: int, job: str = WEEKLY_REPORT_JOB) -> list[User]:
     """The tenant's enabled users subscribed to ``job``, by id: the users of that tenant
-    only (the join checks the user's own tenant as well as the subscription's)."""
+    only (the join checks the user's own tenant as well as the subscription's), and
+    none with a scope (:mod:`cxlab.org.scope`): the report covers every store."""
+    scoped = select(UserScope.id).where(UserScope.user_id == User.id).exists()
     return list(session.scalars(
         select(User).join(ReportSubscription, ReportSubscription.user_id == User.id)
         .where(ReportSubscription.tenant_id == tenant_id, User.tenant_id == tenant_id,
-               ReportSubscription.job == job, User.disabled_at.is_(None))
+               ReportSubscription.job == job, User.disabled_at.is_(None), ~scoped)
         .order_by(User.id)
     ))

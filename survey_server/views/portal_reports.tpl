@@ -14,9 +14,12 @@
 % end
 </tbody>
 </table>
+% elif scoped:
+<p class="panel">{{t('reports_not_in_scope')}}</p>
 % else:
 <p class="panel">{{t('no_reports')}}</p>
 % end
+% if not scoped:
 <h2>{{t('subscription_title')}}</h2>
 <form method="post" action="{{subscription_url}}" class="panel" id="report-subscription">
 <input type="hidden" name="csrf_token" value="{{csrf_token}}">
@@ -30,3 +33,4 @@
 <button type="submit">{{t('subscribe')}}</button>
 % end
 </form>
+% end

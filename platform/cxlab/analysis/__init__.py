@@ -28,6 +28,7 @@ from cxlab.analysis.nps import nps, nps_by, nps_from_counts
 from cxlab.analysis.ratings import ratings
 from cxlab.analysis.reliability import Reliability, reliability
 from cxlab.analysis.response_rate import format_rate, response_rate
+from cxlab.analysis.rollup import nps_by_unit
 from cxlab.analysis.segments import SegmentComparison, compare_segments
 from cxlab.analysis.topics import CommentTopics, comment_topics
 from cxlab.analysis.trend import trend
@@ -49,6 +50,7 @@ __all__ = [
     "drivers",
     "format_rate",
     "improvement_effect",
+    "nps_by_unit",
     "nps",
     "nps_by",
     "nps_from_counts",

@@ -19,6 +19,7 @@ from cxlab.cli import (
     jobs,
     loadtest,
     ops,
+    org,
     outbox,
     serve,
     store,
@@ -44,9 +45,9 @@ def main() -> None:
 
 
 for command in (
-    tenants.init, tenants.tenant, users.user, users.apikey, surveys.survey, surveys.seed_command,
-    distribution.distribution, outbox.send_cli, outbox.outbox, store.sync_cli,
-    store.table_sql_cli, ops.check_cli,
+    tenants.init, tenants.tenant, org.org_cli, users.user, users.apikey, surveys.survey,
+    surveys.seed_command, distribution.distribution, outbox.send_cli, outbox.outbox,
+    store.sync_cli, store.table_sql_cli, ops.check_cli,
     ops.ops, loadtest.loadtest_cli, loadtest.capacity_cli, backup.backup_cli, serve.serve,
     jobs.run_job_cli, jobs.jobs_cli, demo.demo,
 ):

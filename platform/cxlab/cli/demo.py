@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from cxlab import tenancy
+from cxlab import org, tenancy
 from cxlab.cli.base import load_config, shown_url
 from cxlab.cli.store import sync_command
 from cxlab.cli.surveys import seed_with_progress
@@ -26,6 +26,9 @@ DEMO_TENANTS = (
     ("demo-works", "Demo Works Inc.", "employee_engagement.yaml", 3_000, "hr@example.com"),
 )
 DEMO_PASSWORD = "demo-password"
+# The restaurant chain's organisation and two scoped logins: an area and a store manager.
+DEMO_TREE = ("demo", "sakura_dining.csv")
+DEMO_SCOPED_USERS = (("kanto@example.com", "kanto"), ("shibuya@example.com", "shibuya-01"))
 
 
 @click.command()
@@ -48,6 +51,8 @@ def demo(serve: bool, procfile: str) -> None:
                 seed_with_progress(database, survey_row, responses, random_seed=0)
             click.echo(f"Tenant {slug} ({name}): survey {survey_row.slug}, login {email} / "
                        f"{DEMO_PASSWORD}")
+        for email, unit in _demo_organisation(database):
+            click.echo(f"  scoped to {unit}: login {email} / {DEMO_PASSWORD}")
     # Dashboards read the Parquet store: fill it now rather than at the scheduler's
     # first minute.
     sync_command(config, verify=True)
@@ -70,6 +75,20 @@ def _demo_tenant(database: Database, slug: str, name: str, survey_file: str, ema
             tenancy.create_user(session, tenant_row, email, DEMO_PASSWORD, role="admin")
         counts = {survey.id: count for survey, _, count in list_surveys(session, tenant_row)}
     return survey_row, counts.get(survey_row.id, 0)
+
+
+def _demo_organisation(database: Database) -> list[tuple[str, str]]:
+    """The demo chain's tree (``cxlab org load``) and its scoped viewers (kept if they
+    exist): their e-mails and units."""
+    slug, file_name = DEMO_TREE
+    with database.session() as session:
+        tenant_row = tenancy.get_tenant(session, slug)
+        org.load_tree(session, tenant_row, org.read_units(org.EXAMPLES_DIR / file_name))
+        for email, unit in DEMO_SCOPED_USERS:
+            with contextlib.suppress(AlreadyExists):
+                tenancy.create_user(session, tenant_row, email, DEMO_PASSWORD)
+            org.set_scope(session, tenant_row, email, [unit])
+    return list(DEMO_SCOPED_USERS)
 
 
 def _print_demo_urls(config: Config) -> None:

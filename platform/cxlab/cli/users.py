@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from cxlab import accounts, tenancy
+from cxlab import accounts, org, tenancy
 from cxlab.cli.base import load_config, read_password
 from cxlab.db import Database
 
@@ -34,11 +34,31 @@ def user_create(tenant_slug: str, role: str, email: str) -> None:
 @user.command("list")
 @click.option("--tenant", "tenant_slug", required=True)
 def user_list(tenant_slug: str) -> None:
-    """The tenant's users: e-mail, role, created, and whether disabled."""
+    """The tenant's users: e-mail, role, created, whether disabled, and scope."""
     with Database.open(load_config()) as database, database.session() as session:
         for row in accounts.list_users(session, tenant_slug):
             state = "disabled" if row.disabled else "active"
-            click.echo(f"{row.email:<40} {row.role:<8} {row.created_at:%Y-%m-%d} {state}")
+            scope = ", ".join(row.scope) if row.scope else "whole tenant"
+            click.echo(f"{row.email:<40} {row.role:<8} {row.created_at:%Y-%m-%d} {state:<8} "
+                       f"{scope}")
+
+
+@user.command("scope")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--whole-tenant", is_flag=True, help="Remove the scope: the user sees everything.")
+@click.argument("email")
+@click.argument("units", nargs=-1)
+def user_scope(tenant_slug: str, whole_tenant: bool, email: str, units: tuple[str, ...]) -> None:
+    """Limit a user to UNITS of the organisation tree (and every unit below them).
+
+    Example: cxlab user scope --tenant acme ana@acme.example area-east
+    """
+    if bool(units) == whole_tenant:
+        raise click.UsageError("give the units of the user's scope, or --whole-tenant")
+    with Database.open(load_config()) as database, database.session() as session:
+        org.set_scope(session, tenancy.get_tenant(session, tenant_slug), email, units)
+    click.echo(f"{email} now sees {', '.join(units) if units else 'the whole tenant'} "
+               f"of {tenant_slug}.")
 
 
 @user.command("disable")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
+import operator
 import os
 import threading
 import time
@@ -26,15 +28,22 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import pyarrow
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.exc import SQLAlchemyError
 
 from cxlab.config import Config
-from cxlab.dashboards.rates import ResponseRates, load_response_rates
+from cxlab.dashboards.rates import ResponseRates, database_file_missing, load_response_rates
 from cxlab.dashboards.snapshots import (
     partition_version,
 )
+from cxlab.db import Database
+from cxlab.errors import CxlabError
 from cxlab.notebook_data import demo_stand_in
+from cxlab.org import RollupUnit, parse_scope, rollup_units, visible_segments
 from cxlab.store import Store, StoreNotFound, load_responses, survey_definition
 from cxlab.surveys.definition import SurveyDefinition
+from cxlab.tenancy import get_tenant
 
 # The newest answers of a view whose comments are read first; ×8 while too few are found.
 COMMENT_WINDOW = 400
@@ -66,6 +75,12 @@ class DashboardData:
     # The window the answers were loaded for (comments are read within it too).
     start: str | datetime | None = None
     end: str | datetime | None = None
+    # A scoped user's rule (cxlab.org.Visibility.arrow_filter), pushed down to every
+    # read of the store (answers and comments); None: the whole tenant.
+    scope_filter: pc.Expression | None = None
+    # The units the segment table rolls the answers up into (the children of the user's
+    # unit: cxlab.org.rollup_units); None: the segment attribute's own values.
+    rollup: list[RollupUnit] | None = None
     outcome: str = field(init=False)
     items: list[str] = field(init=False)
     attribute: str | None = field(init=False)
@@ -104,12 +119,16 @@ def load_dashboard_data(
     end: str | datetime | None = None,
     demo_fallback: bool = False,
     background: bool = False,
+    scope: tuple[str, ...] | list[str] | None = None,
 ) -> DashboardData:
     """Load the columns a dashboard needs, once. With ``demo_fallback`` a tenant the
     store lacks is replaced by the seeded demo (:func:`cxlab.notebook_data.demo_stand_in`;
     never set it when serving clients: they must see their own data or nothing). With
     ``background`` the answers are read in a thread: a dashboard that opens from its
-    snapshot is on screen before they are needed (a million answers take 0.3–0.7 s)."""
+    snapshot is on screen before they are needed (a million answers take 0.3–0.7 s).
+    With ``scope`` (a user's unit codes, from their signed token) only the answers of
+    those units and the units below them are read (:func:`cxlab.org.visible_segments`),
+    and no snapshot of the whole survey is used or written."""
     demo = False
     stand_in = demo_stand_in(config, tenant, survey) if demo_fallback else None
     if stand_in is not None:
@@ -126,20 +145,28 @@ def load_dashboard_data(
               *(q.id for q in definition.questions_of_type("nps")),
               *(item.id for item in definition.items())]
     attribute = definition.attributes[0].name if definition.attributes else None
-    # Demo data has no invitations to count; a client sees only their own rates.
-    rates = None if demo else load_response_rates(config, tenant, survey, attribute)
+    scoped = scope_filter(config, tenant, scope, attribute)
+    rollup = None if demo else load_rollup(config, tenant, scope)
+    if scoped is not None:
+        version = None  # a snapshot shows every store: never used or written for a scope
+    # Demo data has no invitations to count; a client sees only their own rates. The
+    # rates count every store's invitations, so a scoped user gets none.
+    rates = (None if demo or scoped is not None
+             else load_response_rates(config, tenant, survey, attribute))
     as_of = _synced_at(config, tenant, survey)
     if background:  # last, so that the thread does not slow the steps above
         loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxlab-dashboard-load")
         answers = loader.submit(_load_politely, store, tenant, survey, start=start, end=end,
-                                columns=wanted)
+                                columns=wanted, filters=scoped)
         loader.shutdown(wait=False)  # the thread ends when the answers are in
     else:
-        answers = load_responses(store, tenant, survey, start=start, end=end, columns=wanted)
+        answers = load_responses(store, tenant, survey, start=start, end=end, columns=wanted,
+                                 filters=scoped)
     return DashboardData(
         tenant=tenant, survey=survey, definition=definition, answers=answers,
         as_of=as_of, load_seconds=time.perf_counter() - began,
         demo=demo, response_rates=rates, store=store, start=start, end=end,
+        scope_filter=scoped, rollup=rollup,
         # A window of the answers is not the partition a snapshot describes.
         version=version if start is None and end is None else None,
     )
@@ -200,12 +227,60 @@ def newest_comments(data: DashboardData, view: pd.DataFrame, segment: str | None
         oldest = stamps.nlargest(min(window, len(stamps))).iloc[-1]
         rows = load_responses(
             data.store, data.tenant, data.survey, start=oldest.to_pydatetime(), end=end,
-            filters={data.attribute: segment} if segment and data.attribute else None,
+            filters=_comment_filter(data, segment),
             columns=["submitted_at", data.outcome, *columns])
         found = _comment_table(rows, columns, data.outcome, search, limit)
         if len(found) >= limit or window >= len(stamps):
             return found
         window *= 8
+
+
+def _comment_filter(data: DashboardData, segment: str | None) -> pc.Expression | None:
+    """What comments are read for: the chosen segment, within the user's scope."""
+    parts = [data.scope_filter] if data.scope_filter is not None else []
+    if segment and data.attribute:
+        parts.append(pc.field(data.attribute) == pa.scalar(segment, pa.string()))
+    return functools.reduce(operator.and_, parts) if parts else None
+
+
+def scope_filter(config: Config, tenant: str, scope: tuple[str, ...] | list[str] | None,
+                 attribute: str | None) -> pc.Expression | None:
+    """The Parquet filter of a scoped user's answers (None without a scope), from the
+    organisation tree in the database; a survey without a segment attribute shows a
+    scoped user nothing. Raises :class:`cxlab.errors.CxlabError` (the page says so)
+    when the database cannot be read: a scope is never dropped for want of it."""
+    if scope is None:
+        return None
+    if database_file_missing(config):
+        raise CxlabError("a scoped dashboard needs the database its scope is read from")
+    try:
+        # Not must_be_migrated: that check imports Alembic (25 MB per kernel); a schema
+        # without the tables fails the query instead.
+        with Database.open(config, must_be_migrated=False) as database, \
+                database.session() as session:
+            visibility = visible_segments(session, get_tenant(session, tenant).id,
+                                          parse_scope(scope))
+    except SQLAlchemyError as error:
+        raise CxlabError(f"the scope cannot be read from the database: {error}") from None
+    return visibility.arrow_filter(attribute)
+
+
+def load_rollup(config: Config, tenant: str,
+                scope: tuple[str, ...] | list[str] | None) -> list[RollupUnit] | None:
+    """The units the dashboard's segment table lists for a user with ``scope``
+    (:func:`cxlab.org.rollup_units`), from the organisation tree in the database; None
+    without a tree or a database (the table then lists the segment's values)."""
+    if database_file_missing(config):
+        return None
+    try:
+        # Not must_be_migrated: that check imports Alembic (25 MB per kernel); a schema
+        # without the tables fails the query instead.
+        with Database.open(config, must_be_migrated=False) as database, \
+                database.session() as session:
+            return rollup_units(session, get_tenant(session, tenant).id,
+                                None if scope is None else parse_scope(scope))
+    except (SQLAlchemyError, CxlabError):
+        return None
 
 
 def _comment_table(frame: pd.DataFrame, columns: list[str], outcome: str, search: str,

@@ -92,7 +92,9 @@ def prelaunch_hook(secret_key: str, portal_url: str = "",
     (single use); sets the XSRF cookie the page's close handler needs; and returns the
     notebook with an ``injected-parameters`` cell that sets ``tenant``, ``survey``,
     ``demo_fallback = False`` (a client never sees demo data), ``language``,
-    ``portal_url``, and the ``period`` and ``segment`` to open at.
+    ``portal_url``, the ``period`` and ``segment`` to open at, and the token's ``scope``
+    (the unit codes whose answers the kernel loads; a scoped token never gets a static
+    page, which shows every store).
     """
     tokens = DashboardTokens(secret_key)
     redeemed = RedeemedTokens(tokens.max_age)
@@ -113,8 +115,10 @@ def prelaunch_hook(secret_key: str, portal_url: str = "",
             refuse(handler, error, language)
         chosen = {key: handler.get_query_argument(key, None) for key in ("period", "segment")}
         # The tenant and survey are the token's: its static pages, in its partition only.
+        # Those pages show every store: a scoped user always gets the live page, whose
+        # kernel loads their scope's answers only.
         opening = (read_static_page(store, grant.tenant, grant.survey, language)
-                   if store is not None and grant.survey else None)
+                   if store is not None and grant.survey and grant.scope is None else None)
         static = static_page_asked(store, grant, language, opening, chosen,
                                    live=handler.get_query_argument("live", None) is not None)
         if static is not None:
@@ -123,7 +127,7 @@ def prelaunch_hook(secret_key: str, portal_url: str = "",
             except DashboardTokenError as error:
                 refuse(handler, error, language)
             live = tokens.issue(grant.tenant, grant.user, grant.notebook, survey=grant.survey,
-                                title=grant.title)
+                                title=grant.title, scope=grant.scope)
             static_reply(handler, static["html"], live, portal_url)
         kernels = getattr(handler, "kernel_manager", None)
         if hasattr(kernels, "admit"):
@@ -152,6 +156,7 @@ def prelaunch_hook(secret_key: str, portal_url: str = "",
         parameters = {"tenant": grant.tenant, "survey": grant.survey or "",
                       "demo_fallback": False, "language": language,
                       "portal_url": f"{portal_url}/portal/" if portal_url else "",
+                      "scope": list(grant.scope) if grant.scope is not None else None,
                       **opening_choice(chosen, opening)}
         return parameterize_notebook(notebook, parameters, kernel_name="python3",
                                      language="python")

@@ -17,6 +17,7 @@ from cxlab.config import Config
 from cxlab.dashboards.data import load_dashboard_data
 from cxlab.dashboards.fragments import navigation_html, words
 from cxlab.dashboards.widget import Dashboard
+from cxlab.errors import CxlabError
 from cxlab.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from cxlab.store import StoreNotFound
 
@@ -33,22 +34,24 @@ def build_dashboard(
     portal_url: str = "",
     period: str = "all",
     segment: str = "",
+    scope: list[str] | None = None,
 ) -> Dashboard | DashboardMessage:
     """Load ``tenant``'s ``survey`` once and build its dashboard; display ``.widget``.
 
     A survey with no synced answers, or a store that cannot be read, gives a
     :class:`DashboardMessage` saying so in ``language`` instead of an error. ``period``
     and ``segment`` choose the first view (as the static page's form does); unknown
-    values open the whole period for every segment.
+    values open the whole period for every segment. ``scope`` (a user's unit codes,
+    set from their signed token) limits the answers loaded to those units'.
     """
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     try:
         data = load_dashboard_data(config, tenant, survey or None, start=start or None,
                                    end=end or None, demo_fallback=demo_fallback,
-                                   background=True)
+                                   background=True, scope=scope)
     except StoreNotFound:
         return DashboardMessage(words("not_synced", language), portal_url, language)
-    except OSError:
+    except (OSError, CxlabError):  # the store, or the database a scope is read from
         return DashboardMessage(words("unreachable", language), portal_url, language)
     return Dashboard(data, language=language, portal_url=portal_url, period=period,
                      segment=segment)

@@ -39,6 +39,20 @@ class ResponseRates:
     attribute: str | None
 
 
+def database_file_missing(config: Config) -> bool:
+    """Whether the configured database is an SQLite file that does not exist: opening it
+    would create an empty one (a dashboard run where no database was ever made).
+
+    >>> database_file_missing(Config.from_environ({"CXLAB_VAR_DIR": "/nonexistent/k"}))
+    True
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.database_url)
+    return url.get_backend_name() == "sqlite" and not (url.database
+                                                       and Path(url.database).is_file())
+
+
 def load_response_rates(
     config: Config, tenant: str, survey: str, attribute: str | None = None,
 ) -> ResponseRates | None:
@@ -46,7 +60,6 @@ def load_response_rates(
     ``attribute`` (e.g. store), every query filtered by that tenant; None when the
     database is missing or unreachable or lacks the tenant or survey (the dashboard
     then shows no response rate rather than failing)."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from cxlab.db import Database
@@ -54,9 +67,8 @@ def load_response_rates(
     from cxlab.surveys.catalog import get_survey
     from cxlab.tenancy import get_tenant
 
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
-        return None  # opening it would create an empty database file
+    if database_file_missing(config):
+        return None
     database = Database(config.database_url)
     try:
         with database.session() as session:

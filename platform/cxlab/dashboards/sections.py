@@ -26,6 +26,7 @@ from cxlab.anonymity import suppressed_groups
 from cxlab.dashboards.data import DashboardData
 from cxlab.dashboards.fragments import csv_link, p_value_text, segment_download, words
 from cxlab.errors import CxlabError
+from cxlab.org import label_answers
 from cxlab.surveys.definition import SurveyDefinition, localize
 
 RECENT_COMMENTS = 15
@@ -139,6 +140,8 @@ def segment_section(period_frame: pd.DataFrame, data: DashboardData, min_group: 
     out with a complement, :func:`cxlab.anonymity.suppressed_groups`, since the period's
     total is on screen), its CSV download link, and a note in plain words (the test and
     its p-value in the tooltip, for consultants)."""
+    if data.rollup:
+        return unit_section(period_frame, data, min_group, language)
     attribute, definition = data.attribute, data.definition
     by_segment = analysis.nps_by(period_frame, data.outcome, by=attribute)
     by_segment = by_segment[by_segment["n"] > 0]
@@ -161,6 +164,29 @@ def segment_section(period_frame: pd.DataFrame, data: DashboardData, min_group: 
         notes.append(html.escape(
             words("hidden_groups", language, count=len(hidden), attribute=label)))
     return table, download, " ".join(notes)
+
+
+def unit_section(period_frame: pd.DataFrame, data: DashboardData, min_group: int,
+                 language: str) -> tuple[go.Figure, str, str]:
+    """NPS by organisation unit over the period — the children of the viewer's unit,
+    each its answers rolled up (:func:`cxlab.analysis.nps_by_unit`; an area is its
+    stores) — as :func:`segment_section` shows segments: small units left out with a
+    complement, a CSV download and a note saying how many are not shown."""
+    units = data.rollup or []
+    labels = label_answers(period_frame, units, data.attribute)
+    table = analysis.nps_by_unit(period_frame, data.outcome, labels, min_group=min_group,
+                                 order=[unit.code for unit in units])
+    shown = table[~table["hidden"] & (table["n"] > 0)]
+    column = words("unit", language)
+    names = {unit.code: unit.name for unit in units}
+    by_unit = shown.assign(**{column: shown["unit"].map(names)})
+    figure = charts.segment_table(by_unit, column, data.definition, language=language)
+    download = csv_link(segment_download(by_unit, data.definition, column, language),
+                        f"{data.tenant}-{data.survey}-units.csv", words("download", language))
+    hidden = int(table["hidden"].sum())
+    note = html.escape(words("hidden_groups", language, count=hidden, attribute=column)
+                       ) if hidden else ""
+    return figure, download, note
 
 
 def comments_html(comments: pd.DataFrame, language: str) -> str:

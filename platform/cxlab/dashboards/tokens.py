@@ -4,12 +4,17 @@ The client portal issues one when a logged-in user clicks "Open dashboard"; Voil
 prelaunch hook verifies it before a kernel starts and redeems it, so each token opens
 one page once. A token names the tenant, the user, the notebook and (optionally) the
 survey, carries a random id, and lives five minutes: long enough to load the page, too
-short to be worth sharing.
+short to be worth sharing. It also carries the user's scope (:mod:`cxlab.org.scope`): the
+unit codes whose answers the kernel loads, or none for the whole tenant; being signed,
+a scope cannot be widened or dropped without the token being refused.
 
 >>> tokens = DashboardTokens("a secret key of some length")
 >>> token = tokens.issue("acme", "ana@acme.example", "overview.ipynb", survey="store-visit")
 >>> tokens.verify(token, "overview.ipynb").tenant
 'acme'
+>>> tokens.verify(tokens.issue("acme", "s@acme.example", "overview.ipynb",
+...                            scope=("shibuya-01",)), "overview.ipynb").scope
+('shibuya-01',)
 >>> tokens.verify(token, "other.ipynb")
 Traceback (most recent call last):
 ...
@@ -34,9 +39,10 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from cxlab.errors import CxlabError
+from cxlab.org.scope import parse_scope
 
 DEFAULT_MAX_AGE_SECONDS = 300
-MAX_TOKEN_LENGTH = 1000
+MAX_TOKEN_LENGTH = 4000  # a scope of a few dozen unit codes fits
 
 # Why a token is refused; the dashboard server words each one in the page's language.
 MISSING, INVALID, EXPIRED, USED, OTHER_NOTEBOOK = (
@@ -70,6 +76,8 @@ class DashboardGrant:
     survey: str | None
     token_id: str = ""
     title: str | None = None  # the survey's title in the portal's language: the page's title
+    # The unit codes the user is limited to (cxlab.org.scope); None: the whole tenant.
+    scope: tuple[str, ...] | None = None
 
 
 class DashboardTokens:
@@ -78,10 +86,11 @@ class DashboardTokens:
         self.max_age = max_age
 
     def issue(self, tenant: str, user: str, notebook: str, *, survey: str | None = None,
-              title: str | None = None) -> str:
+              title: str | None = None, scope: tuple[str, ...] | None = None) -> str:
         return self._serializer.dumps({
             "tenant": tenant, "user": user, "notebook": notebook, "survey": survey,
             "id": secrets.token_urlsafe(12), "title": title,
+            "scope": list(scope) if scope is not None else None,
         })
 
     def verify(self, token: str | None, notebook: str) -> DashboardGrant:
@@ -105,10 +114,15 @@ class DashboardTokens:
             raise DashboardTokenError(INVALID)
         if claims["notebook"] != notebook:
             raise DashboardTokenError(OTHER_NOTEBOOK)
+        try:
+            scope = parse_scope(claims.get("scope"))
+        except CxlabError:
+            raise DashboardTokenError(INVALID) from None
         return DashboardGrant(
             tenant=claims["tenant"], user=claims["user"], notebook=claims["notebook"],
             survey=_survey_of(claims), token_id=claims["id"],
             title=claims["title"] if isinstance(claims.get("title"), str) else None,
+            scope=scope,
         )
 
 

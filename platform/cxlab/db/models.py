@@ -325,3 +325,46 @@ class ReportSubscription(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     job: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrgUnit(Base):
+    """A unit of a tenant's organisation tree: head office, area, store, department.
+    A store's ``code`` is the value of the survey's segment attribute its answers carry;
+    where the unit sits in the tree, and since when, is in ``org_links``."""
+
+    __tablename__ = "org_units"
+    __table_args__ = (UniqueConstraint("tenant_id", "code", name="uq_org_units_tenant_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrgLink(Base):
+    """A unit's parent from ``valid_from`` (None: since always) until ``valid_to``
+    (None: still). A store that moves gets a new link; the old one keeps its answers
+    until the move under the old area. A root unit has links without a parent."""
+
+    __tablename__ = "org_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"),
+                                         index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("org_units.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[datetime | None]
+    valid_to: Mapped[datetime | None]
+
+
+class UserScope(Base):
+    """A unit a portal user is limited to (with every unit below it); a user with no
+    row sees the whole tenant."""
+
+    __tablename__ = "user_scopes"
+    __table_args__ = (UniqueConstraint("user_id", "unit_id", name="uq_user_scopes_user_unit"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"))

@@ -5,6 +5,7 @@ attribute.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -38,9 +39,12 @@ class DistributionSummary:
         return self.answered / self.sent if self.sent else None
 
 
-def summarize_distributions(session: Session, tenant: Tenant) -> list[DistributionSummary]:
+def summarize_distributions(session: Session, tenant: Tenant, *,
+                            invitations_where: Any = None) -> list[DistributionSummary]:
     """Each of the tenant's distributions (newest first) with invited, sent and
-    answered; like :func:`response_rates`, only e-mails actually sent count as sent."""
+    answered; like :func:`response_rates`, only e-mails actually sent count as sent.
+    ``invitations_where`` counts only the invitations it matches (a scoped user's,
+    :mod:`cxlab.org.scoped`)."""
     counts = {
         distribution_id: (invited, sent or 0, answered or 0)
         for distribution_id, invited, sent, answered in session.execute(
@@ -49,7 +53,8 @@ def summarize_distributions(session: Session, tenant: Tenant) -> list[Distributi
                    func.count(Invitation.id).filter(Invitation.sent_at.is_not(None),
                                                     Invitation.responded_at.is_not(None)))
             .where(Invitation.tenant_id == tenant.id,
-                   Invitation.distribution_id.is_not(None))
+                   Invitation.distribution_id.is_not(None),
+                   *([invitations_where] if invitations_where is not None else []))
             .group_by(Invitation.distribution_id)
         )
     }
@@ -59,13 +64,14 @@ def summarize_distributions(session: Session, tenant: Tenant) -> list[Distributi
 
 def response_rates(
     session: Session, tenant: Tenant, *, by: str | None = None,
-    distribution: Distribution | None = None,
+    distribution: Distribution | None = None, invitations_where: Any = None,
 ) -> pd.DataFrame:
     """Sent, answered and rate per distribution (and per attribute ``by``, e.g. store)
     with :func:`cxlab.analysis.response_rate`; only e-mails actually sent count.
 
     Columns: ``distribution``, [``by``], ``sent``, ``responded``, ``rate``,
     ``ci_low``, ``ci_high``. An invitation without the attribute shows as ``(none)``.
+    ``invitations_where`` counts only the invitations it matches (a scoped user's).
     """
     query = (select(Invitation.id, Distribution.name, Invitation.attributes,
                     Invitation.responded_at)
@@ -74,6 +80,8 @@ def response_rates(
              .where(Invitation.tenant_id == tenant.id, Invitation.sent_at.is_not(None)))
     if distribution is not None:
         query = query.where(Invitation.distribution_id == distribution.id)
+    if invitations_where is not None:
+        query = query.where(invitations_where)
     rows = session.execute(query).all()
     invitations = pd.DataFrame({
         "invitation_id": [row[0] for row in rows],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -92,14 +93,15 @@ def get_survey_by_id(session: Session, tenant_id: int, survey_id: int) -> Survey
     return survey
 
 
-def list_surveys(session: Session, tenant: Tenant | None = None) -> list[tuple[Survey, str, int]]:
-    """Surveys with their tenant slug and number of complete responses."""
-    counts = (
-        select(Response.survey_id, func.count().label("n"))
-        .where(Response.status == "complete")
-        .group_by(Response.survey_id)
-        .subquery()
-    )
+def list_surveys(session: Session, tenant: Tenant | None = None, *,
+                 responses_where: Any = None) -> list[tuple[Survey, str, int]]:
+    """Surveys with their tenant slug and number of complete responses (those matching
+    ``responses_where`` when given: a scoped user's, :mod:`cxlab.org.scoped`)."""
+    counted = select(Response.survey_id, func.count().label("n")).where(
+        Response.status == "complete")
+    if responses_where is not None:
+        counted = counted.where(responses_where)
+    counts = counted.group_by(Response.survey_id).subquery()
     query = (
         select(Survey, Tenant.slug, func.coalesce(counts.c.n, 0))
         .join(Tenant, Tenant.id == Survey.tenant_id)

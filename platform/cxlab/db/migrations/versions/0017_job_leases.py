@@ -3,14 +3,14 @@ and ``lease_owner`` names that runner, so a run whose runner died is taken over 
 as its lease runs out (not hours later), and only by one other runner
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
