@@ -266,3 +266,31 @@ def test_in_chromium_an_area_manager_is_offered_and_shown_only_their_stores(chai
         for other in ("Umeda", "Namba", "Sakae", "Tenjin", "Sapporo"):
             assert other not in text, other
         browser.close()
+
+
+def test_a_new_tree_remakes_the_tenants_opening_pages(tmp_path):
+    """The opening snapshot's store table rolls answers up into the tree's units: after
+    `cxlab org load` the tenant's snapshots and static pages are made again (the old
+    ones no longer count as current), and another tenant's are left alone."""
+    from cxlab.dashboards.prepare import refresh_after_organisation_change, refresh_snapshots
+    from cxlab.dashboards.snapshots import partition_version, read_static_page
+    from cxlab.store import Store
+
+    environ = {"CXLAB_VAR_DIR": str(tmp_path), "CXLAB_ENV": "test", "CXLAB_SECRET_KEY": SECRET,
+               "CXLAB_DASHBOARD_STATIC_PERIODS": "all", "CXLAB_CHART_IMAGES": "off",
+               "CXLAB_DASHBOARD_STATIC_SEGMENTS": "0"}
+    config = Config.from_environ(environ)
+    seed_store(config, {"chain": 600, "rival": 300})
+    for tenant in ("chain", "rival"):
+        refresh_snapshots(config, tenant, SURVEY)
+    store = Store.of(config)
+    before = {tenant: partition_version(store, tenant, SURVEY) for tenant in ("chain", "rival")}
+    assert "Kanto area" not in read_static_page(store, "chain", SURVEY, "en")["html"]
+    with Database.open(config) as database, database.session() as session:
+        org.load_tree(session, get_tenant(session, "chain"), org.read_units_text(TREE, "csv"))
+    assert refresh_after_organisation_change(config, "chain") == 1
+    assert partition_version(store, "chain", SURVEY) != before["chain"]
+    assert partition_version(store, "rival", SURVEY) == before["rival"]
+    page = read_static_page(store, "chain", SURVEY, "en")
+    assert page is not None and "Kanto area" in page["html"]
+    assert refresh_after_organisation_change(config, "nobody") == 0

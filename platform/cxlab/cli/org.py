@@ -36,6 +36,12 @@ def org_load(tenant_slug: str, effective: str | None, file: Path) -> None:
     click.echo(f"Loaded {len(units)} units into {tenant_slug}: {report.added} added, "
                f"{report.changed} renamed, {report.moved} moved, {report.retired} retired, "
                f"{report.unchanged} unchanged.")
+    # The dashboards' segment tables roll answers up into the tree's units.
+    from cxlab.dashboards.prepare import refresh_after_organisation_change  # pandas: only here
+
+    refreshed = refresh_after_organisation_change(load_config(), tenant_slug)
+    if refreshed:
+        click.echo(f"Refreshed the dashboards of {refreshed} survey(s) for the new tree.")
 
 
 @org_cli.command("show")

@@ -13,6 +13,7 @@ from cxlab.dashboards.rates import response_rate_html
 from cxlab.dashboards.sections import comments_html
 from cxlab.dashboards.snapshots import (
     STATIC_PAGE_LAYOUT,
+    mark_organisation_changed,
     opening_view,
     partition_version,
     read_snapshot,
@@ -105,6 +106,18 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
                 save_segment_pages(store, data, language, config.dashboard_static_segments,
                                    static_periods=periods)
     return True
+
+
+def refresh_after_organisation_change(config: Config, tenant: str) -> int:
+    """After ``tenant``'s organisation tree changed (``cxlab org load``): mark every
+    snapshot and static page of the tenant stale (their segment tables roll answers up
+    into the tree's units), then make them again; the number of surveys refreshed."""
+    store = Store.of(config)
+    surveys = store.surveys(tenant)
+    if not surveys:
+        return 0  # nothing synced yet: the first sync makes them
+    mark_organisation_changed(store, tenant)
+    return sum(refresh_snapshots(config, tenant, survey) for survey in surveys)
 
 
 def largest_segments(data: DashboardData, limit: int) -> list[str]:

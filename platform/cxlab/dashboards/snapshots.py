@@ -29,10 +29,12 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import posixpath
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from cxlab.store.layout import DEFINITION_FILE, PART_PATTERN, Store
@@ -59,21 +61,39 @@ def snapshot_path(store: Store, tenant: str, survey: str, view: str) -> str:
     return posixpath.join(store.partition(tenant, survey), f"{PREFIX}{view}.json")
 
 
+# Written into a tenant's store folder whenever its organisation tree changes
+# (mark_organisation_changed): the tree decides what a dashboard's segment table rolls
+# the answers up into, so the tenant's snapshots and static pages must not outlive it.
+ORGANISATION_MARK = "_organisation-changed"
+
+
 def partition_version(store: Store, tenant: str, survey: str) -> str:
-    """A digest that changes whenever the partition's data or definition changes."""
+    """A digest that changes whenever the partition's data or definition changes, or
+    the tenant's organisation tree does."""
     directory = store.partition(tenant, survey)
     try:
         entries = store.fs.ls(directory, detail=True)
     except FileNotFoundError:
         return "empty"
+    with contextlib.suppress(FileNotFoundError):  # a tenant whose tree never changed
+        entries.append(store.fs.info(posixpath.join(store.tenant_dir(tenant),
+                                                    ORGANISATION_MARK)))
     described = sorted(
         (posixpath.basename(entry["name"]), entry.get("size"),
          str(entry.get("mtime") or entry.get("LastModified") or entry.get("updated") or ""))
         for entry in entries
         if PART_PATTERN.match(posixpath.basename(entry["name"]))
-        or posixpath.basename(entry["name"]) == DEFINITION_FILE
+        or posixpath.basename(entry["name"]) in (DEFINITION_FILE, ORGANISATION_MARK)
     )
     return hashlib.sha256(json.dumps(described).encode()).hexdigest()[:32]
+
+
+def mark_organisation_changed(store: Store, tenant: str) -> None:
+    """Make every snapshot and static page of ``tenant`` stale: its organisation tree
+    changed (``cxlab org load``). The mark holds the time, so each change differs."""
+    stamp = datetime.now(UTC).isoformat().encode()
+    store.write_atomic(posixpath.join(store.tenant_dir(tenant), ORGANISATION_MARK),
+                       lambda handle: handle.write(stamp))
 
 
 def read_snapshot(
