@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import cxlab
+from cxlab.exports import FORMATS
 from cxlab.surveys.types import QUESTION_TYPES
 
 
@@ -106,7 +107,10 @@ def openapi_spec() -> dict[str, Any]:
                     "parameters": [
                         SURVEY_ID,
                         {"name": "format", "in": "query",
-                         "schema": {"type": "string", "enum": ["csv", "jsonl", "xlsx"],
+                         "description": "csv (UTF-8 with BOM), jsonl, xlsx, sav (SPSS) and "
+                                        "dta (Stata) with variable and value labels, long "
+                                        "(one line per answer).",
+                         "schema": {"type": "string", "enum": list(FORMATS),
                                     "default": "csv"}},
                         {"name": "since", "in": "query",
                          "description": "Only responses submitted at or after this time.",
@@ -116,10 +120,10 @@ def openapi_spec() -> dict[str, Any]:
                          "schema": {"type": "boolean", "default": False}},
                     ],
                     "responses": {
-                        "200": {"description": "One row per response, in id order.",
-                                "content": {"text/csv": {}, "application/x-ndjson": {},
-                                            "application/vnd.openxmlformats-officedocument."
-                                            "spreadsheetml.sheet": {}}},
+                        "200": {"description": "One row per response, in id order "
+                                               "(long: one line per answer).",
+                                "content": {f.content_type.split(";")[0]: {}
+                                            for f in FORMATS.values()}},
                         "400": _error("A bad query parameter."),
                         **COMMON_ERRORS,
                     },

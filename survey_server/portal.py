@@ -48,8 +48,10 @@ from survey_server.portal_access import (
     Visit,
     form_field,
     read_portal_form,
+    role_allows,
     signed_in,
 )
+from survey_server.portal_exports import EXPORT_ROLE, SurveyExports, export_links
 from survey_server.portal_tokens import LOGIN_FORM_AGE
 from survey_server.portal_upload import DistributionUpload
 
@@ -78,6 +80,7 @@ class PortalPages:
         self.sessions = self.access.sessions
         self.dashboard_tokens = DashboardTokens(context.config.secret_key)
         self.upload = DistributionUpload(context, self.access)
+        self.exports = SurveyExports(context, self.access)
 
     def install(self, app: bottle.Bottle) -> None:
         routes = [
@@ -96,6 +99,7 @@ class PortalPages:
         for rule, methods, callback in routes:
             app.route(rule, methods, callback, apply=[self.access.not_found_as_page])
         self.upload.install(app)
+        self.exports.install(app)
 
     # ------------------------------------------------------------ sign-in
 
@@ -204,6 +208,7 @@ class PortalPages:
                 ),
                 "dashboard_url": url_in_language(
                     f"/portal/dashboard/{quote(survey.slug)}", language),
+                "exports": export_links(survey.slug, language),
                 "distributions": [
                     summary_row(summary, language) for summary in summaries
                     if summary.distribution.survey_id == survey.id
@@ -215,6 +220,7 @@ class PortalPages:
             "portal_home.tpl", language, visit.claims, surveys=surveys, email=user.email,
             tenant_name=user.tenant.name,
             reports_url=url_in_language("/portal/reports", language),
+            survey_exports=role_allows(user.role, EXPORT_ROLE),
             new_distribution_url=(
                 url_in_language("/portal/distributions/new", language)
                 if user.may_distribute else ""

@@ -180,7 +180,8 @@ def test_export_streams_csv_jsonl_and_xlsx(api, database):
 
     exported = requests.get(url, headers=headers)
     assert exported.headers["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert exported.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert [row["nps"] for row in rows] == ["9", "3"]
     assert rows[0]["heard_from"] == "sns;walk_by" and rows[0]["store"] == "sakae-06"
     assert rows[0]["comment"] == "'=1+1 美味しい"  # neutralised: text, not a formula
