@@ -37,11 +37,13 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 class ApiError(Exception):
     """Ends a request with a JSON error response."""
 
-    def __init__(self, status: int, errors: list[tuple[str, str]], headers=None) -> None:
+    def __init__(self, status: int, errors: list[tuple[str, str]], headers=None, *,
+                 reason: str | None = None) -> None:
         super().__init__(status)
-        self.response = json_response(
-            status, {"errors": [{"field": f, "message": m} for f, m in errors]}, headers
-        )
+        document: dict[str, Any] = {"errors": [{"field": f, "message": m} for f, m in errors]}
+        if reason is not None:
+            document["reason"] = reason
+        self.response = json_response(status, document, headers)
 
 
 def json_response(status: int, document: Any, headers: dict | None = None) -> bottle.HTTPResponse:
@@ -235,11 +237,13 @@ class ResponsesApi:
 
     @staticmethod
     def _require_open(survey: Survey) -> None:
+        # 409: the request is fine, the survey's state refuses it (and may change).
         availability = responses.survey_availability(survey)
         if availability == "closed":
-            raise ApiError(410, [("survey_id", "the survey is closed")])
+            raise ApiError(409, [("survey_id", "the survey is closed")], reason="closed")
         if availability == "not_yet_open":
-            raise ApiError(409, [("survey_id", "the survey is not open yet")])
+            raise ApiError(409, [("survey_id", "the survey is not open yet")],
+                           reason="not_yet_open")
 
     @staticmethod
     def _read_json() -> dict[str, Any]:

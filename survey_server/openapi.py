@@ -96,8 +96,8 @@ def openapi_spec() -> dict[str, Any]:
                         "400": _error("Body is not a JSON object."),
                         "422": _error("Answers or fields do not fit the survey definition, "
                                       "or the idempotency key was used with another body."),
-                        "409": _error("The survey is not open yet."),
-                        "410": _error("The survey is closed."),
+                        "409": _error("The survey is closed or not open yet (`reason`: closed, "
+                                      "not_yet_open)."),
                         **COMMON_ERRORS,
                     },
                 },
@@ -145,8 +145,8 @@ def openapi_spec() -> dict[str, Any]:
                                     "schema": {"$ref": "#/components/schemas/BatchCreated"}}}},
                         "400": _error("Body is not a JSON object."),
                         "422": _error("Some responses do not fit; nothing was stored."),
-                        "409": _error("The survey is not open yet."),
-                        "410": _error("The survey is closed."),
+                        "409": _error("The survey is closed or not open yet (`reason`: closed, "
+                                      "not_yet_open)."),
                         **COMMON_ERRORS,
                     },
                 },
@@ -194,7 +194,9 @@ def openapi_spec() -> dict[str, Any]:
                     "properties": {"errors": {"type": "array", "items": {
                         "type": "object", "required": ["field", "message"],
                         "properties": {"field": {"type": "string"},
-                                       "message": {"type": "string"}}}}},
+                                       "message": {"type": "string"}}}},
+                        "reason": {"type": "string", "enum": ["closed", "not_yet_open"],
+                                   "description": "Why a 409 refused the request."}},
                 },
             },
         },

@@ -32,11 +32,11 @@ def export_links(survey_slug: str, language: str) -> list[dict[str, str]]:
     """The export links of one survey on the portal's home page.
 
     >>> export_links("visit", "en")[2]
-    {'format': 'sav', 'name': 'SPSS', 'url': '/portal/surveys/visit/export?format=sav&lang=en'}
+    {'format': 'sav', 'name': 'SPSS', 'url': '/portal/surveys/visit/export?lang=en&format=sav'}
     """
-    base = f"/portal/surveys/{quote(survey_slug)}/export?format="
+    base = url_in_language(f"/portal/surveys/{quote(survey_slug)}/export", language)
     return [{"format": kind, "name": name or i18n.text("export_long", language),
-             "url": url_in_language(base + kind, language)} for kind, name in PORTAL_FORMATS]
+             "url": f"{base}&format={kind}"} for kind, name in PORTAL_FORMATS]
 
 
 class SurveyExports:

@@ -7,10 +7,7 @@ import csv
 import html
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,16 +15,15 @@ import pandas as pd
 import pyreadstat
 import pytest
 import requests
+from conftest import add_users, portal_session, run_cxlab
 from cxlab.exports import export_stream
 from cxlab.stored_responses import StoredResponse
 from cxlab.surveys import parse_definition
-from cxlab.tenancy import create_user, get_tenant
 from openpyxl import load_workbook
 
 from survey_server.app import create_app
 from survey_server.testing import publish_survey_with_key, serve_in_thread
 
-CXLAB = str(Path(sys.executable).with_name("cxlab"))
 PASSWORD = "correct horse battery"
 FIVE = {"min": 1, "max": 5, "labels": {1: {"ja": "不満", "en": "Poor"},
                                         5: {"ja": "満足", "en": "Great"}}}
@@ -69,12 +65,8 @@ def served(config, database):
     admin and a viewer) and tenant rival (its own visit survey, its own admin)."""
     acme = publish_survey_with_key(database, "acme", VISIT)
     rival = publish_survey_with_key(database, "rival", VISIT)
-    with database.session() as session:
-        create_user(session, get_tenant(session, "acme"), "ana@acme.example", PASSWORD,
-                    role="admin")
-        create_user(session, get_tenant(session, "acme"), "vic@acme.example", PASSWORD)
-        create_user(session, get_tenant(session, "rival"), "rita@rival.example", PASSWORD,
-                    role="admin")
+    add_users(database, PASSWORD, ("acme", "ana@acme.example", "admin"),
+              ("acme", "vic@acme.example", "viewer"), ("rival", "rita@rival.example", "admin"))
     with serve_in_thread(create_app(config, database, log_stream=None)) as base_url:
         for attributes, answers in ANSWERS:
             sent = requests.post(
@@ -85,21 +77,6 @@ def served(config, database):
         yield base_url, acme, rival
 
 
-def run_cxlab(environ, cwd, *args, expect_ok=True):
-    process = subprocess.run([CXLAB, *args], cwd=cwd, capture_output=True, text=True,
-                             env={**os.environ, **environ}, timeout=180)
-    assert "Traceback" not in process.stderr, process.stderr
-    assert (process.returncode == 0) == expect_ok, process.stderr
-    return process
-
-
-def signed_in(base_url: str, email: str) -> requests.Session:
-    client = requests.Session()
-    page = client.get(f"{base_url}/portal/login?lang=en").text
-    token = html.unescape(re.search(r'name="csrf_token" value="([^"]+)"', page).group(1))
-    assert client.post(f"{base_url}/portal/login?lang=en", allow_redirects=False, data={
-        "email": email, "password": PASSWORD, "csrf_token": token}).status_code == 303
-    return client
 
 
 def read_labelled(path: Path):
@@ -176,9 +153,13 @@ def test_every_format_round_trips_from_the_cli(served, environ, tmp_path):
 def test_the_api_and_the_portal_give_the_same_labelled_files(served, tmp_path):
     base_url, acme, _rival = served
     headers = {"Authorization": f"Bearer {acme.api_key}"}
-    admin = signed_in(base_url, "ana@acme.example")
+    admin = portal_session(base_url, "ana@acme.example", PASSWORD)[0]
     home = admin.get(f"{base_url}/portal/?lang=en").text
-    assert "/portal/surveys/visit/export?format=sav" in home
+    links = dict(re.findall(r'href="([^"]+)" download aria-label="[^"]+ as ([^"]+)"', home))
+    assert set(links.values()) == {"CSV", "Excel", "SPSS", "Stata", "Long CSV"}
+    for url, name in links.items():  # each link, as the page gives it, downloads
+        response = admin.get(base_url + html.unescape(url))
+        assert response.status_code == 200 and len(response.content) > 100, name
     for kind in ("sav", "dta"):
         api = requests.get(f"{base_url}/api/v1/surveys/{acme.survey_id}/responses",
                            params={"format": kind}, headers=headers, timeout=60)
@@ -211,7 +192,7 @@ def test_another_tenants_survey_cannot_be_exported(served, environ, tmp_path):
                            headers={"Authorization": f"Bearer {rival.api_key}"})
     assert refused.status_code == 404 and "おすすめ度" not in refused.text
     # The portal: the slug names rival's own survey, empty; acme's answers never come.
-    rita = signed_in(base_url, "rita@rival.example")
+    rita = portal_session(base_url, "rita@rival.example", PASSWORD)[0]
     own = rita.get(f"{base_url}/portal/surveys/visit/export?format=long")
     assert own.status_code == 200 and b"shibuya" not in own.content
     assert rita.get(f"{base_url}/portal/surveys/nope/export?format=sav").status_code == 404
@@ -219,7 +200,7 @@ def test_another_tenants_survey_cannot_be_exported(served, environ, tmp_path):
 
 def test_a_viewer_may_not_export_in_the_portal(served):
     base_url, _acme, _rival = served
-    viewer = signed_in(base_url, "vic@acme.example")
+    viewer = portal_session(base_url, "vic@acme.example", PASSWORD)[0]
     refused = viewer.get(f"{base_url}/portal/surveys/visit/export?format=csv&lang=en")
     assert refused.status_code == 403 and "shibuya" not in refused.text
     assert "/export?format=" not in viewer.get(f"{base_url}/portal/?lang=en").text
@@ -234,7 +215,7 @@ def test_a_bad_format_is_a_clear_error_everywhere(served, environ, tmp_path):
                        headers={"Authorization": f"Bearer {acme.api_key}"}, timeout=30)
     assert api.status_code == 400
     assert api.json()["errors"][0]["field"] == "format" and "sav" in json.dumps(api.json())
-    admin = signed_in(base_url, "ana@acme.example")
+    admin = portal_session(base_url, "ana@acme.example", PASSWORD)[0]
     for language, words in (("en", "There is no export format 'pdf'"),
                             ("ja", "エクスポート形式'pdf'はありません")):
         page = admin.get(f"{base_url}/portal/surveys/visit/export?format=pdf&lang={language}")

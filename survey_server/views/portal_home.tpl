@@ -12,7 +12,15 @@
 % for survey in surveys:
 <tr>
 <td>{{survey['title']}} <span class="muted">({{survey['slug']}})</span></td>
-<td data-label="{{t('status')}}">{{survey['status']}}</td>
+<td data-label="{{t('status')}}">{{survey['status']}}
+% if survey_lifecycle:
+<form method="post" action="{{survey['status_form']['url']}}" class="inline">
+<input type="hidden" name="csrf_token" value="{{csrf_token}}">
+<input type="hidden" name="action" value="{{survey['status_form']['action']}}">
+<button type="submit" aria-label="{{t(survey['status_form']['label'] + '_of', title=survey['title'])}}">{{t(survey['status_form']['label'])}}</button>
+</form>
+% end
+</td>
 <td class="number" data-label="{{t('responses')}}">{{survey['responses']}}</td>
 <td><a href="{{survey['dashboard_url']}}" aria-label="{{t('open_dashboard_of', title=survey['title'])}}">{{t('open_dashboard')}}</a></td>
 % if survey_exports:

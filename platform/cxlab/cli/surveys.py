@@ -12,8 +12,17 @@ from cxlab import tenancy
 from cxlab.cli.base import load_config, parse_day
 from cxlab.db import Database
 from cxlab.db.models import Survey
+from cxlab.responses import survey_availability
 from cxlab.surveys import load_definition
-from cxlab.surveys.catalog import STATUSES, definition_of, get_survey, list_surveys, publish_survey
+from cxlab.surveys.catalog import (
+    STATUSES,
+    definition_of,
+    get_survey,
+    list_surveys,
+    open_link,
+    publish_survey,
+    set_status,
+)
 
 
 @click.group()
@@ -31,10 +40,50 @@ def survey_load(tenant_slug: str, status: str, path: str) -> None:
     Example: cxlab survey load --tenant acme surveys/store_visit.yaml
     """
     definition = load_definition(path)
-    with Database.open(load_config()) as database, database.session() as session:
+    config = load_config()
+    with Database.open(config) as database, database.session() as session:
         tenant_row = tenancy.get_tenant(session, tenant_slug)
         row = publish_survey(session, tenant_row, definition, status=status)
-    click.echo(f"Survey {tenant_slug}/{row.slug} is at version {row.version} ({row.status}).")
+        link = open_link(config.public_url, tenant_slug, row)
+        shown = _availability(row)
+    click.echo(f"Survey {tenant_slug}/{row.slug} is at version {row.version} ({shown}).")
+    queried = [attribute.name for attribute in definition.attributes if attribute.from_query]
+    extra = f" (add {', '.join(f'?{name}=…' for name in queried)})" if queried else ""
+    click.echo(f"Open link: {link}{extra}")
+
+
+def _status_command(name: str, status: str, summary: str) -> None:
+    """``cxlab survey close`` and ``cxlab survey open``: one command each, alike."""
+
+    @survey.command(name, help=f"{summary}\n\nExample: cxlab survey {name} --tenant acme "
+                               "store-visit")
+    @click.option("--tenant", "tenant_slug", required=True)
+    @click.argument("slug")
+    def command(tenant_slug: str, slug: str) -> None:
+        _set_status(tenant_slug, slug, status)
+
+
+_status_command("close", "closed",
+                "Close a survey: its pages say so politely, its API answers 409.")
+_status_command("open", "open",
+                "Open a survey again (within its definition's opens_at/closes_at, if any).")
+
+
+def _set_status(tenant_slug: str, slug: str, status: str) -> None:
+    with Database.open(load_config()) as database, database.session() as session:
+        row = set_status(session, tenancy.get_tenant(session, tenant_slug), slug, status)
+        shown = _availability(row)
+    click.echo(f"Survey {tenant_slug}/{slug} is now {shown}.")
+
+
+def _availability(row: Survey) -> str:
+    """The survey's status, and why an open survey takes no answers yet or any more."""
+    availability = survey_availability(row)
+    if row.status == "open" and availability == "closed":
+        return f"open, but its closes_at {row.closes_at.isoformat()} has passed: closed"
+    if availability == "not_yet_open":
+        return f"open from {row.opens_at.isoformat()}"
+    return row.status
 
 
 @survey.command("check")
