@@ -86,6 +86,42 @@ def _availability(row: Survey) -> str:
     return row.status
 
 
+@survey.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Write the definition here (default: standard output).")
+def survey_import(path: str, out: str | None) -> None:
+    """Convert a Qualtrics .qsf or LimeSurvey .lss file into a definition, listing
+    what could not be carried over as it was.
+
+    Example: cxlab survey import visit.qsf --out visit.yaml
+    """
+    from pathlib import Path
+
+    from cxlab.surveys.importers import definition_yaml, import_survey
+
+    report = import_survey(Path(path))
+    text = definition_yaml(report)
+    questions = [q for q in report.definition["questions"] if q.get("type") != "page_break"]
+    summary = (f"Imported {len(questions)} questions from {report.source} "
+               f"({path}) as survey {report.definition['slug']!r}.")
+    notes = [f"  {note}" for note in report.notes]
+    if notes:
+        notes.insert(0, f"Not carried over as it was ({len(report.notes)}):")
+    if out is None:
+        click.echo(text, nl=False)
+        for line in [summary, *notes]:
+            click.echo(line, err=True)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
+    for line in [summary, *notes, f"Wrote {out}; load it with: cxlab survey load --tenant "
+                                  f"TENANT {out}"]:
+        click.echo(line)
+
+
 @survey.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
 def survey_check(path: str) -> None:
