@@ -195,6 +195,9 @@ def test_another_tenants_survey_cannot_be_exported(served, environ, tmp_path):
     rita = portal_session(base_url, "rita@rival.example", PASSWORD)[0]
     own = rita.get(f"{base_url}/portal/surveys/visit/export?format=long")
     assert own.status_code == 200 and b"shibuya" not in own.content
+    empty = tmp_path / "rival.sav"
+    empty.write_bytes(rita.get(f"{base_url}/portal/surveys/visit/export?format=sav").content)
+    assert len(pyreadstat.read_sav(str(empty))[0]) == 0  # rival's own survey: no answers
     assert rita.get(f"{base_url}/portal/surveys/nope/export?format=sav").status_code == 404
 
 

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cxlab.errors import CxlabError
-from cxlab.i18n import LANGUAGES
+from cxlab.i18n import LANGUAGES, phrase
 from cxlab.identifiers import SLUG_PATTERN
 from cxlab.surveys.definition import DefinitionError
 from cxlab.surveys.parsing import parse_definition
 from cxlab.surveys.problems import LANGUAGE_CODE
 
 MAX_ID = 40
+# Tags that end a line or a block part words; inline ones (<b>, <span>) do not.
+BREAKING_TAGS = re.compile(r"<\s*/?\s*(br|p|div|li|ul|ol|h[1-6]|tr|td|th|table)\b[^>]*>", re.I)
 TAGS = re.compile(r"<[^>]+>")
 SPACES = re.compile(r"\s+")
 
@@ -63,7 +65,7 @@ def plain_text(raw: Any) -> str:
     """
     if raw is None:
         return ""
-    text = TAGS.sub(" ", str(raw))
+    text = TAGS.sub("", BREAKING_TAGS.sub(" ", str(raw)))
     return SPACES.sub(" ", html.unescape(text).replace("\xa0", " ")).strip()
 
 
@@ -80,6 +82,16 @@ def number(raw: Any) -> int | float | None:
     if value != value or value in (float("inf"), float("-inf")):
         return None
     return int(value) if value.is_integer() else value
+
+
+def catalogue_text(msgid: str) -> dict[str, str]:
+    """A phrase of the catalogue in each of its languages, as a definition's text (the
+    fixed answers some source types have: yes/no, a date's format).
+
+    >>> catalogue_text("import.yes")
+    {'ja': 'はい', 'en': 'Yes'}
+    """
+    return {language: phrase(language, msgid) for language in LANGUAGES}
 
 
 def language_code(raw: str) -> str | None:

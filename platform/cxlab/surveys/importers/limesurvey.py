@@ -45,6 +45,7 @@ from cxlab.surveys.importers.common import (
     DefinitionBuilder,
     ImportRefused,
     ImportReport,
+    catalogue_text,
     language_code,
     number,
     scale_labels,
@@ -54,13 +55,13 @@ NEWER_STRUCTURE = 400  # DBVersion from which texts are in the *_l10ns tables
 LEFT_OUT = {"X": "text display (not a question)", "R": "ranking", ":": "array of numbers",
             ";": "array of texts", "|": "file upload", "*": "equation",
             "I": "language switch"}
-YES_NO = [("Y", {"en": "Yes", "ja": "はい"}), ("N", {"en": "No", "ja": "いいえ"})]
-GENDER = [("F", {"en": "Female", "ja": "女性"}), ("M", {"en": "Male", "ja": "男性"})]
+# The fixed answers of some types, by LimeSurvey's codes: labelled from the catalogue
+# (``import.*`` phrases) in each of its languages.
+YES_NO = [("Y", "import.yes"), ("N", "import.no")]
+GENDER = [("F", "import.female"), ("M", "import.male")]
 ROW_CHOICES = {
-    "C": [("Y", {"en": "Yes", "ja": "はい"}), ("U", {"en": "Uncertain", "ja": "どちらでもない"}),
-          ("N", {"en": "No", "ja": "いいえ"})],
-    "E": [("I", {"en": "Increase", "ja": "増加"}), ("S", {"en": "Same", "ja": "同じ"}),
-          ("D", {"en": "Decrease", "ja": "減少"})],
+    "C": [("Y", "import.yes"), ("U", "import.uncertain"), ("N", "import.no")],
+    "E": [("I", "import.increase"), ("S", "import.same"), ("D", "import.decrease")],
 }
 COMPARISON = re.compile(
     r"^(?P<name>[A-Za-z_][\w]*)(?:\.(?:NAOK|value|code))?\s*"
@@ -249,10 +250,12 @@ class _Lss:
             self.add(row, source, {"id": self.builder.identifier(code), "type": "rating",
                                    "scale": 5, **base})
         elif kind in ("Y", "G"):
-            self.choice(row, source, code, base, "single", YES_NO if kind == "Y" else GENDER)
+            self.choice(row, source, code, base, "single",
+                        [(value, catalogue_text(key)) for value, key in
+                         (YES_NO if kind == "Y" else GENDER)])
         elif kind in ("T", "S", "U", "D"):
             if kind == "D":
-                base["help"] = {"en": "YYYY-MM-DD", "ja": "YYYY-MM-DD"}
+                base["help"] = catalogue_text("import.date_hint")
                 self.builder.note(source, "a date", "a text question (cxlab has no date "
                                                     "question)")
             self.add(row, source, {"id": self.builder.identifier(code), "type": "text", **base})
@@ -352,8 +355,8 @@ class _Lss:
                 "id": self.builder.identifier(f"{code}_{sub.get('title', '')}"), "type": made,
                 "label": label}
             if made == "single":
-                question["options"] = [{"value": value, "label": texts}
-                                       for value, texts in ROW_CHOICES[kind]]
+                question["options"] = [{"value": value, "label": catalogue_text(key)}
+                                       for value, key in ROW_CHOICES[kind]]
             if made == "number":
                 question.update(self.bounds(row.get("qid", "")))
             self.add(row, source, question)

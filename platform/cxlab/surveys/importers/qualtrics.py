@@ -40,6 +40,7 @@ from cxlab.surveys.importers.common import (
     DefinitionBuilder,
     ImportRefused,
     ImportReport,
+    catalogue_text,
     language_code,
     number,
     scale_labels,
@@ -282,7 +283,7 @@ class _Qsf:
             if str(bounds.get("NumDecimals") or "0") not in ("", "0"):
                 question["step"] = 10 ** -int(bounds["NumDecimals"])
         elif "Date" in content:
-            question["help"] = {"en": "YYYY-MM-DD", "ja": "YYYY-MM-DD"}
+            question["help"] = catalogue_text("import.date_hint")
             self.builder.note(qid, "a date", "a text question (cxlab has no date question)")
         elif selector not in TEXT:
             self.builder.note(qid, f"text entry shown as {selector}", "a text question")
