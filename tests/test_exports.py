@@ -60,9 +60,12 @@ ANSWERS = [
 
 
 @pytest.fixture
-def served(config, database):
+def served(config, any_database, environ):
     """A server with tenant acme (survey visit, three answers sent through the API, an
-    admin and a viewer) and tenant rival (its own visit survey, its own admin)."""
+    admin and a viewer) and tenant rival (its own visit survey, its own admin), on
+    SQLite and on PostgreSQL; ``environ`` is then the CLI's, on the same database."""
+    database = any_database
+    environ.update(CXLAB_DATABASE_URL=database.url)
     acme = publish_survey_with_key(database, "acme", VISIT)
     rival = publish_survey_with_key(database, "rival", VISIT)
     add_users(database, PASSWORD, ("acme", "ana@acme.example", "admin"),
