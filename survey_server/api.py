@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import bottle
-from cxlab import responses
+from cxlab import exports, responses
 from cxlab.db.models import Survey
 from cxlab.errors import NotFound
 from cxlab.new_responses import NewResponse, store_new_responses
@@ -23,7 +23,6 @@ from cxlab.surveys.answers import validate_answers
 from cxlab.surveys.definition import SurveyDefinition
 from cxlab.tenancy import ApiKeyOwner
 
-from survey_server import exports
 from survey_server.context import ServerContext, request_header, tag_request, tag_route
 from survey_server.lookups import SurveyLookup
 from survey_server.openapi import openapi_spec
@@ -38,11 +37,13 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 class ApiError(Exception):
     """Ends a request with a JSON error response."""
 
-    def __init__(self, status: int, errors: list[tuple[str, str]], headers=None) -> None:
+    def __init__(self, status: int, errors: list[tuple[str, str]], headers=None, *,
+                 reason: str | None = None) -> None:
         super().__init__(status)
-        self.response = json_response(
-            status, {"errors": [{"field": f, "message": m} for f, m in errors]}, headers
-        )
+        document: dict[str, Any] = {"errors": [{"field": f, "message": m} for f, m in errors]}
+        if reason is not None:
+            document["reason"] = reason
+        self.response = json_response(status, document, headers)
 
 
 def json_response(status: int, document: Any, headers: dict | None = None) -> bottle.HTTPResponse:
@@ -204,22 +205,13 @@ class ResponsesApi:
                 self.database, survey, since=since, include_partial=include_partial == "true"
             )
 
-        rows = read_rows()
-        if definition.anonymity.unlinked:
-            # An anonymous survey's rows show no segment smaller than min_group.
-            hidden = exports.small_segments(definition, read_rows(),
-                                            definition.anonymity.min_group)
-            rows = exports.without_small_segments(definition, rows, hidden)
-        if kind == "csv":
-            body = exports.csv_stream(definition, rows)
-        elif kind == "jsonl":
-            body = exports.jsonl_stream(rows)
-        else:
-            body = exports.xlsx_stream(definition, rows)
-        content_type, extension = exports.FORMATS[kind]
+        with self.database.session() as session:
+            language = exports.tenant_language(session, survey)
+        body = exports.export_stream(definition, read_rows, kind, language)
         return bottle.HTTPResponse(body, 200, {
-            "Content-Type": content_type,
-            "Content-Disposition": f'attachment; filename="{survey.slug}-responses.{extension}"',
+            "Content-Type": exports.FORMATS[kind].content_type,
+            "Content-Disposition":
+                f'attachment; filename="{exports.file_name(survey.slug, kind)}"',
         })
 
     # ------------------------------------------------------------ helpers
@@ -245,11 +237,13 @@ class ResponsesApi:
 
     @staticmethod
     def _require_open(survey: Survey) -> None:
+        # 409: the request is fine, the survey's state refuses it (and may change).
         availability = responses.survey_availability(survey)
         if availability == "closed":
-            raise ApiError(410, [("survey_id", "the survey is closed")])
+            raise ApiError(409, [("survey_id", "the survey is closed")], reason="closed")
         if availability == "not_yet_open":
-            raise ApiError(409, [("survey_id", "the survey is not open yet")])
+            raise ApiError(409, [("survey_id", "the survey is not open yet")],
+                           reason="not_yet_open")
 
     @staticmethod
     def _read_json() -> dict[str, Any]:

@@ -96,5 +96,11 @@ class Lookups:
 
         return self._cached(("survey-slug", tenant_slug, survey_slug), load)
 
+    def forget_surveys(self) -> None:
+        """Drop this worker's cached surveys, after a change made through it (others
+        see a change within ``ttl``)."""
+        for key in [key for key in list(self._cache) if key[0].startswith("survey")]:
+            self._cache.pop(key, None)
+
 
 __all__ = ["Lookups", "NotFound", "SurveyLookup"]

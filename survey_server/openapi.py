@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import cxlab
+from cxlab.exports import FORMATS
 from cxlab.surveys.types import QUESTION_TYPES
 
 
@@ -95,8 +96,8 @@ def openapi_spec() -> dict[str, Any]:
                         "400": _error("Body is not a JSON object."),
                         "422": _error("Answers or fields do not fit the survey definition, "
                                       "or the idempotency key was used with another body."),
-                        "409": _error("The survey is not open yet."),
-                        "410": _error("The survey is closed."),
+                        "409": _error("The survey is closed or not open yet (`reason`: closed, "
+                                      "not_yet_open)."),
                         **COMMON_ERRORS,
                     },
                 },
@@ -106,7 +107,10 @@ def openapi_spec() -> dict[str, Any]:
                     "parameters": [
                         SURVEY_ID,
                         {"name": "format", "in": "query",
-                         "schema": {"type": "string", "enum": ["csv", "jsonl", "xlsx"],
+                         "description": "csv (UTF-8 with BOM), jsonl, xlsx, sav (SPSS) and "
+                                        "dta (Stata) with variable and value labels, long "
+                                        "(one line per answer).",
+                         "schema": {"type": "string", "enum": list(FORMATS),
                                     "default": "csv"}},
                         {"name": "since", "in": "query",
                          "description": "Only responses submitted at or after this time.",
@@ -116,10 +120,10 @@ def openapi_spec() -> dict[str, Any]:
                          "schema": {"type": "boolean", "default": False}},
                     ],
                     "responses": {
-                        "200": {"description": "One row per response, in id order.",
-                                "content": {"text/csv": {}, "application/x-ndjson": {},
-                                            "application/vnd.openxmlformats-officedocument."
-                                            "spreadsheetml.sheet": {}}},
+                        "200": {"description": "One row per response, in id order "
+                                               "(long: one line per answer).",
+                                "content": {f.content_type.split(";")[0]: {}
+                                            for f in FORMATS.values()}},
                         "400": _error("A bad query parameter."),
                         **COMMON_ERRORS,
                     },
@@ -141,8 +145,8 @@ def openapi_spec() -> dict[str, Any]:
                                     "schema": {"$ref": "#/components/schemas/BatchCreated"}}}},
                         "400": _error("Body is not a JSON object."),
                         "422": _error("Some responses do not fit; nothing was stored."),
-                        "409": _error("The survey is not open yet."),
-                        "410": _error("The survey is closed."),
+                        "409": _error("The survey is closed or not open yet (`reason`: closed, "
+                                      "not_yet_open)."),
                         **COMMON_ERRORS,
                     },
                 },
@@ -190,7 +194,9 @@ def openapi_spec() -> dict[str, Any]:
                     "properties": {"errors": {"type": "array", "items": {
                         "type": "object", "required": ["field", "message"],
                         "properties": {"field": {"type": "string"},
-                                       "message": {"type": "string"}}}}},
+                                       "message": {"type": "string"}}}},
+                        "reason": {"type": "string", "enum": ["closed", "not_yet_open"],
+                                   "description": "Why a 409 refused the request."}},
                 },
             },
         },

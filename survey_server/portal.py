@@ -27,6 +27,7 @@ from cxlab.errors import NotFound
 from cxlab.identifiers import MAX_EMAIL_LENGTH
 from cxlab.org.scoped import scope_conditions
 from cxlab.portal_auth import LoginPolicy
+from cxlab.responses import survey_availability
 from cxlab.surveys.catalog import definition_of, get_survey, get_survey_by_id, list_surveys
 from cxlab.surveys.definition import localize
 from cxlab.tenancy import authenticate_user
@@ -49,8 +50,11 @@ from survey_server.portal_access import (
     Visit,
     form_field,
     read_portal_form,
+    role_allows,
     signed_in,
 )
+from survey_server.portal_exports import EXPORT_ROLE, SurveyExports, export_links
+from survey_server.portal_lifecycle import LIFECYCLE_ROLE, SurveyLifecycle, status_form
 from survey_server.portal_tokens import LOGIN_FORM_AGE
 from survey_server.portal_upload import DistributionUpload
 
@@ -59,6 +63,8 @@ DASHBOARD_NOTEBOOK = "overview.ipynb"
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns; a larger number names no row
 # Reports come out of notebooks: let their scripts draw charts, but in an opaque
 # origin, so nothing in them can read or act on the portal.
+STATUS_KEYS = {"open": "status_open", "closed": "status_closed",
+               "not_yet_open": "status_not_yet_open"}
 REPORT_HEADERS = {
     "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",
@@ -79,6 +85,8 @@ class PortalPages:
         self.sessions = self.access.sessions
         self.dashboard_tokens = DashboardTokens(context.config.secret_key)
         self.upload = DistributionUpload(context, self.access)
+        self.exports = SurveyExports(context, self.access)
+        self.lifecycle = SurveyLifecycle(context, self.access)
 
     def install(self, app: bottle.Bottle) -> None:
         routes = [
@@ -97,6 +105,8 @@ class PortalPages:
         for rule, methods, callback in routes:
             app.route(rule, methods, callback, apply=[self.access.not_found_as_page])
         self.upload.install(app)
+        self.exports.install(app)
+        self.lifecycle.install(app)
 
     # ------------------------------------------------------------ sign-in
 
@@ -204,11 +214,11 @@ class PortalPages:
             {
                 "title": survey_title(survey, language), "slug": survey.slug,
                 "responses": count,
-                "status": i18n.text(
-                    "status_closed" if survey.status == "closed" else "status_open", language
-                ),
+                "status": i18n.text(STATUS_KEYS[survey_availability(survey)], language),
+                "status_form": status_form(survey.slug, survey.status, language),
                 "dashboard_url": url_in_language(
                     f"/portal/dashboard/{quote(survey.slug)}", language),
+                "exports": export_links(survey.slug, language),
                 "distributions": [
                     summary_row(summary, language) for summary in summaries
                     if summary.distribution.survey_id == survey.id
@@ -220,6 +230,8 @@ class PortalPages:
             "portal_home.tpl", language, visit.claims, surveys=surveys, email=user.email,
             tenant_name=user.tenant.name,
             reports_url=url_in_language("/portal/reports", language),
+            survey_exports=role_allows(user.role, EXPORT_ROLE),
+            survey_lifecycle=role_allows(user.role, LIFECYCLE_ROLE),
             new_distribution_url=(
                 url_in_language("/portal/distributions/new", language)
                 if user.may_distribute else ""

@@ -27,6 +27,45 @@ POSTGRES_URL = os.environ.get("CXLAB_TEST_POSTGRES_URL")
 REQUIRE_ALL = os.environ.get("CXLAB_REQUIRE_ALL") == "1"
 
 
+def add_users(database: Database, password: str, *users: tuple[str, str, str]) -> None:
+    """Create ``(tenant slug, e-mail, role)`` portal users, all with ``password``."""
+    from cxlab.tenancy import create_user, get_tenant
+
+    with database.session() as session:
+        for tenant, email, role in users:
+            create_user(session, get_tenant(session, tenant), email, password, role=role)
+
+
+def portal_session(base_url: str, email: str, password: str):
+    """A requests session signed in to the portal, and the CSRF token of its pages."""
+    import html
+    import re
+
+    import requests
+
+    def token_of(page: str) -> str:
+        return html.unescape(re.search(r'name="csrf_token" value="([^"]+)"', page).group(1))
+
+    client = requests.Session()
+    token = token_of(client.get(f"{base_url}/portal/login?lang=en", timeout=30).text)
+    signed = client.post(f"{base_url}/portal/login?lang=en", allow_redirects=False, timeout=30,
+                         data={"email": email, "password": password, "csrf_token": token})
+    assert signed.status_code == 303, signed.text
+    return client, token_of(client.get(f"{base_url}/portal/?lang=en", timeout=30).text)
+
+
+def run_cxlab(environ: dict[str, str], cwd: Path, *args: str, expect_ok: bool = True):
+    """Run the ``cxlab`` command of this venv in ``cwd``; never a traceback."""
+    import sys
+
+    process = subprocess.run([str(Path(sys.executable).with_name("cxlab")), *args], cwd=cwd,
+                             capture_output=True, text=True, env={**os.environ, **environ},
+                             timeout=180)
+    assert "Traceback" not in process.stderr, process.stderr
+    assert (process.returncode == 0) == expect_ok, process.stderr
+    return process
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip (or, under CXLAB_REQUIRE_ALL=1, fail) unless ``condition`` holds."""
     if condition:

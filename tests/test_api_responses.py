@@ -142,11 +142,12 @@ def test_another_tenants_survey_is_not_found(api, database):
     assert post(base_url, rival.survey_id, body, rival.api_key).status_code == 201
 
 
-def test_closed_survey_is_410(api, database):
+def test_closed_survey_is_409_with_its_reason(api, database):
     base_url, acme, _ = api
     with database.session() as session:
         session.execute(update(Survey).where(Survey.id == acme.survey_id).values(status="closed"))
-    assert post(base_url, acme.survey_id, {"answers": {"nps": 9}}, acme.api_key).status_code == 410
+    refused = post(base_url, acme.survey_id, {"answers": {"nps": 9}}, acme.api_key)
+    assert refused.status_code == 409 and refused.json()["reason"] == "closed"
 
 
 def test_batch_is_one_transaction_of_up_to_1000(api, database):
@@ -180,7 +181,8 @@ def test_export_streams_csv_jsonl_and_xlsx(api, database):
 
     exported = requests.get(url, headers=headers)
     assert exported.headers["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert exported.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert [row["nps"] for row in rows] == ["9", "3"]
     assert rows[0]["heard_from"] == "sns;walk_by" and rows[0]["store"] == "sakae-06"
     assert rows[0]["comment"] == "'=1+1 美味しい"  # neutralised: text, not a formula

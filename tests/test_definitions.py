@@ -74,9 +74,9 @@ NPS = {"id": "nps", "type": "nps", "label": "NPS"}
                                                                      "below": 6}}],
          "questions[2].show_if: needs exactly one of equals, not_equals, in, not_in, min, max, "
          "answered, got below"),
-        ([{"id": "q", "type": "nps", "label": {"fr": "Q"}}],
-         "questions[1].label: {'fr': 'Q'} must be a string or a mapping of ja/en to "
-         "non-empty strings"),
+        ([{"id": "q", "type": "nps", "label": {"French": "Q"}}],
+         "questions[1].label: {'French': 'Q'} must be a string or a mapping of language codes "
+         "(ja/en, or any other such as de, zh-hant) to non-empty strings"),
         ([{"id": "q", "type": "nps", "label": "Q", "colour": "red"}],
          "questions[1].colour: unknown key; allowed: group, help, id, label, required, show_if, "
          "type"),

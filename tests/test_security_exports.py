@@ -39,7 +39,7 @@ def test_csv_export_neutralises_formulas_and_keeps_numbers(config: Config, datab
         assert sent.status_code == 201
         exported = requests.get(url, headers=headers, params={"format": "csv"})
     assert exported.status_code == 200
-    (row,) = list(csv.DictReader(io.StringIO(exported.text, newline="")))
+    (row,) = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"), newline="")))
     # The comment arrives as text (leading '), whatever whitespace the CSV reader keeps.
     assert row["comment"].startswith("'")
     assert row["comment"][1:].strip() == formula.strip()

@@ -17,6 +17,7 @@ from cxlab.anonymity import may_show_part, suppressed_groups
 from cxlab.config import Config
 from cxlab.db import Database
 from cxlab.db.models import Distribution
+from cxlab.exports import segments as exports
 from cxlab.invitations import create_invitation
 from cxlab.store import sync
 from cxlab.stored_responses import StoredResponse
@@ -25,7 +26,6 @@ from cxlab.surveys.catalog import get_survey_by_id
 from cxlab.tenancy import create_user, get_tenant
 from cxlab.weekly_report import weekly_report
 
-from survey_server import exports
 from survey_server.app import create_app
 from survey_server.testing import publish_survey_with_key, serve_in_thread
 
@@ -126,7 +126,7 @@ def test_the_export_and_the_portal_hide_the_small_segment(config, database, answ
         portal = client.get(f"{base_url}/portal/distributions/{distribution_id}?lang=en").text
         pages = {language: requests.get(f"{base_url}/i/{tokens['hr']}?lang={language}").text
                  for language in ("ja", "en")}
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert len(rows) == 31  # every answer is there ...
     shown = [row["department"] for row in rows]
     assert "hr" not in shown and shown.count("(hidden)") == 11  # ... but not hr's segment

@@ -3,14 +3,33 @@
 <p class="muted">{{t('signed_in_as', email=email, tenant=tenant_name)}}</p>
 % if surveys:
 <table>
-<thead><tr><th scope="col">{{t('survey')}}</th><th scope="col">{{t('status')}}</th><th scope="col" class="number">{{t('responses')}}</th><th scope="col"><span class="visually-hidden">{{t('open_dashboard')}}</span></th></tr></thead>
+<thead><tr><th scope="col">{{t('survey')}}</th><th scope="col">{{t('status')}}</th><th scope="col" class="number">{{t('responses')}}</th><th scope="col"><span class="visually-hidden">{{t('open_dashboard')}}</span></th>
+% if survey_exports:
+<th scope="col">{{t('export')}}</th>
+% end
+</tr></thead>
 <tbody>
 % for survey in surveys:
 <tr>
 <td>{{survey['title']}} <span class="muted">({{survey['slug']}})</span></td>
-<td data-label="{{t('status')}}">{{survey['status']}}</td>
+<td data-label="{{t('status')}}">{{survey['status']}}
+% if survey_lifecycle:
+<form method="post" action="{{survey['status_form']['url']}}" class="inline">
+<input type="hidden" name="csrf_token" value="{{csrf_token}}">
+<input type="hidden" name="action" value="{{survey['status_form']['action']}}">
+<button type="submit" aria-label="{{t(survey['status_form']['label'] + '_of', title=survey['title'])}}">{{t(survey['status_form']['label'])}}</button>
+</form>
+% end
+</td>
 <td class="number" data-label="{{t('responses')}}">{{survey['responses']}}</td>
 <td><a href="{{survey['dashboard_url']}}" aria-label="{{t('open_dashboard_of', title=survey['title'])}}">{{t('open_dashboard')}}</a></td>
+% if survey_exports:
+<td data-label="{{t('export')}}"><nav class="exports" aria-label="{{t('export_of', title=survey['title'])}}">
+% for link in survey['exports']:
+<a href="{{link['url']}}" download aria-label="{{t('export_as', title=survey['title'], format=link['name'])}}">{{link['name']}}</a>
+% end
+</nav></td>
+% end
 </tr>
 % end
 </tbody>

@@ -16,6 +16,7 @@ from cxlab.cli import (
     backup,
     demo,
     distribution,
+    exports,
     jobs,
     loadtest,
     ops,
@@ -49,7 +50,7 @@ for command in (
     surveys.seed_command, distribution.distribution, outbox.send_cli, outbox.outbox,
     store.sync_cli, store.table_sql_cli, ops.check_cli,
     ops.ops, loadtest.loadtest_cli, loadtest.capacity_cli, backup.backup_cli, serve.serve,
-    jobs.run_job_cli, jobs.jobs_cli, demo.demo,
+    jobs.run_job_cli, jobs.jobs_cli, demo.demo, exports.export_cli,
 ):
     main.add_command(command)
 

@@ -12,8 +12,17 @@ from cxlab import tenancy
 from cxlab.cli.base import load_config, parse_day
 from cxlab.db import Database
 from cxlab.db.models import Survey
+from cxlab.responses import survey_availability
 from cxlab.surveys import load_definition
-from cxlab.surveys.catalog import STATUSES, definition_of, get_survey, list_surveys, publish_survey
+from cxlab.surveys.catalog import (
+    STATUSES,
+    definition_of,
+    get_survey,
+    list_surveys,
+    open_link,
+    publish_survey,
+    set_status,
+)
 
 
 @click.group()
@@ -31,10 +40,86 @@ def survey_load(tenant_slug: str, status: str, path: str) -> None:
     Example: cxlab survey load --tenant acme surveys/store_visit.yaml
     """
     definition = load_definition(path)
-    with Database.open(load_config()) as database, database.session() as session:
+    config = load_config()
+    with Database.open(config) as database, database.session() as session:
         tenant_row = tenancy.get_tenant(session, tenant_slug)
         row = publish_survey(session, tenant_row, definition, status=status)
-    click.echo(f"Survey {tenant_slug}/{row.slug} is at version {row.version} ({row.status}).")
+        link = open_link(config.public_url, tenant_slug, row)
+        shown = _availability(row)
+    click.echo(f"Survey {tenant_slug}/{row.slug} is at version {row.version} ({shown}).")
+    queried = [attribute.name for attribute in definition.attributes if attribute.from_query]
+    extra = f" (add {', '.join(f'?{name}=…' for name in queried)})" if queried else ""
+    click.echo(f"Open link: {link}{extra}")
+
+
+def _status_command(name: str, status: str, summary: str) -> None:
+    """``cxlab survey close`` and ``cxlab survey open``: one command each, alike."""
+
+    @survey.command(name, help=f"{summary}\n\nExample: cxlab survey {name} --tenant acme "
+                               "store-visit")
+    @click.option("--tenant", "tenant_slug", required=True)
+    @click.argument("slug")
+    def command(tenant_slug: str, slug: str) -> None:
+        _set_status(tenant_slug, slug, status)
+
+
+_status_command("close", "closed",
+                "Close a survey: its pages say so politely, its API answers 409.")
+_status_command("open", "open",
+                "Open a survey again (within its definition's opens_at/closes_at, if any).")
+
+
+def _set_status(tenant_slug: str, slug: str, status: str) -> None:
+    with Database.open(load_config()) as database, database.session() as session:
+        row = set_status(session, tenancy.get_tenant(session, tenant_slug), slug, status)
+        shown = _availability(row)
+    click.echo(f"Survey {tenant_slug}/{slug} is now {shown}.")
+
+
+def _availability(row: Survey) -> str:
+    """The survey's status, and why an open survey takes no answers yet or any more."""
+    availability = survey_availability(row)
+    if row.status == "open" and availability == "closed":
+        return f"open, but its closes_at {row.closes_at.isoformat()} has passed: closed"
+    if availability == "not_yet_open":
+        return f"open from {row.opens_at.isoformat()}"
+    return row.status
+
+
+@survey.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Write the definition here (default: standard output).")
+def survey_import(path: str, out: str | None) -> None:
+    """Convert a Qualtrics .qsf or LimeSurvey .lss file into a definition, listing
+    what could not be carried over as it was.
+
+    Example: cxlab survey import visit.qsf --out visit.yaml
+    """
+    from pathlib import Path
+
+    from cxlab.surveys.importers import definition_yaml, import_survey
+
+    report = import_survey(Path(path))
+    text = definition_yaml(report)
+    questions = [q for q in report.definition["questions"] if q.get("type") != "page_break"]
+    summary = (f"Imported {len(questions)} questions from {report.source} "
+               f"({path}) as survey {report.definition['slug']!r}.")
+    notes = [f"  {note}" for note in report.notes]
+    if notes:
+        notes.insert(0, f"Not carried over as it was ({len(report.notes)}):")
+    if out is None:
+        click.echo(text, nl=False)
+        for line in [summary, *notes]:
+            click.echo(line, err=True)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
+    for line in [summary, *notes, f"Wrote {out}; load it with: cxlab survey load --tenant "
+                                  f"TENANT {out}"]:
+        click.echo(line)
 
 
 @survey.command("check")

@@ -48,6 +48,7 @@ def publish_survey(
         survey = Survey(
             tenant_id=tenant.id, slug=definition.slug, title=title, version=1,
             definition=raw, status=status,
+            opens_at=definition.opens_at, closes_at=definition.closes_at,
         )
         session.add(survey)
         session.flush()
@@ -55,6 +56,8 @@ def publish_survey(
         survey.version += 1
         survey.definition = raw
         survey.title = title
+        # The definition's window replaces the last one (none given: always open).
+        survey.opens_at, survey.closes_at = definition.opens_at, definition.closes_at
     else:
         return survey
     session.add(
@@ -64,6 +67,39 @@ def publish_survey(
     )
     session.flush()
     return survey
+
+
+def set_status(session: Session, tenant: Tenant, slug: str, status: str) -> Survey:
+    """Open or close the tenant's survey ``slug`` (another tenant's is not found). A
+    closed survey takes no answers whatever its ``opens_at``/``closes_at``; an open one
+    takes them within that window (:func:`cxlab.responses.survey_availability`).
+
+    >>> from cxlab.db import Database
+    >>> from cxlab.tenancy import create_tenant
+    >>> database = Database("sqlite://")
+    >>> database.migrate()
+    >>> with database.session() as session:
+    ...     tenant = create_tenant(session, "acme", "Acme")
+    ...     _ = publish_survey(session, tenant, parse_definition({"slug": "pulse",
+    ...         "title": "Pulse", "questions": [{"id": "enps", "type": "nps", "label": "eNPS"}]}))
+    ...     set_status(session, tenant, "pulse", "closed").status
+    'closed'
+    """
+    if status not in STATUSES:
+        raise CxlabError(f"status {status!r}: must be open or closed")
+    survey = get_survey(session, tenant, slug)
+    survey.status = status
+    session.flush()
+    return survey
+
+
+def open_link(public_url: str, tenant_slug: str, survey: Survey) -> str:
+    """The survey's open link (anyone with it may answer), under ``CXLAB_PUBLIC_URL``.
+
+    >>> open_link("https://cx.example", "acme", Survey(slug="store-visit"))
+    'https://cx.example/s/acme/store-visit'
+    """
+    return f"{public_url.rstrip('/')}/s/{tenant_slug}/{survey.slug}"
 
 
 def _canonical(raw: dict) -> str:

@@ -21,6 +21,7 @@ Roles(outcome='nps', items=('food', 'service_speed', 'service_staff'), segment='
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from cxlab.errors import CxlabError
@@ -223,6 +224,9 @@ class SurveyDefinition:
     group_labels: dict[str, Text] = field(default_factory=dict)
     # Origins allowed to show the survey in a frame (CSP frame-ancestors); none: no one.
     embed_origins: tuple[str, ...] = ()
+    # When respondents may answer (``opens_at``/``closes_at``, with their offset); none: always.
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def question(self, question_id: str) -> Question:

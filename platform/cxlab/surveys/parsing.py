@@ -19,6 +19,7 @@ Each question's own keys are read by its type (:mod:`cxlab.surveys.types`).
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,7 +44,8 @@ from cxlab.surveys.problems import IDENTIFIER_CHARS, Problems, at, is_number, is
 from cxlab.surveys.types import QUESTION_TYPES, question_type
 
 SURVEY_KEYS = {"slug", "title", "questions", "attributes", "languages", "intro", "thanks",
-               "kind", "anonymity", "groups", "embed_origins"}
+               "kind", "anonymity", "groups", "embed_origins", "opens_at", "closes_at"}
+MOMENT_RULE = "a date and time with its offset, e.g. 2026-12-01T09:00:00+09:00"
 QUESTION_KEYS = {"id", "type", "label", "required", "help", "show_if", "group"}
 
 
@@ -101,6 +103,13 @@ class _Parser(Problems):
             self.add("kind", f"{kind!r} must be one of {', '.join(SURVEY_KINDS)}")
             kind = "cx"
         anonymity = self.anonymity(raw.get("anonymity"), kind)
+        opens_at, closes_at = (self.moment(raw.get(key), key) for key in ("opens_at", "closes_at"))
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add("closes_at", f"{closes_at.isoformat()} must be after opens_at "
+                                  f"{opens_at.isoformat()}")
+        # Kept as text: the definition is stored as JSON, and YAML reads these as datetimes.
+        raw = {**raw, **{key: moment.isoformat() for key, moment in
+                         (("opens_at", opens_at), ("closes_at", closes_at)) if moment}}
         used_groups = {question.group for question in questions if question.group}
         group_labels = self.labels(raw.get("groups"), "groups", used_groups,
                                    "no question has this group")
@@ -111,8 +120,28 @@ class _Parser(Problems):
             slug=slug, title=title, questions=tuple(questions),
             attributes=tuple(attributes), languages=tuple(languages), intro=intro,
             thanks=thanks, page_titles=tuple(page_titles), kind=kind, anonymity=anonymity,
-            group_labels=group_labels, embed_origins=tuple(embed_origins), raw=raw,
+            group_labels=group_labels, embed_origins=tuple(embed_origins), opens_at=opens_at,
+            closes_at=closes_at, raw=raw,
         )
+
+    def moment(self, raw: Any, path: str) -> datetime | None:
+        """``opens_at`` or ``closes_at``: a time with its offset (YAML reads an unquoted
+        one as a datetime; the database copy holds it as ISO text)."""
+        if raw is None:
+            return None
+        moment = raw
+        if isinstance(raw, str):
+            try:
+                moment = datetime.fromisoformat(raw.strip())
+            except ValueError:
+                moment = None
+        if isinstance(moment, date) and not isinstance(moment, datetime):
+            self.add(path, f"{raw!r} is a day without a time: give {MOMENT_RULE}")
+            return None
+        if not isinstance(moment, datetime) or moment.utcoffset() is None:
+            self.add(path, f"{str(raw)!r} must be {MOMENT_RULE}")
+            return None
+        return moment
 
     def anonymity(self, raw: Any, kind: str) -> Anonymity:
         default = Anonymity.default(kind)

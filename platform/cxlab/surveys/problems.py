@@ -16,6 +16,7 @@ questions[3].options: required: a list of at least 2 options (got 1)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cxlab.i18n import LANGUAGES
@@ -23,6 +24,11 @@ from cxlab.surveys.definition import Option, Text
 
 IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 MAX_SCALE_POINTS = 11
+# A text may be in any language (an imported survey's German, Korean...), named by its
+# lowercase code with an optional region or script: de, ko, zh-hant, pt-br. The pages'
+# own words are in the catalogue's languages; a text lacking the page's language is
+# shown in its first one. (Qualtrics writes Simplified Chinese as ZH-S.)
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
 
 
 def at(path: str, index: int) -> str:
@@ -80,7 +86,8 @@ class Problems:
 
     def localized_text(self, raw: Any, path: str, *, required: bool = False) -> Text | None:
         """A text shown to people, in every language: a string (the same in each) or
-        ``{ja: ..., en: ...}``; None (and a problem when ``required``) if missing."""
+        ``{ja: ..., en: ...}`` (any language code, see ``LANGUAGE_CODE``); None (and a
+        problem when ``required``) if missing."""
         if raw is None:
             if required:
                 self.add(path, "required (a string, or {ja: ..., en: ...})")
@@ -88,11 +95,13 @@ class Problems:
         if isinstance(raw, str | int | float) and not isinstance(raw, bool):
             return {language: str(raw) for language in LANGUAGES}
         if isinstance(raw, dict) and raw and all(
-            language in LANGUAGES and isinstance(value, str) and value
+            isinstance(language, str) and LANGUAGE_CODE.fullmatch(language)
+            and isinstance(value, str) and value
             for language, value in raw.items()
         ):
             return dict(raw)
-        self.add(path, f"{raw!r} must be a string or a mapping of {'/'.join(LANGUAGES)} "
+        self.add(path, f"{raw!r} must be a string or a mapping of language codes "
+                       f"({'/'.join(LANGUAGES)}, or any other such as de, zh-hant) "
                        "to non-empty strings")
         return None
 

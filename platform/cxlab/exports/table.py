@@ -1,7 +1,9 @@
-"""Response exports as byte streams: CSV, JSON lines and Excel.
+"""Wide exports (one row per response, one column per attribute and question) as
+byte streams: CSV, JSON lines and Excel.
 
 Each function takes the rows as an iterator (``cxlab.stored_responses.iter_responses``) and
 yields bytes in blocks of about 64 KB, so a million responses stream with flat memory.
+A CSV starts with a byte order mark, so that Excel reads its Japanese as UTF-8.
 
 >>> from datetime import UTC, datetime
 >>> from cxlab.stored_responses import StoredResponse
@@ -11,7 +13,7 @@ yields bytes in blocks of about 64 KB, so a million responses stream with flat m
 ...                   {"id": "seen", "type": "multi", "label": "Seen", "options": ["a", "b"]}]})
 >>> row = StoredResponse(1, "complete", 1, datetime(2026, 5, 1, tzinfo=UTC),
 ...                      {"store": "x"}, {"nps": 9, "seen": ["a", "b"]})
->>> print(b"".join(csv_stream(definition, iter([row]))).decode())
+>>> print(b"".join(csv_stream(definition, iter([row]))).decode("utf-8-sig"))
 response_id,submitted_at,status,survey_version,store,nps,seen
 1,2026-05-01T00:00:00Z,complete,1,x,9,a;b
 <BLANKLINE>
@@ -23,24 +25,16 @@ import csv
 import io
 import json
 import tempfile
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from typing import Any
 
-from cxlab.anonymity import is_small, suppressed_groups
 from cxlab.csv_cells import csv_safe_row
 from cxlab.stored_responses import StoredResponse
 from cxlab.surveys.definition import SurveyDefinition
 from cxlab.surveys.types import question_type
 
-FORMATS = {
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "jsonl": ("application/x-ndjson; charset=utf-8", "jsonl"),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-}
 BLOCK_BYTES = 64 * 1024
-HIDDEN = "(hidden)"
+BOM = "\ufeff"
 FIXED_COLUMNS = ["response_id", "submitted_at", "status", "survey_version"]
 
 
@@ -71,94 +65,33 @@ def _cells(definition: SurveyDefinition, row: StoredResponse) -> list[Any]:
 
 
 def csv_stream(definition: SurveyDefinition, rows: Iterable[StoredResponse]) -> Iterator[bytes]:
-    """The rows as CSV (UTF-8, header first); one column per attribute and question.
+    """The rows as CSV (UTF-8 with a byte order mark, header first); one column per
+    attribute and question.
 
     Text a spreadsheet would run as a formula is prefixed with ``'``
     (:mod:`cxlab.csv_cells`); numbers stay numbers.
     """
+    return csv_lines(columns(definition), (_cells(definition, row) for row in rows))
+
+
+def csv_lines(header: list[str], lines: Iterable[list[Any]]) -> Iterator[bytes]:
+    """A CSV in blocks: byte order mark, ``header``, then each line, every cell made
+    safe for a spreadsheet (:mod:`cxlab.csv_cells`).
+
+    >>> b"".join(csv_lines(["a", "b"], [[1, "=x"]]))
+    b"\\xef\\xbb\\xbfa,b\\n1,'=x\\n"
+    """
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(csv_safe_row(columns(definition)))
-    for row in rows:
-        writer.writerow(csv_safe_row(_cells(definition, row)))
+    writer.writerow(csv_safe_row(header))
+    for line in lines:
+        writer.writerow(csv_safe_row(line))
         if buffer.tell() >= BLOCK_BYTES:
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode()
-
-
-def small_segments(
-    definition: SurveyDefinition, rows: Iterable[StoredResponse], min_group: int
-) -> tuple[dict[str, set[str]], set[tuple[str, ...]]]:
-    """What an export of an anonymous (unlinked) survey must not show: per attribute,
-    the values held by fewer than ``min_group`` rows (with complementary suppression:
-    the export's row count is its total), and the combinations of the remaining
-    values and the day of the answer that are still that small (two attributes, or an
-    attribute and a day, can single a person out).
-
-    >>> from datetime import UTC, datetime
-    >>> from cxlab.surveys import parse_definition
-    >>> definition = parse_definition({"slug": "s", "title": "S", "attributes": ["dept"],
-    ...     "questions": [{"id": "enps", "type": "nps", "label": "eNPS"}]})
-    >>> def row(dept):
-    ...     return StoredResponse(1, "complete", 1, datetime(2026, 5, 1, tzinfo=UTC),
-    ...                           {"dept": dept}, {"enps": 9})
-    >>> hidden, _ = small_segments(definition, [row("a")] * 9 + [row("b")] * 2
-    ...                            + [row("c")] * 6, 5)
-    >>> sorted(hidden["dept"])
-    ['b', 'c']
-    """
-    names = [attribute.name for attribute in definition.attributes]
-    counts: dict[str, Counter] = {name: Counter() for name in names}
-    combinations: list[tuple[tuple[str, ...], str]] = []
-    for row in rows:
-        attributes = row.attributes or {}
-        values = tuple(str(attributes.get(name, "")) for name in names)
-        for name, value in zip(names, values, strict=True):
-            counts[name][value] += 1
-        combinations.append((values, _day(row)))
-    hidden = {name: {str(v) for v in suppressed_groups(counts[name], min_group)}
-              for name in names}
-    masked = Counter((*_masked(values, names, hidden), day) for values, day in combinations)
-    small = {key for key, n in masked.items() if is_small(n, min_group)}
-    return hidden, small
-
-
-def _day(row: StoredResponse) -> str:
-    return row.submitted_at.strftime("%Y-%m-%d")
-
-
-def _masked(values: tuple[str, ...], names: list[str],
-            hidden: dict[str, set[str]]) -> tuple[str, ...]:
-    return tuple(HIDDEN if value in hidden[name] else value
-                 for name, value in zip(names, values, strict=True))
-
-
-def without_small_segments(
-    definition: SurveyDefinition, rows: Iterable[StoredResponse],
-    hidden: tuple[dict[str, set[str]], set[tuple[str, ...]]],
-) -> Iterator[StoredResponse]:
-    """The rows with the attribute values :func:`small_segments` found replaced by
-    ``(hidden)``; a row whose combination (with its day) is small loses all its
-    attributes; the time of each answer is cut to its day (00:00 UTC). The answers
-    are all there: nothing is lost, only the segment and the hour are not shown."""
-    by_attribute, small = hidden
-    names = [attribute.name for attribute in definition.attributes]
-    for row in rows:
-        attributes = row.attributes or {}
-        values = tuple(str(attributes.get(name, "")) for name in names)
-        masked = _masked(values, names, by_attribute)
-        if (*masked, _day(row)) in small:
-            masked = tuple(HIDDEN for _ in names)
-        row = replace(row, submitted_at=row.submitted_at.replace(
-            hour=0, minute=0, second=0, microsecond=0))
-        if masked != values:
-            kept = {name: value for name, value in attributes.items() if name not in names}
-            shown = {name: value for name, value in zip(names, masked, strict=True)
-                     if value != "" or name in attributes}
-            row = replace(row, attributes={**kept, **shown})
-        yield row
 
 
 def jsonl_stream(rows: Iterable[StoredResponse]) -> Iterator[bytes]:
