@@ -4,7 +4,8 @@ tenant's language, with the anonymity rules every export follows.
 
 ``GET /portal/surveys/<survey>/export?format=sav``. The survey is looked up within the
 session's tenant, so another tenant's survey is the portal's 404 page; a viewer gets
-the 403 page of :func:`survey_server.portal_access.signed_in`.
+the 403 page of :func:`survey_server.portal_access.signed_in`; an admin with a scope
+(a store or an area: docs/organisation.md) gets their units' answers only.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import quote
 
 import bottle
 from cxlab import exports
+from cxlab.org.scoped import scope_conditions
 from cxlab.stored_responses import iter_responses
 from cxlab.surveys.catalog import definition_of, get_survey
 
@@ -57,6 +59,8 @@ class SurveyExports:
         with self.database.session() as session:
             survey = get_survey(session, visit.user.tenant, survey_slug)
             language = exports.tenant_language(session, survey)
+            # A scoped user's file holds their units' answers only (issue #18).
+            scoped = scope_conditions(session, visit.user.tenant.id, visit.user.scope)
         tag_request(survey=survey.slug)
         if kind not in exports.FORMATS:
             problem = i18n.text("export_bad_format", visit.language,
@@ -66,7 +70,9 @@ class SurveyExports:
                                 link=url_in_language("/portal/", visit.language),
                                 link_key="back_to_portal")
         body = exports.export_stream(
-            definition_of(survey), lambda: iter_responses(self.database, survey), kind, language)
+            definition_of(survey),
+            lambda: iter_responses(self.database, survey, where=scoped and scoped.responses),
+            kind, language)
         return bottle.HTTPResponse(body, 200, {
             "Content-Type": exports.FORMATS[kind].content_type,
             "Content-Disposition":

@@ -153,3 +153,24 @@ def test_tenant_wide_reports_reach_no_scoped_user(portal, database):
         session.flush()
         assert [user.email for user in report_subscriptions.subscribers(session, acme.id)] == [
             "boss@acme.example"]
+
+
+@pytest.mark.parametrize(("email", "stores"), [
+    ("boss@acme.example", {"shibuya-01": 7, "shinjuku-02": 10, "umeda-04": 9}),
+    # Shinjuku's May answers were Kanto's; its July ones are Kansai's.
+    ("kanto@acme.example", {"shibuya-01": 7, "shinjuku-02": 4}),
+])
+def test_an_admins_export_holds_their_scopes_answers_only(portal, database, email, stores):
+    import csv
+    import io
+
+    with database.session() as session:
+        session.scalar(select(User).where(User.email == email)).role = "admin"
+    reply = signed_in(portal, email).get(
+        f"{portal}/portal/surveys/store-visit/export?format=csv&lang=en")
+    assert reply.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(reply.content.decode("utf-8-sig"))))
+    found: dict[str, int] = {}
+    for row in rows:
+        found[row["store"]] = found.get(row["store"], 0) + 1
+    assert found == stores

@@ -37,8 +37,11 @@ def iter_responses(
     since: datetime | None = None,
     include_partial: bool = False,
     chunk_size: int = EXPORT_CHUNK_SIZE,
+    where: Any = None,
 ) -> Iterator[StoredResponse]:
-    """Every response of ``survey`` in id order, read ``chunk_size`` rows at a time.
+    """Every response of ``survey`` in id order, read ``chunk_size`` rows at a time;
+    with ``where`` (an SQL condition on ``responses``, e.g. a scoped user's:
+    :func:`cxlab.org.scoped.scope_conditions`) only those it matches.
 
     Each chunk is its own short query and transaction (keyset on the id), so memory
     stays flat however many rows there are, and a slow reader never holds a database
@@ -64,6 +67,8 @@ def iter_responses(
             query = query.where(Response.status == "complete")
         if since is not None:
             query = query.where(Response.submitted_at >= since)
+        if where is not None:
+            query = query.where(where)
         with database.session() as session:
             rows = session.execute(query).all()
         for row in rows:
