@@ -6,7 +6,8 @@ Serves the tenant a run of ``benchmarks/dashboard.py --var-dir DIR`` seeded and 
 ``--pause`` seconds (the answers load in the background meanwhile, as while a person
 reads), then chooses each period in turn and prints when the KPI cards, each chart and
 the page's timing mark (written after the drivers) were replaced or redrawn, from a
-MutationObserver in the page.
+MutationObserver in the page; and when each section settled (its last change, redraws
+included: comparable between ways of drawing the charts).
 
     .venv/bin/python benchmarks/dashboard.py --var-dir /tmp/bench/dash   # seeds once
     .venv/bin/python benchmarks/filter_timeline.py --var-dir /tmp/bench/dash
@@ -50,6 +51,23 @@ WATCH = """sections => {
   }).observe(document.body, {subtree: true, childList: true, attributes: true,
                              attributeFilter: ['data-draws']});
 }"""
+# The same for any way of drawing (a new plot per change, or one updated in place): the
+# time of the last change inside each section, i.e. when it settled (redraws included).
+SETTLED_SECTIONS = ("kpis", "headline", "trend", "distribution", "ratings", "segments",
+                    "drivers")
+WATCH_SETTLED = """sections => {
+  window.cxSettled = {};
+  const began = performance.now();
+  new MutationObserver(records => {
+    const now = Math.round(performance.now() - began);
+    for (const record of records) {
+      const node = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+      for (const name of sections)
+        if (node && node.closest('.cx-' + name)) window.cxSettled[name] = now;
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                             characterData: true});
+}"""
 # PERIODS is all, 90d, 30d, 7d: the option index of each change, in order.
 CHANGES = (("last 30 days", 2), ("last 7 days", 3), ("last 90 days", 1), ("all", 0))
 
@@ -82,14 +100,19 @@ def main() -> None:
             for name, index in CHANGES:
                 time.sleep(args.pause)
                 page.evaluate(WATCH, SECTIONS)
+                page.evaluate(WATCH_SETTLED, SETTLED_SECTIONS)
                 page.locator(".cx-controls select").first.select_option(index=index)
                 page.locator(".cx-timings:not([data-old])").first.wait_for(
                     state="attached", timeout=120_000)
-                time.sleep(1)  # charts still being drawn
+                time.sleep(3)  # charts still being drawn
                 marks = page.evaluate("window.cxMarks")
                 shown = "  ".join(f"{section.split()[0][4:]} {marks[section]}"
                                   for section in SECTIONS if section in marks)
                 print(f"  {name:13s} {shown}")
+                settled = page.evaluate("window.cxSettled")
+                print(f"  {'  settled':13s} " + "  ".join(
+                    f"{section} {settled[section]}" for section in SETTLED_SECTIONS
+                    if section in settled))
             browser.close()
     finally:
         server.terminate()
