@@ -50,6 +50,7 @@ from cxlab.surveys.importers.common import (
     number,
     scale_labels,
 )
+from cxlab.surveys.importers.limesurvey_relevance import relevance_condition
 
 NEWER_STRUCTURE = 400  # DBVersion from which texts are in the *_l10ns tables
 LEFT_OUT = {"X": "text display (not a question)", "R": "ranking", ":": "array of numbers",
@@ -63,16 +64,6 @@ ROW_CHOICES = {
     "C": [("Y", "import.yes"), ("U", "import.uncertain"), ("N", "import.no")],
     "E": [("I", "import.increase"), ("S", "import.same"), ("D", "import.decrease")],
 }
-COMPARISON = re.compile(
-    r"^(?P<name>[A-Za-z_][\w]*)(?:\.(?:NAOK|value|code))?\s*"
-    r"(?P<op>==|!=|>=|<=|>|<|eq|ne|ge|le|gt|lt)\s*"
-    r"(?P<quote>[\"']?)(?P<value>[^\"']*)(?P=quote)$")
-EMPTINESS = re.compile(r"^(?P<not>!?)\s*is_empty\((?P<name>[A-Za-z_]\w*)(?:\.NAOK)?\)$")
-OPERATORS = {"==": "equals", "eq": "equals", "!=": "not_equals", "ne": "not_equals",
-             ">=": "min", "ge": "min", "<=": "max", "le": "max", ">": "min", "gt": "min",
-             "<": "max", "lt": "max"}
-
-
 def read_lss(data: bytes, name: str) -> ImportReport:
     """The definition and notes of an ``.lss`` file's bytes."""
     try:
@@ -276,13 +267,14 @@ class _Lss:
         own = "" if own == "1" else own
         condition = None
         if own:
-            condition = self.relevance(source, own)
+            condition = relevance_condition(self.builder, self.codes, self.options, source, own)
         if own and self.group_relevance:
             self.builder.note(source, f"relevance of its group {self.group_relevance!r} and "
                                       "its own", "only one is kept: its own where it maps")
         if condition is None and self.group_relevance:
             # The group's condition holds for each of its questions.
-            condition = self.relevance(source, self.group_relevance)
+            condition = relevance_condition(self.builder, self.codes, self.options, source,
+                                            self.group_relevance)
         if condition:
             question["show_if"] = condition
         self.builder.add(question, values)
@@ -362,44 +354,3 @@ class _Lss:
             self.add(row, source, question)
         self.builder.note(source, f"type {kind} with {len(subs)} rows",
                           f"a {made} question per row")
-
-    # ------------------------------------------------------------ relevance
-
-    def relevance(self, source: str, expression: str) -> dict | None:
-        """A simple comparison on one earlier question as ``show_if``; else a note."""
-        text = expression.strip()
-        while text.startswith("(") and text.endswith(")") and text.count("(") == text.count(")"):
-            text = text[1:-1].strip()
-        parts = [part.strip().strip("()").strip()
-                 for part in re.split(r"\s+(?:or|\|\|)\s+", text)]
-        matches = [COMPARISON.match(part) for part in parts]
-        if len(parts) > 1 and all(m and m["op"] in ("==", "eq") for m in matches) and len(
-                {m["name"] for m in matches}) == 1:
-            target = self.codes.get(matches[0]["name"])
-            values = [self.builder.value_of(target, m["value"]) for m in matches]
-            return self.builder.condition(source, target, "in", values, repr(expression))
-        empty = EMPTINESS.match(text)
-        if empty:
-            return self.builder.condition(source, self.codes.get(empty["name"]), "answered",
-                                          bool(empty["not"]), repr(expression))
-        match = COMPARISON.match(text)
-        if match and match["name"] in self.options and match["op"] in ("==", "eq", "!=", "ne"):
-            target, option = self.options[match["name"]]
-            chosen = (match["value"] == "Y") == (match["op"] in ("==", "eq"))
-            return self.builder.condition(source, target, "equals" if chosen else "not_equals",
-                                          option, repr(expression))
-        if match is None:
-            self.builder.note(source, f"relevance {expression!r}", "the question is always shown")
-            return None
-        target, operator = self.codes.get(match["name"]), OPERATORS[match["op"]]
-        value = self.builder.value_of(target, match["value"])
-        if operator in ("min", "max"):
-            value = number(match["value"])
-            if value is None:
-                self.builder.note(source, f"relevance {expression!r}",
-                                  "the question is always shown")
-                return None
-            strict = {">": ">", "gt": ">", "<": "<", "lt": "<"}.get(match["op"])
-            if strict:
-                return self.builder.bound(source, target, strict, value, repr(expression))
-        return self.builder.condition(source, target, operator, value, repr(expression))
