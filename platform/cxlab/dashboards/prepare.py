@@ -81,7 +81,8 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
     if all(current(language) for language in LANGUAGES):
         return False
     data = load_dashboard_data(config, tenant, survey)
-    segment_pages = bool(largest_segments(data, config.dashboard_static_segments))
+    segments = largest_segments(data, config.dashboard_static_segments)
+    segment_pages = bool(segments)
     for language in LANGUAGES:
         view = opening_view(language)
         saved = read_snapshot(store, tenant, survey, view, data.version)
@@ -103,8 +104,8 @@ def refresh_snapshots(config: Config, tenant: str, survey: str) -> bool:
                     save_period_page(store, data, period, language, config.chart_images,
                                      static_periods=periods, segment_pages=segment_pages)
             if not segment_pages_current(language, data.version):
-                save_segment_pages(store, data, language, config.dashboard_static_segments,
-                                   static_periods=periods)
+                save_segment_pages(store, data, language, segments,
+                                   config.dashboard_static_segments, static_periods=periods)
     return True
 
 
@@ -134,14 +135,15 @@ def largest_segments(data: DashboardData, limit: int) -> list[str]:
     return [str(value) for value, count in counts.items() if count > 0][:limit]
 
 
-def save_segment_pages(store: Store, data: DashboardData, language: str, limit: int, *,
+def save_segment_pages(store: Store, data: DashboardData, language: str,
+                       segments: list[str], limit: int, *,
                        static_periods: list[str] | None = None) -> None:
-    """The static page of the whole period for each of the ``limit`` largest segments
-    in ``language``, then the note that lists them. A segment whose view may not be
-    shown (fewer answers than ``min_group``) gets a note without a page and opens live,
-    where the dashboard says why. No chart images: plotly.js draws these pages' charts
-    in the browser, so a chain's hundred stores cost the sync their analysis only."""
-    segments = largest_segments(data, limit)
+    """The static page of the whole period for each of ``segments`` (the ``limit``
+    largest: :func:`largest_segments`) in ``language``, then the note that lists them.
+    A segment whose view may not be shown (fewer answers than ``min_group``) gets a
+    note without a page and opens live, where the dashboard says why. No chart images:
+    plotly.js draws these pages' charts in the browser, so a chain's hundred stores
+    cost the sync their analysis only."""
     for segment in segments:
         selection = select(data, "all", segment)
         content = compute_view(data, "all", segment, language, selection=selection)
